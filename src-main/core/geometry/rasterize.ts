@@ -1,0 +1,216 @@
+// Polygon → mask with the semantics of pycocotools' frPoly (so COCO areas and round trips agree with the
+// reference tools), and mask → polygons by tracing pixel-edge contours.
+//
+// frPoly, in words: scale the vertices by 5 and round; walk every edge with a DDA so that consecutive points
+// differ by at most one step; keep only the points where the walk crosses a pixel column x (an integer once
+// scaled back); for each such crossing note the first row at or below the boundary; sort the crossings in
+// column-major order and read them as alternating run boundaries of an RLE. Rows are clamped to [0, h].
+import type { Rle } from '../../contract/schemas';
+import { compress, mergeRaw, decodeMask, type RawRle } from './rle';
+
+const SCALE = 5;
+
+/** C's (int)(v + .5): truncation toward zero, not floor. */
+const cround = (v: number) => Math.trunc(v + 0.5);
+
+/** One ring [x1,y1,x2,y2,…] to a raw RLE of an h×w mask, as pycocotools' frPoly. */
+export function polygonToRaw(ring: readonly number[], h: number, w: number): RawRle {
+  const k = Math.floor(ring.length / 2);
+  const xs = new Array<number>(k + 1);
+  const ys = new Array<number>(k + 1);
+  for (let j = 0; j < k; j++) {
+    xs[j] = cround(SCALE * ring[2 * j]);
+    ys[j] = cround(SCALE * ring[2 * j + 1]);
+  }
+  xs[k] = xs[0];
+  ys[k] = ys[0];
+
+  // dense boundary points, upsampled
+  const u: number[] = [];
+  const v: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let x0 = xs[j];
+    let x1 = xs[j + 1];
+    let y0 = ys[j];
+    let y1 = ys[j + 1];
+    const dx = Math.abs(x1 - x0);
+    const dy = Math.abs(y0 - y1);
+    // walk in increasing x (or y) so that rounding is the same whichever way the edge is listed
+    const flip = (dx >= dy && x0 > x1) || (dx < dy && y0 > y1);
+    if (flip) {
+      [x0, x1] = [x1, x0];
+      [y0, y1] = [y1, y0];
+    }
+    if (dx >= dy) {
+      const s = dx === 0 ? 0 : (y1 - y0) / dx;
+      for (let d = 0; d <= dx; d++) {
+        const t = flip ? dx - d : d;
+        u.push(t + x0);
+        v.push(cround(y0 + s * t));
+      }
+    } else {
+      const s = (x1 - x0) / dy;
+      for (let d = 0; d <= dy; d++) {
+        const t = flip ? dy - d : d;
+        v.push(t + y0);
+        u.push(cround(x0 + s * t));
+      }
+    }
+  }
+
+  // crossings of pixel columns, scaled back down
+  const a: number[] = [];
+  for (let j = 1; j < u.length; j++) {
+    if (u[j] === u[j - 1]) continue;
+    let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
+    xd = (xd + 0.5) / SCALE - 0.5;
+    if (Math.floor(xd) !== xd || xd < 0 || xd > w - 1) continue;
+    let yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
+    yd = (yd + 0.5) / SCALE - 0.5;
+    if (yd < 0) yd = 0;
+    else if (yd > h) yd = h;
+    yd = Math.ceil(yd);
+    a.push(xd * h + yd);
+  }
+  a.push(h * w);
+  a.sort((p, q) => p - q);
+
+  // differences → runs; a zero-length run joins its neighbours
+  let prev = 0;
+  for (let j = 0; j < a.length; j++) {
+    const t = a[j];
+    a[j] -= prev;
+    prev = t;
+  }
+  const counts: number[] = [a[0]];
+  for (let j = 1; j < a.length; ) {
+    if (a[j] > 0) counts.push(a[j++]);
+    else {
+      j++;
+      if (j < a.length) counts[counts.length - 1] += a[j++];
+    }
+  }
+  return { size: [h, w], counts };
+}
+
+/** Rings are unioned, as pycocotools does for a multi-part segmentation (so holes drawn as rings fill in). */
+export function polygonsToRle(rings: readonly (readonly number[])[], h: number, w: number): Rle {
+  if (rings.length === 0) return compress({ size: [h, w], counts: [h * w] });
+  return compress(mergeRaw(rings.map((r) => polygonToRaw(r, h, w))));
+}
+
+/** A box as pycocotools' frBbox: the polygon through its four corners. */
+export function boxToRle(x: number, y: number, bw: number, bh: number, h: number, w: number): Rle {
+  return compress(polygonToRaw([x, y, x, y + bh, x + bw, y + bh, x + bw, y], h, w));
+}
+
+/** Shoelace area of one ring (positive when clockwise in image coordinates, y down). */
+export function ringArea(ring: readonly number[]): number {
+  let s = 0;
+  const n = ring.length / 2;
+  for (let i = 0; i < n; i++) {
+    const j = (i + 1) % n;
+    s += ring[2 * i] * ring[2 * j + 1] - ring[2 * j] * ring[2 * i + 1];
+  }
+  return s / 2;
+}
+
+export function ringsBbox(rings: readonly (readonly number[])[]): [number, number, number, number] {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const r of rings) {
+    for (let i = 0; i + 1 < r.length; i += 2) {
+      x0 = Math.min(x0, r[i]);
+      x1 = Math.max(x1, r[i]);
+      y0 = Math.min(y0, r[i + 1]);
+      y1 = Math.max(y1, r[i + 1]);
+    }
+  }
+  if (!Number.isFinite(x0)) return [0, 0, 0, 0];
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+export interface TracedContours {
+  /** Outer boundaries, clockwise in image coordinates. */
+  outers: number[][];
+  /** Hole boundaries, counter-clockwise. */
+  holes: number[][];
+}
+
+// Directions in clockwise order in image coordinates (y down): right, down, left, up.
+const DX = [1, 0, -1, 0];
+const DY = [0, 1, 0, -1];
+
+/**
+ * Trace the pixel-edge boundaries of a binary mask (row-major, h×w). Vertices lie on pixel corners (pixel
+ * (x, y) spans [x, x+1]×[y, y+1], the convention under which frPoly rasterises the traced outline back to the
+ * same pixels; `offset` shifts them), with collinear vertices removed. Foreground is 4-connected: pixels touching only at a corner become separate
+ * outlines. Every boundary is returned; callers decide what to do with holes.
+ */
+export function traceContours(mask: ArrayLike<number>, h: number, w: number, offset = 0): TracedContours {
+  const at = (x: number, y: number) => x >= 0 && y >= 0 && x < w && y < h && mask[y * w + x] !== 0;
+  // Directed edges with foreground on the right-hand side of travel (clockwise around foreground).
+  // Key: vertex index (x + y·(w+1)); value: bitmask of outgoing directions.
+  const W1 = w + 1;
+  const out = new Uint8Array(W1 * (h + 1));
+  let edges = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!at(x, y)) continue;
+      if (!at(x, y - 1)) (out[x + y * W1] |= 1 << 0), edges++; // top edge, going right from (x,y)
+      if (!at(x + 1, y)) (out[x + 1 + y * W1] |= 1 << 1), edges++; // right edge, going down from (x+1,y)
+      if (!at(x, y + 1)) (out[x + 1 + (y + 1) * W1] |= 1 << 2), edges++; // bottom edge, going left
+      if (!at(x - 1, y)) (out[x + (y + 1) * W1] |= 1 << 3), edges++; // left edge, going up from (x,y+1)
+    }
+  }
+  const outers: number[][] = [];
+  const holes: number[][] = [];
+  if (edges === 0) return { outers, holes };
+  for (let start = 0; start < out.length; start++) {
+    while (out[start]) {
+      // start with the lowest-numbered outgoing direction
+      let dir = 0;
+      while (!(out[start] & (1 << dir))) dir++;
+      const pts: number[] = [];
+      let vx = start % W1;
+      let vy = (start - vx) / W1;
+      let cur = start;
+      let prevDir = -1;
+      for (;;) {
+        out[cur] &= ~(1 << dir);
+        if (dir !== prevDir) pts.push(vx + offset, vy + offset);
+        prevDir = dir;
+        vx += DX[dir];
+        vy += DY[dir];
+        cur = vx + vy * W1;
+        if (!out[cur]) break; // back at the start (every traced loop closes)
+        // at a saddle, turn right first: keeps diagonal pixels apart (4-connectivity)
+        const right = (dir + 1) % 4;
+        const left = (dir + 3) % 4;
+        if (out[cur] & (1 << right)) dir = right;
+        else if (out[cur] & (1 << dir)) dir = dir;
+        else if (out[cur] & (1 << left)) dir = left;
+        else break;
+      }
+      // the first vertex may be collinear with the last run
+      if (pts.length >= 6) {
+        const n = pts.length;
+        const [ax, ay, bx, by, cx, cy] = [pts[n - 2], pts[n - 1], pts[0], pts[1], pts[2], pts[3]];
+        if ((bx - ax) * (cy - by) - (by - ay) * (cx - bx) === 0) pts.splice(0, 2);
+      }
+      if (pts.length < 6) continue;
+      if (ringArea(pts) > 0) outers.push(pts);
+      else holes.push(pts);
+    }
+  }
+  return { outers, holes };
+}
+
+/** Mask → polygon rings (outer boundaries only) plus the number of holes that a union of rings cannot hold. */
+export function rleToPolygons(rle: Rle): { rings: number[][]; holesDropped: number } {
+  const [h, w] = rle.size;
+  const { outers, holes } = traceContours(decodeMask(rle), h, w);
+  return { rings: outers, holesDropped: holes.length };
+}
