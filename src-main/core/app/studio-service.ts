@@ -1,0 +1,289 @@
+// The studio's API implemented over the core, independent of transport: the HTTP server and the Electron
+// IPC layer both call `service.handlers` through `dispatch` (which validates every payload both ways).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { DoctorReport, ProjectInfo } from '../../contract/api';
+import type { Annotation, Changeset, LabelClass } from '../../contract/schemas';
+import type { ProjectStore } from '../store/types';
+import { writeDemoImages } from './demo-images';
+import { dispatch, type Handlers } from './dispatch';
+import { ApiError, badRequest, conflict, notFound } from './errors';
+import { ImagePyramid, type MediaBytes } from './image-pyramid';
+import { JobRunner, type Emit } from './jobs';
+import { RecentList } from './recent';
+
+export interface StoreFactory {
+  create(dir: string, name?: string): ProjectStore | Promise<ProjectStore>;
+  open(dir: string): ProjectStore | Promise<ProjectStore>;
+}
+
+export interface StudioServiceOptions {
+  stores: StoreFactory;
+  mode: 'server' | 'electron';
+  version?: string;
+  doctor: () => Promise<DoctorReport>;
+  emit?: Emit;
+  recent?: RecentList;
+}
+
+const DEMO_CLASSES: Pick<LabelClass, 'name' | 'color'>[] = [
+  { name: 'circle', color: '#4f9dff' },
+  { name: 'rectangle', color: '#ff8a3d' },
+];
+
+export class StudioService {
+  readonly jobs: JobRunner;
+  private store: ProjectStore | null = null;
+  private pyramid = new ImagePyramid();
+  private recent: RecentList;
+  private listeners = new Set<Emit>();
+  private uploadRoot: string | null = null;
+
+  constructor(private opts: StudioServiceOptions) {
+    this.recent = opts.recent ?? new RecentList();
+    if (opts.emit) this.listeners.add(opts.emit);
+    this.jobs = new JobRunner((e, p) => this.emit(e, p));
+  }
+
+  /** Subscribe to events (the WebSocket hub / webContents bridge); returns the unsubscribe function. */
+  subscribe(fn: Emit): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit: Emit = (event, payload) => {
+    for (const l of this.listeners) l(event, payload);
+  };
+
+  /** Validated call by method name: what transports use. */
+  call(name: string, input: unknown): Promise<unknown> {
+    return dispatch(this.handlers, name, input);
+  }
+
+  get project(): ProjectStore | null {
+    return this.store;
+  }
+
+  private need(): ProjectStore {
+    if (!this.store) throw conflict('no project is open: create or open a project first');
+    return this.store;
+  }
+
+  private info(s: ProjectStore): ProjectInfo {
+    return { dir: s.dir, name: s.name, revision: s.revision(), imageCount: s.listImages({ limit: 1 }).total };
+  }
+
+  private adopt(s: ProjectStore): ProjectInfo {
+    this.closeProject();
+    this.store = s;
+    this.recent.touch(s.dir, s.name);
+    return this.info(s);
+  }
+
+  private closeProject(): void {
+    this.jobs.cancelAll();
+    this.pyramid.clear();
+    this.store?.close();
+    this.store = null;
+  }
+
+  /** Opens a project at start (the --project flag). */
+  async openAtStart(dir: string): Promise<ProjectInfo> {
+    return this.adopt(await this.opts.stores.open(resolve(dir)));
+  }
+
+  close(): void {
+    this.closeProject();
+    if (this.uploadRoot) rmSync(this.uploadRoot, { recursive: true, force: true });
+  }
+
+  private classAnnotations(s: ProjectStore, classId: number): Annotation[] {
+    const out: Annotation[] = [];
+    const { items } = s.listImages({ classId, limit: Number.MAX_SAFE_INTEGER });
+    for (const img of items) for (const a of s.annotationsOf(img.id)) if (a.classId === classId) out.push(a);
+    return out;
+  }
+
+  private applyAndAnnounce(s: ProjectStore, cs: Changeset) {
+    const res = s.apply(cs);
+    this.emit('project.changed', { revision: res.revision });
+    return res;
+  }
+
+  readonly handlers: Handlers = {
+    'app.doctor': () => this.opts.doctor(),
+    'app.info': () => ({
+      version: this.opts.version ?? '0.0.0',
+      mode: this.opts.mode,
+      project: this.store ? this.info(this.store) : null,
+      recent: this.recent.list(),
+    }),
+
+    'project.create': async ({ dir, name, demo }) => {
+      const s = await this.opts.stores.create(resolve(dir), name);
+      const info = this.adopt(s);
+      if (!demo) return info;
+      const tmp = mkdtempSync(join(tmpdir(), 'hst-demo-'));
+      try {
+        await s.ingest(await writeDemoImages(tmp), { mode: 'copy' });
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      const now = Date.now();
+      const max = Math.max(0, ...s.listClasses().map((c) => c.id));
+      s.apply({ classes: { created: DEMO_CLASSES.map((c, i) => ({ ...c, id: max + i + 1, hotkey: null, order: i })), updated: [], deleted: [] }, label: `demo classes ${now}` });
+      return this.info(s);
+    },
+    'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(resolve(dir))),
+    'project.close': () => {
+      this.closeProject();
+      return { ok: true as const };
+    },
+    'project.info': () => this.info(this.need()),
+
+    'images.list': (q) => this.need().listImages(q),
+    'images.ids': (q) => ({ ids: this.need().listImages({ ...q, limit: Number.MAX_SAFE_INTEGER }).items.map((i) => i.id) }),
+    'images.get': ({ id }) => {
+      const img = this.need().getImage(id);
+      if (!img) throw notFound(`image ${id} does not exist in this project`);
+      return img;
+    },
+    'images.counts': () => {
+      const s = this.need();
+      const n = (status?: 'unlabeled' | 'labeled' | 'reviewed' | 'predicted') => s.listImages({ status, limit: 1 }).total;
+      return { all: n(), unlabeled: n('unlabeled'), labeled: n('labeled'), reviewed: n('reviewed'), predicted: n('predicted') };
+    },
+    'images.setSplit': ({ ids, split }) => {
+      this.need().setSplit(ids, split);
+      return { ok: true as const };
+    },
+    'images.setStatus': ({ ids, status }) => {
+      this.need().setStatus(ids, status);
+      return { ok: true as const };
+    },
+    'images.import': ({ paths, mode }) => ({ jobId: this.startImport(paths.map((p) => resolve(p)), mode ?? 'copy') }),
+
+    'annotations.list': ({ imageId }) => ({ items: this.need().annotationsOf(imageId) }),
+    'annotations.apply': ({ changeset }) => this.applyAndAnnounce(this.need(), changeset),
+
+    'classes.list': () => {
+      const s = this.need();
+      const counts: Record<string, number> = {};
+      for (const [k, v] of Object.entries(s.classCounts())) counts[k] = v;
+      return { classes: s.listClasses(), counts };
+    },
+    'classes.delete': ({ classId }) => {
+      const s = this.need();
+      const cls = s.listClasses().find((c) => c.id === classId);
+      if (!cls) throw notFound(`class ${classId} does not exist`);
+      const anns = this.classAnnotations(s, classId);
+      const res = this.applyAndAnnounce(s, {
+        created: [],
+        updated: [],
+        deleted: anns,
+        classes: { created: [], updated: [], deleted: [cls] },
+        label: `delete class ${cls.name}`,
+      });
+      return { ...res, affected: anns.length };
+    },
+    'classes.merge': ({ fromId, intoId }) => {
+      const s = this.need();
+      if (fromId === intoId) throw badRequest('cannot merge a class into itself', 'intoId');
+      const classes = s.listClasses();
+      const from = classes.find((c) => c.id === fromId);
+      const into = classes.find((c) => c.id === intoId);
+      if (!from) throw notFound(`class ${fromId} does not exist`);
+      if (!into) throw notFound(`class ${intoId} does not exist`);
+      const now = Date.now();
+      const anns = this.classAnnotations(s, fromId);
+      const res = this.applyAndAnnounce(s, {
+        created: [],
+        deleted: [],
+        updated: anns.map((a) => ({ before: a, after: { ...a, classId: intoId, updatedAt: now } })),
+        classes: { created: [], updated: [], deleted: [from] },
+        label: `merge ${from.name} into ${into.name}`,
+      });
+      return { ...res, affected: anns.length };
+    },
+
+    'jobs.cancel': ({ jobId }) => {
+      if (!this.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
+      return { ok: true as const };
+    },
+  };
+
+  private startImport(paths: string[], mode: 'copy' | 'link', cleanup?: () => void): string {
+    const s = this.need();
+    return this.jobs.start('import', async ({ signal, progress }) => {
+      try {
+        const report = await s.ingest(paths, {
+          mode,
+          signal,
+          onProgress: (p) => progress(p.total ? p.done / p.total : 0, p.current ? basename(p.current) : undefined),
+        });
+        progress(1);
+        this.emit('project.changed', { revision: s.revision() });
+        return { added: report.added.length, skipped: report.skipped };
+      } finally {
+        cleanup?.();
+      }
+    });
+  }
+
+  // ---- media (binary; not part of the JSON contract) ----
+
+  /** A pyramid level of image `id` whose longest side is ≥ `max` (full size when omitted). */
+  async imageLevel(id: number, max?: number): Promise<MediaBytes> {
+    const s = this.need();
+    const img = s.getImage(id);
+    if (!img) throw notFound(`image ${id} does not exist in this project`);
+    return this.pyramid.level(`${s.dir}#${id}`, s.imagePath(id), img.width, img.height, img.orientation, max);
+  }
+
+  async thumbnail(id: number, size = 256): Promise<MediaBytes> {
+    const s = this.need();
+    if (!s.getImage(id)) throw notFound(`image ${id} does not exist in this project`);
+    const bytes = await s.thumbnail(id, Math.max(32, Math.min(1024, Math.round(size))));
+    const type = bytes[0] === 0xff && bytes[1] === 0xd8 ? 'image/jpeg' : 'image/webp';
+    return { bytes, type };
+  }
+
+  // ---- uploads (server mode: the browser cannot hand us paths) ----
+
+  private batchDir(batch: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch)) throw badRequest('upload batch id must be 1–64 letters, digits, - or _', 'batch');
+    this.uploadRoot ??= mkdtempSync(join(tmpdir(), 'hst-upload-'));
+    return join(this.uploadRoot, batch);
+  }
+
+  /** Stores one uploaded file under a sanitised name in the batch's staging folder. */
+  async stageUpload(batch: string, fileName: string, bytes: Buffer): Promise<void> {
+    this.need();
+    const safe = basename(fileName.replace(/\\/g, '/')).replace(/[^\w.\- ]+/g, '_').slice(0, 180);
+    if (!safe || safe === '.' || safe === '..') throw badRequest(`upload '${fileName}' has no usable file name`, 'name');
+    const dir = this.batchDir(batch);
+    await mkdir(dir, { recursive: true });
+    // Same-named files from different folders must not overwrite each other.
+    let target = join(dir, safe);
+    for (let i = 1; await exists(target); i++) target = join(dir, `${i}-${safe}`);
+    await writeFile(target, bytes);
+  }
+
+  /** Imports (copies) a staged batch and deletes the staging folder afterwards. */
+  importStaged(batch: string): string {
+    const dir = this.batchDir(batch);
+    return this.startImport([dir], 'copy', () => rmSync(dir, { recursive: true, force: true }));
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export { ApiError };

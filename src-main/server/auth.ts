@@ -1,0 +1,45 @@
+// Session-token auth: one random token per server run, accepted from a header, a cookie (set when the page
+// is first loaded with ?token=…) or the query; compared in constant time.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const COOKIE = 'hst_token';
+
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Hashing first gives equal-length buffers, so timingSafeEqual never throws and length leaks nothing. */
+export function tokenMatches(expected: string, given: string | null | undefined): boolean {
+  if (!given) return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function cookieValue(req: IncomingMessage, name: string): string | null {
+  const raw = req.headers.cookie;
+  if (!raw) return null;
+  for (const part of raw.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return null;
+}
+
+/** The token the request presents: Authorization: Bearer, X-HST-Token, cookie, then ?token=. */
+export function presentedToken(req: IncomingMessage, url: URL): { token: string | null; fromQuery: boolean } {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
+  const header = req.headers['x-hst-token'];
+  if (typeof header === 'string') return { token: header, fromQuery: false };
+  const cookie = cookieValue(req, COOKIE);
+  if (cookie) return { token: cookie, fromQuery: false };
+  const q = url.searchParams.get('token');
+  return { token: q, fromQuery: q !== null };
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
