@@ -1,0 +1,116 @@
+// Neutral Dataset → COCO instances JSON (+ images/). Source ids (image keys, category and annotation ids) are
+// reused when they are valid and unique, so COCO → studio → COCO gives back the same ids; masks are written as
+// compressed RLE exactly as stored.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { geometryArea, geometryBbox } from '../geometry/iou';
+import { ringArea } from '../geometry/rasterize';
+import { type ExportReport, type ExportOptions, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
+import type { Dataset } from './types';
+
+export interface CocoExportOptions extends ExportOptions {
+  /** JSON file name when `out` is a folder (default annotations.json). */
+  jsonName?: string;
+}
+
+/** `out` is a folder (JSON + images/) or a .json path (images/ beside it). */
+export async function exportCoco(input: Dataset, out: string, opts: CocoExportOptions = {}): Promise<ExportReport> {
+  const ds = selectSplits(input, opts.splits);
+  const isJson = out.toLowerCase().endsWith('.json');
+  const outDir = path.resolve(isJson ? path.dirname(out) : out);
+  const jsonAbs = isJson ? path.resolve(out) : path.join(outDir, opts.jsonName ?? 'annotations.json');
+  const imagesDir = path.join(outDir, 'images');
+  await mkdir(outDir, { recursive: true });
+  const report: ExportReport = { files: [], converted: [], dropped: [] };
+
+  // images: keep integer keys as ids when all of them are
+  const intKeys = ds.images.every((im) => /^\d+$/.test(im.key) && Number(im.key) <= Number.MAX_SAFE_INTEGER);
+  const keyToId = new Map<string, number>();
+  ds.images.forEach((im, i) => keyToId.set(im.key, intKeys ? Number(im.key) : i + 1));
+  if (!intKeys && ds.images.length) report.converted.push('image ids renumbered 1..N (source keys were not all integers)');
+
+  const names = new UniqueNames();
+  const images = [];
+  let missing = 0;
+  for (const im of ds.images) {
+    const name = names.take(outputName(im, false));
+    const placed = await placeImage(im, path.join(imagesDir, name), opts.images);
+    if (!placed) missing++;
+    else if (opts.images !== 'none') report.files.push(path.posix.join('images', name));
+    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height });
+  }
+  if (missing) report.dropped.push(`${plural(missing, 'image file')} missing on disk (listed in the JSON without a file)`);
+
+  // categories: keep source ids when unique; others get ids after the largest
+  const used = new Set<number>();
+  const classIds = new Map<string, number>();
+  for (const c of ds.classes) {
+    if (c.sourceId !== undefined && Number.isInteger(c.sourceId) && c.sourceId >= 0 && !used.has(c.sourceId)) {
+      classIds.set(c.name, c.sourceId);
+      used.add(c.sourceId);
+    }
+  }
+  let next = maxOf(used) + 1;
+  let renumbered = 0;
+  for (const c of ds.classes) {
+    if (!classIds.has(c.name)) {
+      classIds.set(c.name, next++);
+      renumbered++;
+    }
+  }
+  if (renumbered && used.size) report.converted.push(`${plural(renumbered, 'category', 'categories')} without a usable source id got new ids`);
+  const categories = ds.classes.map((c) => ({ id: classIds.get(c.name)!, name: c.name }));
+
+  // annotations
+  const annIdsTaken = new Set<number>();
+  for (const a of ds.annotations) {
+    if (typeof a.sourceId === 'number' && Number.isInteger(a.sourceId) && a.sourceId > 0) annIdsTaken.add(a.sourceId);
+  }
+  const annIdsGiven = new Set<number>();
+  let nextAnn = maxOf(annIdsTaken) + 1;
+  const dims = new Map(ds.images.map((im) => [im.key, im]));
+  const annotations = [];
+  let shoelace = 0;
+  for (const a of ds.annotations) {
+    const im = dims.get(a.imageKey);
+    const catId = classIds.get(a.className);
+    if (!im || catId === undefined) {
+      report.dropped.push(`annotation ${a.sourceId ?? ''} refers to a missing image or class`.replace('  ', ' '));
+      continue;
+    }
+    let id: number;
+    if (typeof a.sourceId === 'number' && Number.isInteger(a.sourceId) && a.sourceId > 0 && !annIdsGiven.has(a.sourceId)) id = a.sourceId;
+    else id = nextAnn++;
+    annIdsGiven.add(id);
+    const g = a.geometry;
+    let area: number;
+    if (g.kind === 'polygon' && !(im.width > 0 && im.height > 0)) {
+      area = g.rings.reduce((s, r) => s + Math.abs(ringArea(r)), 0);
+      shoelace++;
+    } else area = geometryArea(g, im.height, im.width);
+    const ann: Record<string, unknown> = {
+      id,
+      image_id: keyToId.get(a.imageKey),
+      category_id: catId,
+      segmentation: g.kind === 'polygon' ? g.rings : g.kind === 'mask' ? { size: g.rle.size, counts: g.rle.counts } : [],
+      area,
+      bbox: geometryBbox(g),
+      iscrowd: a.iscrowd ? 1 : 0,
+    };
+    if (a.score !== undefined) ann.score = a.score;
+    annotations.push(ann);
+  }
+  if (shoelace) report.converted.push(`${plural(shoelace, 'polygon')} on images of unknown size: area is the polygon area, not the pixel count`);
+
+  const json = { images, annotations, categories };
+  await writeFile(jsonAbs, JSON.stringify(json));
+  report.files.unshift(path.relative(outDir, jsonAbs).split(path.sep).join('/'));
+  return report;
+}
+
+/** Max of a set without spreading it into arguments (200k ids would overflow the call stack). */
+function maxOf(xs: Iterable<number>): number {
+  let m = 0;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}

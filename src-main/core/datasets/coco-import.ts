@@ -1,0 +1,212 @@
+// COCO instances JSON → neutral Dataset. Every record is validated on its own (zod), so one bad record names
+// itself instead of hiding the rest; errors fail the whole import, warnings let the rest through.
+import path from 'node:path';
+import { z } from 'zod';
+import type { Geometry } from '../../contract/schemas';
+import { checkCounts, countsFromString, fromUncompressed } from '../geometry/rle';
+import { exists } from './image-files';
+import { IssueList, formatZodIssues } from './issues';
+import { readJsonFile } from './read-json';
+import { resolveInside } from './safe-path';
+import type { Dataset, DatasetAnnotation, DatasetClass, DatasetImage } from './types';
+
+const Id = z.union([z.number().int(), z.string().min(1)]);
+
+const CocoRoot = z.object({
+  images: z.array(z.unknown()),
+  annotations: z.array(z.unknown()).optional(),
+  categories: z.array(z.unknown()).optional(),
+});
+
+const CocoImage = z.object({
+  id: Id,
+  file_name: z.string().min(1),
+  width: z.number().int().nonnegative().optional(),
+  height: z.number().int().nonnegative().optional(),
+});
+
+const CocoCategory = z.object({
+  id: z.number().int(),
+  name: z.string().min(1),
+  supercategory: z.string().optional(),
+});
+
+const CocoRle = z.object({
+  size: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  counts: z.union([z.string(), z.array(z.number().int())]),
+});
+
+const CocoAnnotation = z.object({
+  id: Id.optional(),
+  image_id: Id,
+  category_id: z.number().int(),
+  bbox: z.array(z.number()).length(4).optional(),
+  segmentation: z.union([z.array(z.array(z.number())), CocoRle]).optional(),
+  iscrowd: z.union([z.literal(0), z.literal(1), z.boolean()]).optional(),
+  area: z.number().optional(),
+  score: z.number().optional(),
+});
+
+export interface CocoImportOptions {
+  /** Folder that `file_name`s are relative to; default: the JSON's folder, its images/ or the sibling split folder. */
+  imagesDir?: string;
+}
+
+export async function importCoco(jsonPath: string, opts: CocoImportOptions = {}): Promise<Dataset> {
+  const abs = path.resolve(jsonPath);
+  const file = path.basename(abs);
+  const json = await readJsonFile(abs, file);
+  const root = CocoRoot.safeParse(json);
+  if (!root.success) throw new Error(`${file}: not a COCO instances file: ${formatZodIssues(root.error.issues)}`);
+  const issues = new IssueList();
+
+  // categories
+  const classes: DatasetClass[] = [];
+  const classById = new Map<number, string>();
+  const names = new Set<string>();
+  (root.data.categories ?? []).forEach((raw, i) => {
+    const rec = `categories[${i}]`;
+    const r = CocoCategory.safeParse(raw);
+    if (!r.success) return issues.error(file, rec, formatZodIssues(r.error.issues));
+    const c = r.data;
+    if (classById.has(c.id)) return issues.error(file, `${rec} (id ${c.id})`, `category id ${c.id} is declared twice`);
+    let name = c.name;
+    if (names.has(name)) {
+      name = `${c.name} (id ${c.id})`;
+      issues.warn(file, `${rec} (id ${c.id})`, `category name '${c.name}' is used twice; imported as '${name}'`);
+    }
+    names.add(name);
+    classById.set(c.id, name);
+    classes.push({ name, sourceId: c.id });
+  });
+
+  // images
+  const imagesRoot = opts.imagesDir ? path.resolve(opts.imagesDir) : await guessImagesRoot(abs, root.data.images);
+  const images: DatasetImage[] = [];
+  const imageByKey = new Map<string, DatasetImage>();
+  let missingFiles = 0;
+  for (let i = 0; i < root.data.images.length; i++) {
+    const raw = root.data.images[i];
+    const r = CocoImage.safeParse(raw);
+    const idHint = typeof (raw as { id?: unknown })?.id === 'number' ? ` (id ${(raw as { id: number }).id})` : '';
+    const rec = `images[${i}]${idHint}`;
+    if (!r.success) {
+      issues.error(file, rec, formatZodIssues(r.error.issues));
+      continue;
+    }
+    const im = r.data;
+    const key = String(im.id);
+    if (imageByKey.has(key)) {
+      issues.error(file, rec, `image id ${im.id} is declared twice`);
+      continue;
+    }
+    const resolved = resolveInside(imagesRoot, im.file_name);
+    if (!resolved.ok) {
+      issues.error(file, rec, `file_name: ${resolved.reason}`);
+      continue;
+    }
+    const found = await exists(resolved.abs);
+    if (!found) {
+      missingFiles++;
+      if (missingFiles <= 20) issues.warn(file, rec, `image file not found: ${resolved.abs}`);
+    }
+    const img: DatasetImage = {
+      key,
+      fileName: resolved.rel,
+      absPath: found ? resolved.abs : null,
+      width: im.width ?? 0,
+      height: im.height ?? 0,
+    };
+    images.push(img);
+    imageByKey.set(key, img);
+  }
+  if (missingFiles > 20) issues.warn(file, undefined, `${missingFiles} image files not found in ${imagesRoot} (first 20 listed)`);
+
+  // annotations
+  const annotations: DatasetAnnotation[] = [];
+  const seenAnnIds = new Set<string>();
+  (root.data.annotations ?? []).forEach((raw, i) => {
+    const idv = (raw as { id?: unknown })?.id;
+    const rec = `annotations[${i}]${typeof idv === 'number' || typeof idv === 'string' ? ` (id ${idv})` : ''}`;
+    const r = CocoAnnotation.safeParse(raw);
+    if (!r.success) return issues.error(file, rec, formatZodIssues(r.error.issues));
+    const a = r.data;
+    if (a.id !== undefined) {
+      if (seenAnnIds.has(String(a.id))) issues.warn(file, rec, `annotation id ${a.id} is used twice`);
+      seenAnnIds.add(String(a.id));
+    }
+    const img = imageByKey.get(String(a.image_id));
+    if (!img) return issues.error(file, rec, `image_id ${a.image_id} is not in 'images'`);
+    const className = classById.get(a.category_id);
+    if (className === undefined) return issues.error(file, rec, `category_id ${a.category_id} is not declared in 'categories'`);
+    const g = cocoGeometry(a, img);
+    if ('error' in g) return issues.error(file, rec, g.error);
+    const ann: DatasetAnnotation = { imageKey: img.key, className, geometry: g.geometry, sourceId: a.id };
+    if (a.iscrowd === 1 || a.iscrowd === true) ann.iscrowd = true;
+    if (a.score !== undefined) ann.score = a.score;
+    annotations.push(ann);
+  });
+
+  return { images, classes, annotations, issues: issues.items };
+}
+
+type GeometryResult = { geometry: Geometry } | { error: string };
+
+function cocoGeometry(a: z.infer<typeof CocoAnnotation>, img: DatasetImage): GeometryResult {
+  const seg = a.segmentation;
+  if (seg && !Array.isArray(seg)) {
+    const [h, w] = seg.size;
+    if (img.width && img.height && (h !== img.height || w !== img.width)) {
+      return { error: `segmentation size [${h}, ${w}] differs from the image's [height ${img.height}, width ${img.width}]` };
+    }
+    if (typeof seg.counts === 'string') {
+      let counts: number[];
+      try {
+        counts = countsFromString(seg.counts);
+      } catch (err) {
+        return { error: `segmentation.counts: ${(err as Error).message}` };
+      }
+      const problem = checkCounts([h, w], counts);
+      if (problem) return { error: `segmentation.counts: ${problem}` };
+      return { geometry: { kind: 'mask', rle: { size: [h, w], counts: seg.counts } } };
+    }
+    const problem = checkCounts([h, w], seg.counts);
+    if (problem) return { error: `segmentation.counts: ${problem}` };
+    return { geometry: { kind: 'mask', rle: fromUncompressed([h, w], seg.counts) } };
+  }
+  if (seg && seg.length > 0) {
+    for (let r = 0; r < seg.length; r++) {
+      const ring = seg[r];
+      if (ring.length % 2 !== 0) return { error: `segmentation[${r}] has an odd number of coordinates (${ring.length})` };
+      if (ring.length < 6) return { error: `segmentation[${r}] has ${ring.length / 2} points; a polygon needs at least 3` };
+      if (!ring.every(Number.isFinite)) return { error: `segmentation[${r}] has a non-finite coordinate` };
+    }
+    return { geometry: { kind: 'polygon', rings: seg.map((ring) => ring.slice()) } };
+  }
+  if (a.bbox) {
+    const [x, y, w, h] = a.bbox;
+    if (!a.bbox.every(Number.isFinite)) return { error: 'bbox has a non-finite value' };
+    if (w < 0 || h < 0) return { error: `bbox has a negative size (width ${w}, height ${h})` };
+    return { geometry: { kind: 'box', x, y, w, h } };
+  }
+  return { error: 'annotation has neither a segmentation nor a bbox' };
+}
+
+/**
+ * Where `file_name`s are relative to. COCO releases put `annotations/instances_val2017.json` next to `val2017/`;
+ * exports of this studio put `images/` beside the JSON. The first candidate that holds the first images wins.
+ */
+async function guessImagesRoot(jsonAbs: string, images: unknown[]): Promise<string> {
+  const dir = path.dirname(jsonAbs);
+  const stem = path.basename(jsonAbs, '.json').replace(/^instances_/, '');
+  const candidates = [dir, path.join(dir, 'images'), path.join(dir, '..', stem), path.join(dir, '..', 'images'), path.join(dir, '..')];
+  const probe = images
+    .slice(0, 5)
+    .map((im) => (im as { file_name?: unknown })?.file_name)
+    .filter((f): f is string => typeof f === 'string' && !path.isAbsolute(f) && !f.includes('..'));
+  if (probe.length === 0) return dir;
+  for (const c of candidates) {
+    for (const f of probe) if (await exists(path.join(c, f))) return path.resolve(c);
+  }
+  return dir;
+}
