@@ -1,0 +1,51 @@
+// Resizing helpers whose backward pass is exact on every backend.
+//
+// tfjs's ResizeBilinearGrad ignores `halfPixelCenters` (cpu and wasm), so differentiating
+// tf.image.resizeBilinear(…, halfPixelCenters=true) gives the gradient of a half-pixel-shifted resize.
+// Bilinear resizing is therefore written as two plain 2-D matmuls with interpolation matrices
+// (PyTorch F.interpolate(mode='bilinear', align_corners=False) semantics); 2-D matmuls without transpose
+// flags are also the fast path of the wasm backend.
+import { tf } from '../../compute/engine';
+
+/** Nearest-neighbour resize of [B,h,w,C] to [B,H,W,C] (FPN top-down path; PyTorch F.interpolate(mode='nearest')). */
+export function resizeNearest(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
+  if (x.shape[1] === h && x.shape[2] === w) return x;
+  return tf.image.resizeNearestNeighbor(x, [h, w], false, false);
+}
+
+/** Row-stochastic matrix M [outSize, inSize] with out = M · in, align_corners=False. */
+export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
+  const m = new Float32Array(outSize * inSize);
+  const scale = inSize / outSize;
+  for (let o = 0; o < outSize; o++) {
+    const src = Math.max(0, (o + 0.5) * scale - 0.5);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const l = src - i0;
+    m[o * inSize + i0] += 1 - l;
+    m[o * inSize + i1] += l;
+  }
+  return m;
+}
+
+/** Transposed interpolation matrix [inSize, outSize] (so that rows · M^T is a plain matmul). */
+function bilinearMatrixT(inSize: number, outSize: number): tf.Tensor2D {
+  const m = bilinearMatrix(inSize, outSize);
+  const t = new Float32Array(inSize * outSize);
+  for (let o = 0; o < outSize; o++) for (let i = 0; i < inSize; i++) t[i * outSize + o] = m[o * inSize + i];
+  return tf.tensor2d(t, [inSize, outSize]);
+}
+
+/** Bilinear resize [B,h,w,C] → [B,H,W,C] with half-pixel centres (PyTorch align_corners=False). */
+export function resizeBilinear(x: tf.Tensor4D, H: number, W: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  if (h === H && w === W) return x;
+  return tf.tidy(() => {
+    // rows: interpolate along H
+    let t = tf.transpose(x, [0, 2, 3, 1]); // [B,w,C,h]
+    t = tf.matMul(tf.reshape(t, [b * w * c, h]), bilinearMatrixT(h, H)); // [B*w*C, H]
+    t = tf.transpose(tf.reshape(t, [b, w, c, H]), [0, 3, 2, 1]); // [B,H,C,w]
+    t = tf.matMul(tf.reshape(t, [b * H * c, w]), bilinearMatrixT(w, W)); // [B*H*C, W]
+    return tf.transpose(tf.reshape(t, [b, H, c, W]), [0, 1, 3, 2]) as tf.Tensor4D; // [B,H,W,C]
+  });
+}

@@ -1,0 +1,77 @@
+// Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_ semantics) and gradient accumulation.
+import { tf } from '../../compute/engine';
+
+/** √(Σ‖g‖²) over every gradient (one device→host sync). NaN/Inf when any gradient is non-finite. */
+export function globalNorm(grads: Record<string, tf.Tensor>): number {
+  const list = Object.values(grads);
+  if (list.length === 0) return 0;
+  return tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+}
+
+/**
+ * Scales every gradient by min(1, maxNorm / (norm + 1e-6)). Returns new tensors (the inputs are disposed
+ * when `disposeInputs`) and the norm before clipping, which the caller also uses to detect NaN/Inf.
+ */
+export function clipByGlobalNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+  disposeInputs = true,
+): { grads: Record<string, tf.Tensor>; norm: number } {
+  const norm = globalNorm(grads);
+  const coef = Math.min(1, maxNorm / (norm + 1e-6));
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) {
+    out[k] = coef < 1 ? tf.mul(g, coef) : g.clone();
+    if (disposeInputs) g.dispose();
+  }
+  return { grads: out, norm };
+}
+
+/** Sums gradients over micro-batches; `mean()` gives the average, as if one large batch had been used. */
+export class GradAccumulator {
+  private sums = new Map<string, tf.Tensor>();
+  private n = 0;
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Adds one micro-batch's gradients (they are disposed: the accumulator owns them from now on). */
+  add(grads: Record<string, tf.Tensor>): void {
+    for (const [k, g] of Object.entries(grads)) {
+      const prev = this.sums.get(k);
+      if (prev) {
+        this.sums.set(k, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      } else {
+        this.sums.set(k, g);
+      }
+    }
+    this.n += 1;
+  }
+
+  /** Mean over the micro-batches added since the last reset (new tensors) and resets the accumulator. */
+  takeMean(): Record<string, tf.Tensor> {
+    if (this.n === 0) throw new Error('GradAccumulator: no gradients were added.');
+    const out: Record<string, tf.Tensor> = {};
+    for (const [k, s] of this.sums) {
+      out[k] = tf.div(s, this.n);
+      s.dispose();
+    }
+    this.sums.clear();
+    this.n = 0;
+    return out;
+  }
+
+  dispose(): void {
+    for (const s of this.sums.values()) s.dispose();
+    this.sums.clear();
+    this.n = 0;
+  }
+}
+
+/** Disposes every tensor of a gradient map. */
+export function disposeGrads(grads: Record<string, tf.Tensor>): void {
+  for (const g of Object.values(grads)) g.dispose();
+}

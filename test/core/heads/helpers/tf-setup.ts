@@ -1,0 +1,26 @@
+// Test setup: cpu backend plus tfjs-core's gradient registrations.
+// The tfjs-core Node bundle ships no gradient functions (the @tensorflow/tfjs union package normally registers
+// them); vitest can load the ESM registration file directly. Production code relies on the compute engine
+// registering them (see docs/heads.md).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initCompute, tf } from '../../../../src-main/core/compute/engine';
+
+export async function setupTf(): Promise<void> {
+  await initCompute({ backend: 'cpu' });
+}
+
+export function allFinite(t: tf.Tensor): boolean {
+  return Array.from(t.dataSync()).every(Number.isFinite);
+}
+
+/** Deterministic pseudo-random numbers for synthetic test data (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
