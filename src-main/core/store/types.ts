@@ -2,6 +2,9 @@
 // Electron IPC, the trainer and the dataset importers. Keep signatures stable; add, don't change.
 import type { Annotation, Changeset, ChangesetInput, ImageRecord, ImageStatus, LabelClass, Split } from '../../contract/schemas';
 import type { Dataset } from '../datasets/types';
+import type { FeatureCacheIndex } from './feature-cache';
+import type { ModelVersion, NewModelVersion, RunEvent, RunStatus, TrainingRun } from './models';
+import type { NewPrediction, Prediction } from './predictions';
 
 export interface ImageQuery {
   status?: ImageStatus | 'predicted';
@@ -35,6 +38,22 @@ export interface IngestOptions {
 export interface IngestReport {
   added: ImageRecord[];
   skipped: { path: string; reason: string }[];
+  /** true when the signal aborted the import: `added` holds what was imported before that */
+  cancelled?: boolean;
+}
+
+export interface ImageCounts {
+  all: number;
+  unlabeled: number;
+  labeled: number;
+  reviewed: number;
+  /** images with at least one stored prediction */
+  predicted: number;
+}
+
+export interface ClassEditResult extends ApplyResult {
+  /** annotations changed or deleted */
+  affected: number;
 }
 
 export interface ProjectStore {
@@ -68,3 +87,45 @@ export interface ProjectStore {
   /** JPEG/WebP thumbnail bytes (cached on disk), longest side `size`. */
   thumbnail(imageId: number, size?: number): Promise<Buffer>;
 }
+
+/**
+ * What the SQLite store offers beyond ProjectStore (kept separate so test fakes of ProjectStore stay valid).
+ * `openProject`/`createProject` return a `FullProjectStore`.
+ */
+export interface ProjectStoreExtras {
+  /** Ids in query order (offset/limit ignored): the editor's next/previous list. */
+  imageIds(q?: ImageQuery): number[];
+  imageCounts(): ImageCounts;
+  /** Deletes a class and all its annotations as one changeset (undoable via `inverse`). */
+  deleteClass(classId: number): ClassEditResult;
+  /** Moves every annotation of `fromId` to `intoId` and deletes `fromId`, as one changeset. */
+  mergeClasses(fromId: number, intoId: number): ClassEditResult;
+  /** The changeset deleteClass applies, without applying it. */
+  deleteClassChangeset(classId: number): Changeset;
+  /** Free-form project settings (JSON), merged on write; `null` removes a key. */
+  settings(): Record<string, unknown>;
+  setSettings(patch: Record<string, unknown>): Record<string, unknown>;
+
+  addModelVersion(m: NewModelVersion): ModelVersion;
+  getModelVersion(id: number): ModelVersion | null;
+  listModelVersions(task?: string): ModelVersion[];
+  activeModel(task: string): ModelVersion | null;
+  setActiveModel(id: number): void;
+  updateModelVersion(id: number, patch: { metrics?: Record<string, unknown>; files?: string[]; name?: string }): ModelVersion;
+
+  addTrainingRun(r: { config: unknown; modelVersion?: number | null }): TrainingRun;
+  finishTrainingRun(id: number, end: { status: Exclude<RunStatus, 'running'>; error?: string; modelVersion?: number | null }): TrainingRun;
+  listTrainingRuns(): TrainingRun[];
+  appendRunEvent(runId: number, kind: string, data: unknown): number;
+  runEvents(runId: number, afterId?: number): RunEvent[];
+
+  /** Replaces one model's predictions on one image. */
+  putPredictions(imageId: number, modelVersion: number, preds: NewPrediction[]): void;
+  listPredictions(imageId: number, modelVersion?: number): Prediction[];
+  clearPredictions(modelVersion?: number): number;
+
+  /** Index of cached backbone features (files under cache/features/). */
+  readonly featureCache: FeatureCacheIndex;
+}
+
+export type FullProjectStore = ProjectStore & ProjectStoreExtras;

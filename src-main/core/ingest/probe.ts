@@ -1,0 +1,124 @@
+// Deciding whether a file is an image we can label: hash, header checks, a full decode, and the thumbnail
+// from that same decode. Every rejection says why, in words a user can act on.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import sharp from 'sharp';
+
+/** 16384 × 16384: larger images are refused before decoding (a decompression bomb costs gigabytes of RAM). */
+export const MAX_SIDE = 16384;
+export const MAX_PIXELS = MAX_SIDE * MAX_SIDE; // 268,435,456
+/** Files are read whole to hash them; nothing we can label is this big. */
+export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
+export const THUMB_SIZE = 256;
+
+/** Formats sharp decodes that browsers (and our renderer) can also show; file extension used in media/. */
+const FORMATS: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tiff: 'tif', avif: 'avif' };
+
+export class RejectedImage extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RejectedImage';
+  }
+}
+
+export interface ProbedImage {
+  hash: string;
+  /** 'jpeg' | 'png' | … */
+  format: string;
+  /** extension for the content-addressed copy */
+  ext: string;
+  bytes: number;
+  /** dimensions after applying EXIF orientation (the frame annotations use) */
+  width: number;
+  height: number;
+  /** as stored in the file, before orientation */
+  rawWidth: number;
+  rawHeight: number;
+  orientation: number;
+  /** WebP thumbnail, longest side THUMB_SIZE */
+  thumb: Buffer;
+  /** the file's bytes, so a copy does not read it twice */
+  data: Buffer;
+}
+
+const fmtPixels = (n: number) => n.toLocaleString('en-US');
+
+export async function probeFile(file: string): Promise<ProbedImage> {
+  let size: number;
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw new RejectedImage('not a regular file');
+    size = s.size;
+  } catch (err) {
+    if (err instanceof RejectedImage) throw err;
+    throw new RejectedImage(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (size === 0) throw new RejectedImage('the file is empty');
+  if (size > MAX_FILE_BYTES) throw new RejectedImage(`the file is ${fmtPixels(size)} bytes, above the ${fmtPixels(MAX_FILE_BYTES)}-byte limit`);
+  return probeBuffer(await readFile(file));
+}
+
+export async function probeBuffer(data: Buffer): Promise<ProbedImage> {
+  let meta: sharp.Metadata;
+  try {
+    // metadata() reads only the header: a 30000×30000 bomb is caught here before any pixel is decoded.
+    meta = await sharp(data, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new RejectedImage('not an image, or an image format that is not supported (use JPEG, PNG, WebP, TIFF, GIF or AVIF)');
+  }
+  let format = meta.format as string;
+  if (format === 'heif') {
+    if (meta.compression !== 'av1') throw new RejectedImage('HEIC/HEIF (HEVC) images are not supported; convert them to JPEG or PNG');
+    format = 'avif';
+  }
+  const ext = FORMATS[format];
+  if (!ext) throw new RejectedImage(`unsupported image format '${format}' (use JPEG, PNG, WebP, TIFF, GIF or AVIF)`);
+  const rawWidth = meta.width ?? 0;
+  const rawHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (!(rawWidth > 0 && rawHeight > 0)) throw new RejectedImage('the image header declares no size');
+  if (rawWidth * rawHeight > MAX_PIXELS) {
+    throw new RejectedImage(
+      `the image is ${rawWidth}×${rawHeight} = ${fmtPixels(rawWidth * rawHeight)} pixels, above the limit of ` +
+        `${fmtPixels(MAX_PIXELS)} (${MAX_SIDE}×${MAX_SIDE}); it was not decoded`,
+    );
+  }
+  const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+  const swap = orientation >= 5;
+  let thumb: Buffer;
+  try {
+    // The thumbnail is a full decode: failOn 'truncated' turns a cut-off file into an error instead of grey pixels.
+    thumb = await sharp(data, { failOn: 'truncated', limitInputPixels: MAX_PIXELS })
+      .rotate()
+      .resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    if (/premature end|end of stream|truncat|unexpected end|short read|not enough data/i.test(msg)) {
+      throw new RejectedImage(`the file is truncated or damaged (${msg})`);
+    }
+    throw new RejectedImage(`the image could not be decoded (${msg})`);
+  }
+  return {
+    hash: createHash('sha256').update(data).digest('hex'),
+    format,
+    ext,
+    bytes: data.length,
+    width: swap ? rawHeight : rawWidth,
+    height: swap ? rawWidth : rawHeight,
+    rawWidth,
+    rawHeight,
+    orientation,
+    thumb,
+    data,
+  };
+}
+
+/** A thumbnail of another size, from the file on disk. */
+export async function makeThumbnail(file: string, size: number): Promise<Buffer> {
+  return sharp(file, { limitInputPixels: MAX_PIXELS })
+    .rotate()
+    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 80 })
+    .toBuffer();
+}

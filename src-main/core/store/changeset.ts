@@ -1,0 +1,173 @@
+// Applying a changeset: validate, check every `before` against the stored rows, write everything in one
+// transaction, bump the revision, and hand back the exact inverse (the undo step).
+import { Changeset, type Annotation, type ChangesetInput, type LabelClass } from '../../contract/schemas';
+import type { Statements } from './db';
+import { ChangesetError, ConflictError } from './errors';
+import { annotationFromRow, canonical, classFromRow, geometryToColumn, type AnnotationRow, type ClassRow } from './rows';
+import type { ApplyResult } from './types';
+
+export function parseChangeset(input: ChangesetInput): Changeset {
+  const r = Changeset.safeParse(input);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ChangesetError(`invalid changeset at ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+export function inverseOf(cs: Changeset): Changeset {
+  const inv: Changeset = {
+    created: cs.deleted,
+    updated: cs.updated.map((u) => ({ before: u.after, after: u.before })),
+    deleted: cs.created,
+  };
+  if (cs.classes) {
+    inv.classes = {
+      created: cs.classes.deleted,
+      updated: cs.classes.updated.map((u) => ({ before: u.after, after: u.before })),
+      deleted: cs.classes.created,
+    };
+  }
+  if (cs.label !== undefined) inv.label = `undo ${cs.label}`.slice(0, 200);
+  return inv;
+}
+
+const isEmpty = (cs: Changeset) =>
+  !cs.created.length && !cs.updated.length && !cs.deleted.length &&
+  !(cs.classes && (cs.classes.created.length || cs.classes.updated.length || cs.classes.deleted.length));
+
+function checkUniqueIds(cs: Changeset): void {
+  const seen = new Set<string>();
+  for (const a of [...cs.created, ...cs.updated.map((u) => u.before), ...cs.deleted]) {
+    if (seen.has(a.id)) throw new ChangesetError(`annotation ${a.id} appears more than once in the changeset`);
+    seen.add(a.id);
+  }
+  for (const u of cs.updated) {
+    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change annotation id ${u.before.id} to ${u.after.id}`);
+  }
+  if (!cs.classes) return;
+  const cls = new Set<number>();
+  for (const c of [...cs.classes.created, ...cs.classes.updated.map((u) => u.before), ...cs.classes.deleted]) {
+    if (cls.has(c.id)) throw new ChangesetError(`class ${c.id} appears more than once in the changeset`);
+    cls.add(c.id);
+  }
+  for (const u of cs.classes.updated) {
+    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change class id ${u.before.id} to ${u.after.id}`);
+  }
+}
+
+/** Applies an already-parsed changeset; the caller runs this inside a transaction. */
+export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): ApplyResult {
+  checkUniqueIds(cs);
+  const current = Number((st.get<[], { value: string }>(`SELECT value FROM meta WHERE key = 'revision'`).get()!).value);
+  if (isEmpty(cs)) return { revision: current, inverse: inverseOf(cs) };
+
+  const getAnn = st.get<[string], AnnotationRow>('SELECT * FROM annotations WHERE id = ?');
+  const getCls = st.get<[number], ClassRow>('SELECT * FROM classes WHERE id = ?');
+  const clsByName = st.get<[string], { id: number }>('SELECT id FROM classes WHERE name = ?');
+  const imageExists = st.get<[number], { id: number }>('SELECT id FROM images WHERE id = ?');
+  const touched = new Set<number>();
+
+  const sameClass = (stored: ClassRow | undefined, c: LabelClass, what: string) => {
+    if (!stored) throw new ConflictError(`class ${c.id} ('${c.name}') to be ${what} does not exist (it was changed elsewhere); reload and retry`);
+    if (canonical(classFromRow(stored)) !== canonical(c)) {
+      throw new ConflictError(`class ${c.id} ('${stored.name}') has changed since this edit was made; reload and retry`);
+    }
+  };
+  const sameAnn = (a: Annotation, what: string) => {
+    const stored = getAnn.get(a.id);
+    if (!stored) throw new ConflictError(`annotation ${a.id} to be ${what} does not exist (it was changed elsewhere); reload and retry`);
+    if (canonical(annotationFromRow(stored)) !== canonical(a)) {
+      throw new ConflictError(`annotation ${a.id} on image ${stored.image_id} has changed since this edit was made; reload and retry`);
+    }
+  };
+  const checkRefs = (a: Annotation) => {
+    if (!imageExists.get(a.imageId)) throw new ChangesetError(`annotation ${a.id} refers to image ${a.imageId}, which is not in the project`);
+    if (!getCls.get(a.classId)) throw new ChangesetError(`annotation ${a.id} refers to class ${a.classId}, which does not exist`);
+  };
+  const nameFree = (c: LabelClass) => {
+    const other = clsByName.get(c.name);
+    if (other && other.id !== c.id) throw new ChangesetError(`a class named '${c.name}' already exists`);
+  };
+
+  const cc = cs.classes;
+  if (cc) {
+    const ins = st.get('INSERT INTO classes (id, name, color, hotkey, ord) VALUES (?, ?, ?, ?, ?)');
+    for (const c of cc.created) {
+      if (getCls.get(c.id)) throw new ConflictError(`class id ${c.id} ('${c.name}') already exists; reload and retry`);
+      nameFree(c);
+      ins.run(c.id, c.name, c.color, c.hotkey, c.order);
+    }
+    const upd = st.get('UPDATE classes SET name = ?, color = ?, hotkey = ?, ord = ? WHERE id = ?');
+    for (const { before, after } of cc.updated) {
+      sameClass(getCls.get(before.id), before, 'updated');
+      nameFree(after);
+      upd.run(after.name, after.color, after.hotkey, after.order, after.id);
+    }
+  }
+
+  const del = st.get('DELETE FROM annotations WHERE id = ?');
+  for (const a of cs.deleted) {
+    sameAnn(a, 'deleted');
+    del.run(a.id);
+    touched.add(a.imageId);
+  }
+  const upd = st.get(
+    `UPDATE annotations SET image_id = ?, class_id = ?, kind = ?, geometry = ?, source = ?, score = ?, model_version = ?,
+     created_at = ?, updated_at = ? WHERE id = ?`,
+  );
+  for (const { before, after } of cs.updated) {
+    sameAnn(before, 'updated');
+    checkRefs(after);
+    upd.run(after.imageId, after.classId, after.geometry.kind, geometryToColumn(after.geometry), after.source, after.score,
+      after.modelVersion, after.createdAt, after.updatedAt, after.id);
+    touched.add(before.imageId).add(after.imageId);
+  }
+  const ins = st.get(
+    `INSERT INTO annotations (id, image_id, class_id, kind, geometry, source, score, model_version, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const a of cs.created) {
+    if (getAnn.get(a.id)) throw new ConflictError(`annotation ${a.id} already exists (was this edit applied twice?)`);
+    checkRefs(a);
+    ins.run(a.id, a.imageId, a.classId, a.geometry.kind, geometryToColumn(a.geometry), a.source, a.score, a.modelVersion, a.createdAt, a.updatedAt);
+    touched.add(a.imageId);
+  }
+
+  if (cc) {
+    const left = st.get<[number], { n: number }>('SELECT COUNT(*) AS n FROM annotations WHERE class_id = ?');
+    const delCls = st.get('DELETE FROM classes WHERE id = ?');
+    for (const c of cc.deleted) {
+      sameClass(getCls.get(c.id), c, 'deleted');
+      const n = left.get(c.id)!.n;
+      if (n > 0) {
+        throw new ChangesetError(
+          `class '${c.name}' cannot be deleted: ${n} annotation${n === 1 ? '' : 's'} still use${n === 1 ? 's' : ''} it and ${n === 1 ? 'is' : 'are'} not deleted in the same changeset`,
+        );
+      }
+      delCls.run(c.id);
+    }
+  }
+
+  refreshStatus(st, touched);
+  const revision = current + 1;
+  st.get(`UPDATE meta SET value = ? WHERE key = 'revision'`).run(String(revision));
+  st.get('INSERT INTO revisions (revision, label, applied_at, created, updated, deleted) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(revision, cs.label ?? null, now, cs.created.length, cs.updated.length, cs.deleted.length);
+  return { revision, inverse: inverseOf(cs) };
+}
+
+/** unlabeled ↔ labeled follows whether the image has a human annotation; 'reviewed' is the user's call and stays. */
+export function refreshStatus(st: Statements, imageIds: Iterable<number>): void {
+  const s = st.get(
+    `UPDATE images SET status = CASE WHEN EXISTS (SELECT 1 FROM annotations WHERE image_id = ?1 AND source = 'human')
+       THEN 'labeled' ELSE 'unlabeled' END
+     WHERE id = ?1 AND status != 'reviewed'`,
+  );
+  for (const id of imageIds) s.run(id);
+}
+
+export function applyChangeset(st: Statements, input: ChangesetInput): ApplyResult {
+  const cs = parseChangeset(input);
+  return st.db.transaction(() => applyParsed(st, cs)).immediate();
+}

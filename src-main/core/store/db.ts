@@ -1,0 +1,47 @@
+// Opening a project database with the settings every connection needs, and a prepared-statement cache.
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+
+export type Synchronous = 'NORMAL' | 'FULL';
+
+export interface OpenDbOptions {
+  readonly?: boolean;
+  /**
+   * NORMAL is the default. In WAL mode it never corrupts the database: a commit is in the WAL (the OS page
+   * cache) before apply() returns, so a killed or crashed app loses nothing (the crash-safety test SIGKILLs a
+   * writer to prove it); only an OS crash or power cut can drop the last few commits, because the WAL is
+   * fsynced at checkpoints rather than per commit. FULL fsyncs every commit and costs milliseconds per edit
+   * on slow disks, which labelling (one changeset per box) would feel.
+   */
+  synchronous?: Synchronous;
+}
+
+export function openDb(file: string, opts: OpenDbOptions = {}): Db {
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: false });
+  try {
+    // A second app instance (or the trainer) may hold the write lock briefly: wait instead of failing.
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Prepares each SQL text once per connection; statements are reused for the life of the connection. */
+export class Statements {
+  private readonly cache = new Map<string, Statement>();
+  constructor(readonly db: Db) {}
+  get<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): Statement<P, R> {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s as unknown as Statement<P, R>;
+  }
+}

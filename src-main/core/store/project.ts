@@ -1,0 +1,356 @@
+// The project store: one folder, one SQLite file (see db.ts for the durability settings), media and caches.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Database as Db } from 'better-sqlite3';
+import { ImageStatus, Split, type Annotation, type Changeset, type ChangesetInput, type ImageRecord, type LabelClass } from '../../contract/schemas';
+import type { Dataset } from '../datasets/types';
+import { ingestFiles, type NewImage } from '../ingest/ingest';
+import { makeThumbnail, THUMB_SIZE } from '../ingest/probe';
+import { writeThumb } from '../ingest/media';
+import { projectPaths, PROJECT_DB, thumbRelPath } from '../paths';
+import { applyChangeset } from './changeset';
+import { insertVerified, removeCreated, verifyDataset, type ImportResult } from './dataset-import';
+import { exportDataset } from './dataset-export';
+import { openDb, Statements, type Synchronous } from './db';
+import { FeatureCacheIndex } from './feature-cache';
+import { migrate, schemaVersion } from './migrate';
+import { ModelRegistry, type NewModelVersion, type RunStatus } from './models';
+import { PredictionStore, type NewPrediction } from './predictions';
+import { annotationFromRow, classFromRow, imageFromRow, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
+import type { ApplyResult, ClassEditResult, FullProjectStore, ImageCounts, ImageQuery, IngestOptions, IngestReport } from './types';
+
+export interface OpenOptions {
+  synchronous?: Synchronous;
+}
+
+function ensureLayout(dir: string): void {
+  const p = projectPaths(dir);
+  for (const d of [p.media, p.models, p.thumbs, p.features]) mkdirSync(d, { recursive: true });
+}
+
+/** Creates a new project folder (or uses an existing folder that holds no project yet). */
+export function createProject(dir: string, opts: { name?: string } & OpenOptions = {}): SqliteProjectStore {
+  dir = resolve(dir);
+  if (existsSync(join(dir, PROJECT_DB))) throw new Error(`${dir} already holds a project; open it instead`);
+  if (existsSync(dir) && readdirSync(dir).some((f) => f.startsWith(`${PROJECT_DB}-`))) {
+    throw new Error(`${dir} holds leftover ${PROJECT_DB}-wal/-shm files without a database; remove them first`);
+  }
+  mkdirSync(dir, { recursive: true });
+  ensureLayout(dir);
+  const db = openDb(join(dir, PROJECT_DB), opts);
+  try {
+    migrate(db);
+    const name = (opts.name ?? basename(dir)).slice(0, 200) || 'project';
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('name', ?), ('created_at', ?)`).run(name, String(Date.now()));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteProjectStore(dir, db);
+}
+
+/** Opens a project, upgrading an older schema in one transaction; refuses one written by a newer app. */
+export function openProject(dir: string, opts: OpenOptions = {}): SqliteProjectStore {
+  dir = resolve(dir);
+  const file = join(dir, PROJECT_DB);
+  if (!existsSync(file)) throw new Error(`${dir} is not an HST Studio project (no ${PROJECT_DB} in it)`);
+  let db: Db;
+  try {
+    db = openDb(file, opts);
+  } catch (err) {
+    throw new Error(`${file} cannot be opened as a project database: ${(err as Error).message}`);
+  }
+  try {
+    if (schemaVersion(db) === 0) throw new Error(`${file} is not an HST Studio project database`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  ensureLayout(dir);
+  return new SqliteProjectStore(dir, db);
+}
+
+const SORT: Record<NonNullable<ImageQuery['sort']>, string> = { id: 'id', fileName: 'file_name COLLATE NOCASE, id', addedAt: 'added_at, id' };
+
+export class SqliteProjectStore implements FullProjectStore {
+  readonly st: Statements;
+  readonly featureCache: FeatureCacheIndex;
+  private readonly models: ModelRegistry;
+  private readonly preds: PredictionStore;
+  private closed = false;
+
+  constructor(readonly dir: string, readonly db: Db) {
+    this.st = new Statements(db);
+    this.featureCache = new FeatureCacheIndex(this.st, dir);
+    this.models = new ModelRegistry(this.st);
+    this.preds = new PredictionStore(this.st);
+  }
+
+  get name(): string {
+    return this.meta('name') ?? basename(this.dir);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    return this.st.get<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
+  }
+
+  revision(): number {
+    return Number(this.meta('revision') ?? 0);
+  }
+
+  listClasses(): LabelClass[] {
+    return this.st.get<[], ClassRow>('SELECT * FROM classes ORDER BY ord, id').all().map(classFromRow);
+  }
+
+  private where(q: ImageQuery): { sql: string; args: unknown[] } {
+    const parts: string[] = [];
+    const args: unknown[] = [];
+    if (q.status === 'predicted') parts.push('EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = images.id)');
+    else if (q.status) {
+      parts.push('status = ?');
+      args.push(ImageStatus.parse(q.status));
+    }
+    if (q.split) {
+      parts.push('split = ?');
+      args.push(Split.parse(q.split));
+    }
+    if (q.classId !== undefined) {
+      parts.push('EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id AND a.class_id = ?)');
+      args.push(q.classId);
+    }
+    return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
+  }
+
+  listImages(q: ImageQuery = {}): { total: number; items: ImageRecord[] } {
+    const w = this.where(q);
+    const total = this.st.get<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM images ${w.sql}`).get(...w.args)!.n;
+    const order = SORT[q.sort ?? 'id'] ?? 'id';
+    const items = this.st
+      .get<unknown[], ImageRow>(`SELECT * FROM images ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...w.args, q.limit ?? -1, q.offset ?? 0)
+      .map(imageFromRow);
+    return { total, items };
+  }
+
+  imageIds(q: ImageQuery = {}): number[] {
+    const w = this.where(q);
+    return this.st
+      .get<unknown[], { id: number }>(`SELECT id FROM images ${w.sql} ORDER BY ${SORT[q.sort ?? 'id'] ?? 'id'}`)
+      .all(...w.args)
+      .map((r) => r.id);
+  }
+
+  imageCounts(): ImageCounts {
+    const rows = this.st.get<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM images GROUP BY status').all();
+    const c: ImageCounts = { all: 0, unlabeled: 0, labeled: 0, reviewed: 0, predicted: 0 };
+    for (const r of rows) {
+      c[r.status as 'unlabeled' | 'labeled' | 'reviewed'] = r.n;
+      c.all += r.n;
+    }
+    c.predicted = this.st.get<[], { n: number }>('SELECT COUNT(DISTINCT image_id) AS n FROM predictions').get()!.n;
+    return c;
+  }
+
+  getImage(id: number): ImageRecord | null {
+    const r = this.imageRow(id);
+    return r ? imageFromRow(r) : null;
+  }
+
+  private imageRow(id: number): ImageRow | undefined {
+    return this.st.get<[number], ImageRow>('SELECT * FROM images WHERE id = ?').get(id);
+  }
+
+  private absPath = (r: ImageRow): string => {
+    if (r.linked) return r.path;
+    const abs = resolve(this.dir, r.path);
+    const rel = relative(this.dir, abs);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`image ${r.id} has a media path outside the project (${r.path})`);
+    return abs;
+  };
+
+  imagePath(id: number): string {
+    const r = this.imageRow(id);
+    if (!r) throw new Error(`image ${id} is not in the project`);
+    return this.absPath(r);
+  }
+
+  annotationsOf(imageId: number): Annotation[] {
+    return this.st
+      .get<[number], AnnotationRow>('SELECT * FROM annotations WHERE image_id = ? ORDER BY created_at, rowid')
+      .all(imageId)
+      .map(annotationFromRow);
+  }
+
+  classCounts(): Record<number, number> {
+    const out: Record<number, number> = {};
+    for (const r of this.st.get<[], { class_id: number; n: number }>('SELECT class_id, COUNT(*) AS n FROM annotations GROUP BY class_id').all()) {
+      out[r.class_id] = r.n;
+    }
+    return out;
+  }
+
+  apply(cs: ChangesetInput): ApplyResult {
+    return applyChangeset(this.st, cs);
+  }
+
+  private classRow(id: number): LabelClass {
+    const r = this.st.get<[number], ClassRow>('SELECT * FROM classes WHERE id = ?').get(id);
+    if (!r) throw new Error(`class ${id} does not exist`);
+    return classFromRow(r);
+  }
+
+  private annotationsOfClass(classId: number): Annotation[] {
+    return this.st.get<[number], AnnotationRow>('SELECT * FROM annotations WHERE class_id = ? ORDER BY rowid').all(classId).map(annotationFromRow);
+  }
+
+  deleteClassChangeset(classId: number): Changeset {
+    const c = this.classRow(classId);
+    return {
+      created: [],
+      updated: [],
+      deleted: this.annotationsOfClass(classId),
+      classes: { created: [], updated: [], deleted: [c] },
+      label: `delete class ${c.name}`.slice(0, 200),
+    };
+  }
+
+  deleteClass(classId: number): ClassEditResult {
+    // Built and applied in one write transaction so no annotation can slip in between.
+    return this.db.transaction(() => {
+      const cs = this.deleteClassChangeset(classId);
+      return { ...this.apply(cs), affected: cs.deleted.length };
+    }).immediate();
+  }
+
+  mergeClasses(fromId: number, intoId: number): ClassEditResult {
+    if (fromId === intoId) throw new Error('a class cannot be merged into itself');
+    return this.db.transaction(() => {
+      const from = this.classRow(fromId);
+      const into = this.classRow(intoId);
+      const now = Date.now();
+      const anns = this.annotationsOfClass(fromId);
+      const cs: Changeset = {
+        created: [],
+        updated: anns.map((a) => ({ before: a, after: { ...a, classId: intoId, updatedAt: now } })),
+        deleted: [],
+        classes: { created: [], updated: [], deleted: [from] },
+        label: `merge class ${from.name} into ${into.name}`.slice(0, 200),
+      };
+      return { ...this.apply(cs), affected: anns.length };
+    }).immediate();
+  }
+
+  setSplit(imageIds: number[], split: Split): void {
+    const s = Split.parse(split);
+    const u = this.st.get('UPDATE images SET split = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
+    }).immediate();
+  }
+
+  setStatus(imageIds: number[], status: ImageStatus): void {
+    const s = ImageStatus.parse(status);
+    const u = this.st.get('UPDATE images SET status = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
+    }).immediate();
+  }
+
+  private findByHash = (hash: string) => {
+    const r = this.st.get<[string], { id: number; file_name: string }>('SELECT id, file_name FROM images WHERE hash = ?').get(hash);
+    return r ? { id: r.id, fileName: r.file_name } : undefined;
+  };
+
+  insertImage(im: NewImage): ImageRecord {
+    const r = this.st
+      .get(`INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, added_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, Date.now());
+    return this.getImage(Number(r.lastInsertRowid))!;
+  }
+
+  ingest(paths: string[], opts: IngestOptions = {}): Promise<IngestReport> {
+    return ingestFiles({ dir: this.dir, findByHash: this.findByHash, insertImage: (im) => this.insertImage(im) }, paths, opts);
+  }
+
+  async importDataset(ds: Dataset, opts: IngestOptions = {}): Promise<ImportResult> {
+    const created: string[] = [];
+    try {
+      const v = await verifyDataset({ dir: this.dir, st: this.st, findByHash: this.findByHash }, ds, opts, created);
+      return insertVerified(this.st, v);
+    } catch (err) {
+      removeCreated(created);
+      throw err;
+    }
+  }
+
+  toDataset(opts: { splits?: Split[] } = {}): Dataset {
+    return exportDataset(this.st, this.absPath, opts);
+  }
+
+  async thumbnail(imageId: number, size = THUMB_SIZE): Promise<Buffer> {
+    const r = this.imageRow(imageId);
+    if (!r) throw new Error(`image ${imageId} is not in the project`);
+    if (!Number.isInteger(size) || size < 16 || size > 2048) throw new Error(`thumbnail size ${size} must be an integer from 16 to 2048`);
+    const cached = join(this.dir, thumbRelPath(r.hash, size));
+    try {
+      return await readFile(cached);
+    } catch {
+      const src = this.absPath(r);
+      if (!existsSync(src)) throw new Error(`the file of image ${imageId} (${r.file_name}) is missing: ${src}`);
+      const data = await makeThumbnail(src, size);
+      await writeThumb(this.dir, r.hash, size, data);
+      return data;
+    }
+  }
+
+  settings(): Record<string, unknown> {
+    return JSON.parse(this.meta('settings') ?? '{}');
+  }
+
+  setSettings(patch: Record<string, unknown>): Record<string, unknown> {
+    return this.db.transaction(() => {
+      const s = this.settings();
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete s[k];
+        else s[k] = v;
+      }
+      this.st.get(`INSERT INTO meta (key, value) VALUES ('settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(JSON.stringify(s));
+      return s;
+    }).immediate();
+  }
+
+  addModelVersion = (m: NewModelVersion) => this.models.add(m);
+  getModelVersion = (id: number) => this.models.get(id);
+  listModelVersions = (task?: string) => this.models.list(task);
+  activeModel = (task: string) => this.models.active(task);
+  setActiveModel = (id: number) => this.models.setActive(id);
+  updateModelVersion = (id: number, patch: { metrics?: Record<string, unknown>; files?: string[]; name?: string }) => this.models.update(id, patch);
+  addTrainingRun = (r: { config: unknown; modelVersion?: number | null }) => this.models.addRun(r);
+  finishTrainingRun = (id: number, end: { status: Exclude<RunStatus, 'running'>; error?: string; modelVersion?: number | null }) =>
+    this.models.finishRun(id, end);
+  listTrainingRuns = () => this.models.listRuns();
+  appendRunEvent = (runId: number, kind: string, data: unknown) => this.models.appendEvent(runId, kind, data);
+  runEvents = (runId: number, afterId?: number) => this.models.events(runId, afterId);
+  putPredictions = (imageId: number, modelVersion: number, preds: NewPrediction[]) => this.preds.put(imageId, modelVersion, preds);
+  listPredictions = (imageId: number, modelVersion?: number) => this.preds.list(imageId, modelVersion);
+  clearPredictions = (modelVersion?: number) => this.preds.clear(modelVersion);
+
+  /** A fresh annotation id (clients may also make their own UUIDs). */
+  static newId(): string {
+    return randomUUID();
+  }
+}
