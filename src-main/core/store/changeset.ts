@@ -160,11 +160,11 @@ export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): Ap
 /** unlabeled ↔ labeled follows whether the image has a human annotation; 'reviewed' is the user's call and stays. */
 export function refreshStatus(st: Statements, imageIds: Iterable<number>): void {
   const s = st.get(
-    `UPDATE images SET status = CASE WHEN EXISTS (SELECT 1 FROM annotations WHERE image_id = ?1 AND source = 'human')
+    `UPDATE images SET status = CASE WHEN EXISTS (SELECT 1 FROM annotations WHERE image_id = @id AND source = 'human')
        THEN 'labeled' ELSE 'unlabeled' END
-     WHERE id = ?1 AND status != 'reviewed'`,
+     WHERE id = @id AND status != 'reviewed'`,
   );
-  for (const id of imageIds) s.run(id);
+  for (const id of imageIds) s.run({ id });
 }
 
 export function applyChangeset(st: Statements, input: ChangesetInput): ApplyResult {
