@@ -214,3 +214,46 @@ export function rleToPolygons(rle: Rle): { rings: number[][]; holesDropped: numb
   const { outers, holes } = traceContours(decodeMask(rle), h, w);
   return { rings: outers, holesDropped: holes.length };
 }
+
+/**
+ * Join several rings into one outline with zero-width bridges (for formats with one polygon per object, such as
+ * YOLO segmentation). Each ring is hooked onto the first ring at the pair of closest vertices, walked around
+ * fully, and the walk returns along the same bridge. Rasterised, each bridge adds at most a thin line.
+ */
+export function bridgeRings(rings: readonly (readonly number[])[]): number[] {
+  if (rings.length === 0) return [];
+  const base = rings[0];
+  const nBase = base.length / 2;
+  const attach: { at: number; ring: readonly number[]; from: number }[] = [];
+  for (let r = 1; r < rings.length; r++) {
+    const ring = rings[r];
+    let best = Infinity;
+    let at = 0;
+    let from = 0;
+    for (let i = 0; i < nBase; i++) {
+      for (let j = 0; j < ring.length / 2; j++) {
+        const d = (base[2 * i] - ring[2 * j]) ** 2 + (base[2 * i + 1] - ring[2 * j + 1]) ** 2;
+        if (d < best) {
+          best = d;
+          at = i;
+          from = j;
+        }
+      }
+    }
+    attach.push({ at, ring, from });
+  }
+  const out: number[] = [];
+  for (let i = 0; i < nBase; i++) {
+    out.push(base[2 * i], base[2 * i + 1]);
+    for (const a of attach) {
+      if (a.at !== i) continue;
+      const n = a.ring.length / 2;
+      for (let k = 0; k <= n; k++) {
+        const j = (a.from + k) % n;
+        out.push(a.ring[2 * j], a.ring[2 * j + 1]);
+      }
+      out.push(base[2 * i], base[2 * i + 1]);
+    }
+  }
+  return out;
+}
