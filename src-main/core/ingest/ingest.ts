@@ -1,6 +1,6 @@
 // Importing image files and folders into a project: probe each file, skip duplicates and bad files with a
 // reason, place it (copy or link), cache its thumbnail, and record it. Progress per file; cancellable.
-import type { ImageRecord } from '../../contract/schemas';
+import type { ImageRecord, Split } from '../../contract/schemas';
 import type { IngestOptions, IngestReport } from '../store/types';
 import { placeMedia, writeThumb } from './media';
 import { probeFile, RejectedImage, THUMB_SIZE, type ProbedImage } from './probe';
@@ -16,6 +16,8 @@ export interface NewImage {
   width: number;
   height: number;
   orientation: number;
+  /** default 'train' */
+  split?: Split;
 }
 
 /** What ingest needs from the store. */
@@ -25,7 +27,7 @@ export interface IngestTarget {
   insertImage(img: NewImage): ImageRecord;
 }
 
-export const newImageFrom = (p: ProbedImage, placed: { path: string; linked: boolean }, fileName: string): NewImage => ({
+export const newImageFrom = (p: ProbedImage, placed: { path: string; linked: boolean }, fileName: string, split?: Split): NewImage => ({
   hash: p.hash,
   path: placed.path,
   linked: placed.linked,
@@ -35,6 +37,7 @@ export const newImageFrom = (p: ProbedImage, placed: { path: string; linked: boo
   width: p.width,
   height: p.height,
   orientation: p.orientation,
+  split,
 });
 
 /**

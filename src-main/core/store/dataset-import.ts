@@ -119,7 +119,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
     if (placed.created) created.push(placed.created);
     created.push(await writeThumb(t.dir, p.hash, THUMB_SIZE, p.thumb));
     byHash.set(p.hash, { key: im.key, fileName: im.fileName });
-    images.set(im.key, newImageFrom(p, placed, im.fileName));
+    images.set(im.key, newImageFrom(p, placed, im.fileName, im.split));
   }
   if (errors.length) fail(errors);
   opts.onProgress?.({ done, total: ds.images.length });
@@ -158,8 +158,8 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     }
 
     const insImage = st.get(
-      `INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, added_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, split, added_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const imageIds = new Map<string, number>();
     const inserted = new Map<NewImage, number>();
@@ -170,7 +170,7 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
       }
       let id = inserted.get(im);
       if (id === undefined) {
-        id = Number(insImage.run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, now).lastInsertRowid);
+        id = Number(insImage.run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, im.split ?? 'train', now).lastInsertRowid);
         inserted.set(im, id);
       }
       imageIds.set(key, id);

@@ -276,9 +276,9 @@ export class SqliteProjectStore implements FullProjectStore {
 
   insertImage(im: NewImage): ImageRecord {
     const r = this.st
-      .get(`INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, added_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, Date.now());
+      .get(`INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, split, added_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, im.split ?? 'train', Date.now());
     return this.getImage(Number(r.lastInsertRowid))!;
   }
 
