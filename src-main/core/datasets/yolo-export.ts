@@ -5,7 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { Split } from '../../contract/schemas';
 import { bridgeRings, rleToPolygons } from '../geometry/rasterize';
-import { ExportOptions, ExportReport, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
+import { type ExportOptions, type ExportReport, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
 import { imageSize } from './image-files';
 import type { Dataset, DatasetImage } from './types';
 
