@@ -70,6 +70,7 @@ export class HstModel {
     }
     const c = (this.config = isResolved(config) ? config : resolveHstConfig(config));
     this.store = new ParamStore(opts.seed);
+    this.store.backboneZeros = opts.backbone === 'pending';
     this.vit = new Vit(this.store, {
       imgSize: c.img_size, patch: c.patch_size, dim: c.embed_dim, depth: c.depth, heads: c.num_heads,
       mlpRatio: c.mlp_ratio, eps: c.vit_norm_eps, layerScale: c.layer_scale,

@@ -44,6 +44,8 @@ export class ParamStore {
   /** tfjs variable names are global: a per-store prefix lets several models coexist in one process. */
   readonly prefix = `hst${++storeCounter}`;
   readonly seeds: SeedStream;
+  /** backbone weights will be loaded: fill them with zeros (cheap, and never mistaken for trained weights) */
+  backboneZeros = false;
 
   constructor(seed?: number) {
     this.seeds = new SeedStream(seed);
@@ -60,7 +62,7 @@ export class ParamStore {
     if (this.entries.has(name)) throw new Error(`parameter ${name} registered twice`);
     const shape = tfShapeOf(torchShape, layout);
     const buffer = opts.buffer ?? false;
-    const value = tf.tidy(() => init(shape));
+    const value = tf.tidy(() => (opts.backbone && this.backboneZeros ? tf.zeros(shape) : init(shape)));
     if (value.shape.join(',') !== shape.join(',')) throw new Error(`init of ${name} gave shape [${value.shape}] instead of [${shape}]`);
     const variable = tf.variable(value, !buffer && isTrainableName(name), `${this.prefix}/${name}`);
     value.dispose();
