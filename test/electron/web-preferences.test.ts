@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { mainWindowOptions, secureWebPreferences } from '../../src-main/electron/web-preferences';
+import { DEFAULT_WINDOW_STATE } from '../../src-main/electron/window-state';
+
+describe('secureWebPreferences', () => {
+  const prefs = secureWebPreferences('/app/preload.cjs', { devTools: false });
+
+  it('pins every security-relevant value', () => {
+    expect(prefs).toEqual({
+      preload: '/app/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      spellcheck: false,
+      enableWebSQL: false,
+      devTools: false,
+    });
+  });
+
+  it('leaves webSecurity at its default and never sets blink/experimental features', () => {
+    expect('webSecurity' in prefs).toBe(false);
+    expect('enableBlinkFeatures' in prefs).toBe(false);
+    expect('experimentalFeatures' in prefs).toBe(false);
+  });
+
+  it('is frozen so no caller can loosen it', () => {
+    expect(Object.isFrozen(prefs)).toBe(true);
+    expect(() => {
+      (prefs as { sandbox: boolean }).sandbox = false;
+    }).toThrow();
+  });
+
+  it('devTools follows the flag', () => {
+    expect(secureWebPreferences('/p', { devTools: true }).devTools).toBe(true);
+  });
+});
+
+describe('mainWindowOptions', () => {
+  it('starts hidden, uses the saved bounds and embeds the secure preferences', () => {
+    const o = mainWindowOptions({ x: 10, y: 20, width: 1000, height: 700, maximized: false, fullScreen: false }, '/p.cjs', { devTools: false });
+    expect(o).toMatchObject({ x: 10, y: 20, width: 1000, height: 700, show: false });
+    expect(o.webPreferences).toEqual(secureWebPreferences('/p.cjs', { devTools: false }));
+  });
+
+  it('omits x/y when the state has no position', () => {
+    const o = mainWindowOptions(DEFAULT_WINDOW_STATE, '/p.cjs', { devTools: false });
+    expect('x' in o || 'y' in o).toBe(false);
+    expect(o.width).toBe(DEFAULT_WINDOW_STATE.width);
+  });
+});
