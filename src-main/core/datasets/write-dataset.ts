@@ -1,0 +1,22 @@
+// One entry point for every exporter.
+import { exportCoco } from './coco-export';
+import type { ExportOptions, ExportReport } from './export-common';
+import type { Dataset } from './types';
+import { exportVoc } from './voc-export';
+import { exportYolo } from './yolo-export';
+
+export type ExportFormat = 'coco' | 'yolo' | 'voc';
+export const EXPORT_FORMATS: ExportFormat[] = ['coco', 'yolo', 'voc'];
+
+export async function writeDataset(format: ExportFormat, ds: Dataset, out: string, opts: ExportOptions = {}): Promise<ExportReport> {
+  switch (format) {
+    case 'coco':
+      return exportCoco(ds, out, opts);
+    case 'yolo':
+      return exportYolo(ds, out, opts);
+    case 'voc':
+      return exportVoc(ds, out, opts);
+    default:
+      throw new Error(`unknown export format '${String(format)}' (expected one of ${EXPORT_FORMATS.join(', ')})`);
+  }
+}
