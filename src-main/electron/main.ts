@@ -5,6 +5,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { events } from '../contract/api';
+import { findPackageRoot } from '../core/store/native-binding';
 import type { BrowserWindow, ElectronMain, MenuItemConstructorOptions } from './electron-types';
 import { createEventForwarder, registerIpc } from './ipc';
 import { buildMenuTemplate, type RendererCommand } from './menu';
@@ -21,10 +22,10 @@ const mod = (await import(ELECTRON_MODULE)) as ElectronMain & { default?: Electr
 const electron: ElectronMain = mod.app ? mod : (mod.default as ElectronMain);
 const { app, BrowserWindow, ipcMain, protocol, session, Menu, shell, dialog, screen } = electron;
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
+// The package root (works from dist/, from app.asar and from the sources under a test runner).
+const root = findPackageRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd();
 const rendererDir = join(root, 'dist', 'renderer');
-const preloadPath = join(here, 'preload.cjs');
+const preloadPath = join(root, 'dist', 'main', 'electron', 'preload.cjs');
 const devTools = !app.isPackaged || process.env.HST_DEVTOOLS === '1';
 const log = (msg: string) => console.warn(`[hst-studio] ${msg}`);
 
@@ -101,7 +102,7 @@ function start(): void {
     const ses = session.defaultSession;
     hardenSession(ses, log);
     studio = createElectronStudio({ emit: (e, p) => void forward(e, p), version: app.getVersion(), userData: app.getPath('userData') });
-    trainer = new TrainerHost({ emit: (e, p) => void forward(e, p) });
+    trainer = new TrainerHost({ emit: (e, p) => void forward(e, p), workerFile: join(root, 'dist', 'main', 'electron', 'worker-trainer.js') });
     ses.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir, media: studio.media }));
     registerIpc(ipcMain, studio.api, { log });
 
