@@ -1,23 +1,170 @@
-// STUB (to be replaced by the compute-engine work): picks a tfjs backend. Keep the exported names stable.
+// The compute engine: picks the fastest working TensorFlow.js backend at start-up —
+// tensorflow on a GPU (tfjs-node-gpu), tensorflow on the CPU (tfjs-node), wasm (multithreaded, with
+// our extra kernels), then cpu — and records why each faster one was not used. Everyone imports
+// `tf` from here and calls initCompute() once; only tests pick a backend themselves.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import './gradients';
+import os from 'node:os';
+import { startTensorflow, type Attempt } from './tensorflow-backend';
+import { startWasm } from './wasm-backend';
+import { registerWasmKernels } from './kernels/index';
+import { dataDir, electronInfo, probeNvidiaGpu, type ElectronInfo, type GpuInfo } from './environment';
+
+export type { Attempt } from './tensorflow-backend';
+export type { GpuInfo, ElectronInfo } from './environment';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface ComputeInfo {
+  /** The active tfjs backend: 'tensorflow', 'wasm' or 'cpu'. */
   backend: string;
+  /** Threads the backend actually computes with (wasm: the XNNPACK pool incl. the main thread). */
   threads: number;
   tfjsVersion: string;
+  /** Kernels we registered on top of the stock backend (wasm only). */
   extraKernels: string[];
+  /** Sentences for the user: fallbacks, what was requested and not honoured. */
   notes: string[];
+  /** What was asked for and by whom. */
+  requested: BackendChoice;
+  requestedBy: 'default' | 'HST_BACKEND' | 'option';
+  /** Every backend tried before the one in use, in order, with why it was not used and what to install. */
+  reasons: Attempt[];
+  threadMode: 'native' | 'wasm-threads' | 'wasm-single' | 'js';
+  simd: boolean | null;
+  gpu: GpuInfo;
+  electron: ElectronInfo;
+  dataDir: string;
+  cpuCores: number;
+}
+
+export interface InitOptions {
+  /** 'auto' | 'tensorflow' | 'wasm' | 'cpu' (a setting); HST_BACKEND is used when absent. */
+  backend?: string;
+  /** Wanted wasm threads; HST_THREADS, else every core. 1 = the single-threaded build. */
+  threads?: number;
 }
 
 let info: ComputeInfo | null = null;
+let pending: Promise<ComputeInfo> | null = null;
 
-export async function initCompute(opts: { backend?: string; threads?: number } = {}): Promise<ComputeInfo> {
-  if (info && !opts.backend) return info;
-  await tf.setBackend(opts.backend ?? 'cpu');
+function cores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+function parseChoice(opts: InitOptions, notes: string[]): { choice: BackendChoice; by: ComputeInfo['requestedBy'] } {
+  const raw = opts.backend ?? process.env.HST_BACKEND;
+  const by: ComputeInfo['requestedBy'] = opts.backend != null ? 'option' : process.env.HST_BACKEND ? 'HST_BACKEND' : 'default';
+  if (raw == null || raw === '') return { choice: 'auto', by: 'default' };
+  const v = raw.trim().toLowerCase();
+  if ((BACKEND_CHOICES as readonly string[]).includes(v)) return { choice: v as BackendChoice, by };
+  notes.push(`${by === 'option' ? 'backend setting' : 'HST_BACKEND'}="${raw}" is not one of ${BACKEND_CHOICES.join(', ')}; choosing automatically.`);
+  return { choice: 'auto', by };
+}
+
+function wantedThreads(opts: InitOptions, notes: string[]): number {
+  if (opts.threads != null) return Math.max(1, Math.floor(opts.threads));
+  const env = process.env.HST_THREADS;
+  if (env) {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+    notes.push(`HST_THREADS="${env}" is not a positive whole number; using every core.`);
+  }
+  return cores();
+}
+
+async function select(opts: InitOptions): Promise<ComputeInfo> {
+  const notes: string[] = [];
+  const { choice, by } = parseChoice(opts, notes);
+  const reasons: Attempt[] = [];
+  const nvidia = await probeNvidiaGpu();
+  let backend = '';
+  let threads = 1;
+  let threadMode: ComputeInfo['threadMode'] = 'js';
+  let simd: boolean | null = null;
+  let extraKernels: string[] = [];
+  let gpuInUse = false;
+
+  if (choice === 'auto' || choice === 'tensorflow') {
+    const t = await startTensorflow(true);
+    if (t.started) {
+      backend = 'tensorflow';
+      threads = cores();
+      threadMode = 'native';
+      gpuInUse = t.started.gpu;
+      reasons.push(...t.attempts.filter((a) => !a.ok));
+    } else {
+      reasons.push(...t.attempts);
+      if (choice === 'tensorflow') {
+        const why = t.attempts.every((a) => a.reason?.endsWith('is not installed'))
+          ? '@tensorflow/tfjs-node is not installed'
+          : t.attempts.map((a) => a.reason).join('; ');
+        notes.push(`HST_BACKEND=tensorflow was requested, but ${why}. To use it: ${t.attempts[t.attempts.length - 1].install}. Falling back.`);
+      }
+    }
+  }
+  if (!backend && choice !== 'cpu') {
+    try {
+      const w = await startWasm(wantedThreads(opts, notes));
+      backend = 'wasm';
+      threads = w.threads;
+      simd = w.simd;
+      threadMode = w.threads > 1 ? 'wasm-threads' : 'wasm-single';
+      notes.push(...w.notes);
+      extraKernels = registerWasmKernels();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String((err as { message?: string })?.message ?? err);
+      reasons.push({ backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: false, reason: msg, install: 'npm ci (restores @tensorflow/tfjs-backend-wasm and its .wasm files)' });
+      notes.push(`The wasm backend failed to start (${msg}); using the slow pure-JS cpu backend.`);
+    }
+  }
+  if (!backend) {
+    if (!(await tf.setBackend('cpu'))) throw new Error('No TensorFlow.js backend could be started, not even the pure-JS cpu backend.');
+    backend = 'cpu';
+    threads = 1;
+    threadMode = 'js';
+  }
   await tf.ready();
-  info = { backend: tf.getBackend(), threads: 1, tfjsVersion: tf.version_core, extraKernels: [], notes: [] };
-  return info;
+  if (choice !== 'auto' && choice !== backend) notes.push(`Using the ${backend} backend instead of the requested ${choice}.`);
+  else notes.push(`Using the ${backend} backend${choice === 'auto' ? ' (fastest available)' : ` (requested by ${by === 'option' ? 'setting' : by})`}.`);
+
+  return {
+    backend,
+    threads,
+    tfjsVersion: tf.version_core,
+    extraKernels,
+    notes,
+    requested: choice,
+    requestedBy: by,
+    reasons,
+    threadMode,
+    simd,
+    gpu: { detected: nvidia.detected, inUse: gpuInUse, detail: gpuInUse ? `computing on the GPU (${nvidia.detail})` : nvidia.detail },
+    electron: electronInfo(),
+    dataDir: dataDir(),
+    cpuCores: cores(),
+  };
+}
+
+/**
+ * Start the compute backend (once per process; later calls return the same info). Passing
+ * `backend` switches backend, e.g. tests: `await initCompute({ backend: 'cpu' })`.
+ */
+export async function initCompute(opts: InitOptions = {}): Promise<ComputeInfo> {
+  if (pending) await pending.catch(() => undefined);
+  if (info && (opts.backend == null || opts.backend === info.backend)) {
+    if (tf.getBackend() !== info.backend) await tf.setBackend(info.backend);
+    return info;
+  }
+  pending = select(opts);
+  try {
+    info = await pending;
+    return info;
+  } finally {
+    pending = null;
+  }
 }
 
 export function getComputeInfo(): ComputeInfo | null {
