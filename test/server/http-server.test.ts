@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe('http server', () => {
   it('answers a valid call with the token', async () => {
     const res = await post('/api/app.info', {}, auth());
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.mode).toBe('server');
     expect(body.project.name).toBe('fake');
   });
@@ -67,7 +68,7 @@ describe('http server', () => {
     };
     const res = await post('/api/annotations.apply', bad, auth());
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.field).toBe('changeset.created[0].geometry.w');
     expect(body.error.message).toContain('changeset.created[0].geometry.w');
   });
@@ -75,7 +76,7 @@ describe('http server', () => {
   it('rejects invalid JSON and unknown methods readably', async () => {
     const res = await fetch(srv.url + 'api/app.info', { method: 'POST', headers: auth(), body: '{nope' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/not valid JSON/);
+    expect(((await res.json()) as any).error.message).toMatch(/not valid JSON/);
     expect((await post('/api/nope.nothing', {}, auth())).status).toBe(404);
   });
 

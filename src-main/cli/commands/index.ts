@@ -2,7 +2,17 @@
 // export-dataset, train, eval, predict, export-model, features.
 import type { Command } from './command';
 import { doctor } from './doctor';
+import { project } from './project';
+import { exportDatasetCommand } from './export-dataset';
+import { importCommand } from './import';
+import { serve } from './serve';
+import { start } from './start';
 
 export const commands: Record<string, Command> = {
   doctor,
+  project,
+  'export-dataset': exportDatasetCommand,
+  import: importCommand,
+  serve,
+  start,
 };

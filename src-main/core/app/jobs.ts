@@ -28,7 +28,7 @@ export class JobRunner {
     void (async () => {
       try {
         const extra = await work({ signal: ac.signal, progress });
-        this.emit('job.done', { ...extra, jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'ok' });
+        this.emit('job.done', { jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'ok', ...extra });
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         this.emit('job.done', { jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'error', message: msg });

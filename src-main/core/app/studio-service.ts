@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DoctorReport, ProjectInfo } from '../../contract/api';
 import type { Annotation, Changeset, LabelClass } from '../../contract/schemas';
-import type { ProjectStore } from '../store/types';
+import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { writeDemoImages } from './demo-images';
 import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
@@ -144,7 +144,11 @@ export class StudioService {
     'project.info': () => this.info(this.need()),
 
     'images.list': (q) => this.need().listImages(q),
-    'images.ids': (q) => ({ ids: this.need().listImages({ ...q, limit: Number.MAX_SAFE_INTEGER }).items.map((i) => i.id) }),
+    'images.ids': (q) => {
+      const s = this.need();
+      const x = extras(s);
+      return { ids: x ? x.imageIds(q) : s.listImages({ ...q, limit: Number.MAX_SAFE_INTEGER }).items.map((i) => i.id) };
+    },
     'images.get': ({ id }) => {
       const img = this.need().getImage(id);
       if (!img) throw notFound(`image ${id} does not exist in this project`);
@@ -152,6 +156,8 @@ export class StudioService {
     },
     'images.counts': () => {
       const s = this.need();
+      const x = extras(s);
+      if (x) return x.imageCounts();
       const n = (status?: 'unlabeled' | 'labeled' | 'reviewed' | 'predicted') => s.listImages({ status, limit: 1 }).total;
       return { all: n(), unlabeled: n('unlabeled'), labeled: n('labeled'), reviewed: n('reviewed'), predicted: n('predicted') };
     },
@@ -178,6 +184,12 @@ export class StudioService {
       const s = this.need();
       const cls = s.listClasses().find((c) => c.id === classId);
       if (!cls) throw notFound(`class ${classId} does not exist`);
+      const x = extras(s);
+      if (x) {
+        const res = x.deleteClass(classId);
+        this.emit('project.changed', { revision: res.revision });
+        return res;
+      }
       const anns = this.classAnnotations(s, classId);
       const res = this.applyAndAnnounce(s, {
         created: [],
@@ -196,6 +208,12 @@ export class StudioService {
       const into = classes.find((c) => c.id === intoId);
       if (!from) throw notFound(`class ${fromId} does not exist`);
       if (!into) throw notFound(`class ${intoId} does not exist`);
+      const x = extras(s);
+      if (x) {
+        const res = x.mergeClasses(fromId, intoId);
+        this.emit('project.changed', { revision: res.revision });
+        return res;
+      }
       const now = Date.now();
       const anns = this.classAnnotations(s, fromId);
       const res = this.applyAndAnnounce(s, {
@@ -225,7 +243,7 @@ export class StudioService {
         });
         progress(1);
         this.emit('project.changed', { revision: s.revision() });
-        return { added: report.added.length, skipped: report.skipped };
+        return { added: report.added.length, skipped: report.skipped, ...(report.cancelled ? { status: 'cancelled' as const } : {}) };
       } finally {
         cleanup?.();
       }
@@ -276,6 +294,14 @@ export class StudioService {
     const dir = this.batchDir(batch);
     return this.startImport([dir], 'copy', () => rmSync(dir, { recursive: true, force: true }));
   }
+}
+
+/** The SQLite store's extra queries (ids, counts, class delete/merge) when present; test fakes lack them. */
+function extras(s: ProjectStore): (ProjectStore & Pick<ProjectStoreExtras, 'imageIds' | 'imageCounts' | 'deleteClass' | 'mergeClasses'>) | null {
+  const x = s as Partial<ProjectStoreExtras>;
+  return typeof x.imageIds === 'function' && typeof x.imageCounts === 'function' && typeof x.deleteClass === 'function' && typeof x.mergeClasses === 'function'
+    ? (s as ProjectStore & ProjectStoreExtras)
+    : null;
 }
 
 async function exists(p: string): Promise<boolean> {

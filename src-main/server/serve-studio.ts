@@ -1,0 +1,66 @@
+// Wires the real core (SQLite stores, compute doctor) to the HTTP server: what `hst-studio serve` and
+// `hst-studio start` (without Electron) run.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sqliteStores } from '../core/app/sqlite-stores';
+import { StudioService } from '../core/app/studio-service';
+import { startServer, type RunningServer } from './http-server';
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  project?: string;
+  allowRemote?: boolean;
+  token?: string;
+}
+
+/** dist/renderer, found from this module's own location (dist/main/… after the build). */
+export function rendererDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'dist', 'renderer');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    if (existsSync(join(dir, 'renderer', 'index.html'))) return join(dir, 'renderer');
+    dir = dirname(dir);
+  }
+  throw new Error('the studio UI is not built (no dist/renderer/index.html): run `npm run build` first');
+}
+
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      try {
+        return (JSON.parse(readFileSync(p, 'utf8')) as { version?: string }).version ?? '0.0.0';
+      } catch {
+        break;
+      }
+    }
+  }
+  return '0.0.0';
+}
+
+export async function serveStudio(opts: ServeOptions): Promise<{ server: RunningServer; service: StudioService }> {
+  const staticDir = rendererDir();
+  const service = new StudioService({
+    mode: 'server',
+    version: version(),
+    stores: sqliteStores,
+    doctor: async () => {
+      // Loaded on first use: tfjs start-up should not delay the first page.
+      const { initCompute } = await import('../core/compute/engine');
+      const info = await initCompute();
+      return { backend: info.backend, threads: info.threads, tfjsVersion: info.tfjsVersion, extraKernels: info.extraKernels, notes: info.notes };
+    },
+  });
+  if (opts.project) await service.openAtStart(opts.project);
+  try {
+    const server = await startServer({ service, staticDir, host: opts.host, port: opts.port, allowRemote: opts.allowRemote, token: opts.token });
+    return { server, service };
+  } catch (err) {
+    service.close();
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+// Masks as small bitmaps cropped to their bounding box: decoded once per (annotation, RLE, colour) and reused
+// every frame for drawing and pixel-exact hit-testing.
+import type { Rle } from '@contract/schemas';
+import { decodeMask, toBbox } from '@core/geometry/rle';
+
+export interface MaskRaster {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** row-major bits of the crop, for hit tests */
+  bits: Uint8Array;
+  canvas: OffscreenCanvas | HTMLCanvasElement | null;
+}
+
+function hexRgb(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** Pure part (testable without a DOM): the crop and its bits. */
+export function cropMask(rle: Rle): Omit<MaskRaster, 'canvas'> {
+  const [H] = rle.size;
+  const [bx, by, bw, bh] = toBbox(rle);
+  const x = Math.floor(bx), y = Math.floor(by), w = Math.ceil(bw), h = Math.ceil(bh);
+  const full = decodeMask(rle);
+  const bits = new Uint8Array(w * h);
+  for (let cx = 0; cx < w; cx++) {
+    const col = (x + cx) * H + y;
+    for (let cy = 0; cy < h; cy++) bits[cy * w + cx] = full[col + cy];
+  }
+  return { x, y, w, h, bits };
+}
+
+function paint(crop: Omit<MaskRaster, 'canvas'>, color: string): OffscreenCanvas | HTMLCanvasElement | null {
+  if (!crop.w || !crop.h) return null;
+  const canvas: OffscreenCanvas | HTMLCanvasElement =
+    typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(crop.w, crop.h) : Object.assign(document.createElement('canvas'), { width: crop.w, height: crop.h });
+  const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+  if (!ctx) return null;
+  const img = ctx.createImageData(crop.w, crop.h);
+  const [r, g, b] = hexRgb(color);
+  for (let i = 0; i < crop.bits.length; i++) {
+    if (!crop.bits[i]) continue;
+    img.data[4 * i] = r;
+    img.data[4 * i + 1] = g;
+    img.data[4 * i + 2] = b;
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+export class MaskRasterCache {
+  private map = new Map<string, { key: string; raster: MaskRaster }>();
+
+  get(id: string, rle: Rle, color: string): MaskRaster {
+    const key = `${rle.counts.length}:${rle.counts.slice(0, 64)}:${rle.counts.slice(-64)}:${color}`;
+    const hit = this.map.get(id);
+    if (hit && hit.key === key) return hit.raster;
+    const crop = cropMask(rle);
+    const raster = { ...crop, canvas: paint(crop, color) };
+    this.map.set(id, { key, raster });
+    return raster;
+  }
+
+  /** Drops entries for annotations no longer shown. */
+  retain(ids: Set<string>): void {
+    for (const id of this.map.keys()) if (!ids.has(id)) this.map.delete(id);
+  }
+}
+
+export function rasterHit(r: Omit<MaskRaster, 'canvas'>, px: number, py: number): boolean {
+  const cx = Math.floor(px) - r.x, cy = Math.floor(py) - r.y;
+  return cx >= 0 && cy >= 0 && cx < r.w && cy < r.h && r.bits[cy * r.w + cx] === 1;
+}

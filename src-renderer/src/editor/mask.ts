@@ -1,0 +1,93 @@
+// Brush masks: a binary bitmap the size of the image, kept in COCO's column-major order (index x*h + y)
+// so that RLE encode/decode needs no transposition.
+import type { Rle } from '@contract/schemas';
+import { polygonsToRle, rleToPolygons } from '@core/geometry/rasterize';
+import { decodeMask, encodeMask } from '@core/geometry/rle';
+import type { Point, Rect } from './geometry';
+
+export interface MaskBitmap {
+  w: number;
+  h: number;
+  data: Uint8Array;
+}
+
+export const emptyMask = (w: number, h: number): MaskBitmap => ({ w, h, data: new Uint8Array(w * h) });
+
+export function maskFromRle(rle: Rle): MaskBitmap {
+  const [h, w] = rle.size;
+  return { w, h, data: decodeMask(rle) };
+}
+
+export const maskToRle = (m: MaskBitmap): Rle => encodeMask(m.data, m.h, m.w);
+
+export const get = (m: MaskBitmap, x: number, y: number): number =>
+  x < 0 || y < 0 || x >= m.w || y >= m.h ? 0 : m.data[Math.floor(x) * m.h + Math.floor(y)];
+
+/** Sets every pixel whose centre lies within radius r of (cx, cy); returns the touched rectangle. */
+export function paintDisc(m: MaskBitmap, cx: number, cy: number, r: number, value: 0 | 1): Rect {
+  const x0 = Math.max(0, Math.floor(cx - r)), x1 = Math.min(m.w - 1, Math.ceil(cx + r));
+  const y0 = Math.max(0, Math.floor(cy - r)), y1 = Math.min(m.h - 1, Math.ceil(cy + r));
+  const r2 = r * r;
+  for (let x = x0; x <= x1; x++) {
+    const dx = x + 0.5 - cx, col = x * m.h;
+    for (let y = y0; y <= y1; y++) {
+      const dy = y + 0.5 - cy;
+      if (dx * dx + dy * dy <= r2) m.data[col + y] = value;
+    }
+  }
+  return { x: x0, y: y0, w: Math.max(0, x1 - x0 + 1), h: Math.max(0, y1 - y0 + 1) };
+}
+
+/** A stroke through `points`: discs spaced a quarter radius apart so fast strokes leave no gaps. */
+export function paintStroke(m: MaskBitmap, points: readonly Point[], r: number, value: 0 | 1): void {
+  if (!points.length) return;
+  paintDisc(m, points[0].x, points[0].y, r, value);
+  const step = Math.max(0.5, r / 4);
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1], b = points[i];
+    const n = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / step);
+    for (let k = 1; k <= n; k++) paintDisc(m, a.x + ((b.x - a.x) * k) / n, a.y + ((b.y - a.y) * k) / n, r, value);
+  }
+}
+
+export function countOn(m: MaskBitmap): number {
+  let n = 0;
+  for (let i = 0; i < m.data.length; i++) n += m.data[i];
+  return n;
+}
+
+/** Fills background regions that do not touch the border (holes) — a flood fill from the border. */
+export function fillHoles(m: MaskBitmap): MaskBitmap {
+  const { w, h, data } = m;
+  const outside = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const push = (x: number, y: number) => {
+    const i = x * h + y;
+    if (!data[i] && !outside[i]) {
+      outside[i] = 1;
+      stack.push(i);
+    }
+  };
+  for (let x = 0; x < w; x++) {
+    push(x, 0);
+    push(x, h - 1);
+  }
+  for (let y = 0; y < h; y++) {
+    push(0, y);
+    push(w - 1, y);
+  }
+  while (stack.length) {
+    const i = stack.pop()!;
+    const x = Math.floor(i / h), y = i - x * h;
+    if (x > 0) push(x - 1, y);
+    if (x < w - 1) push(x + 1, y);
+    if (y > 0) push(x, y - 1);
+    if (y < h - 1) push(x, y + 1);
+  }
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = outside[i] ? 0 : 1;
+  return { w, h, data: out };
+}
+
+export const polygonToMaskRle = (rings: readonly (readonly number[])[], w: number, h: number): Rle => polygonsToRle(rings, h, w);
+export const maskRleToRings = (rle: Rle): number[][] => rleToPolygons(rle).rings;

@@ -1,0 +1,56 @@
+// The open image's annotations as plain data, plus selection, hidden ids and the clipboard.
+import type { Annotation, Changeset, ImageRecord } from '@contract/schemas';
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { applyToList } from '../editor/changeset';
+import { api } from '../transport/current';
+
+export const useAnnotationsStore = defineStore('annotations', () => {
+  const image = shallowRef<ImageRecord | null>(null);
+  /** replaced, never mutated: shapes are immutable snapshots (cheap to diff, safe to keep in undo history) */
+  const list = shallowRef<Annotation[]>([]);
+  const selected = ref<string[]>([]);
+  const hidden = ref<string[]>([]);
+  const clipboard = shallowRef<Annotation[]>([]);
+  const loading = ref(false);
+  let loadSeq = 0;
+
+  const byId = computed(() => new Map(list.value.map((a) => [a.id, a])));
+  const selection = computed(() => selected.value.map((id) => byId.value.get(id)).filter((a): a is Annotation => !!a));
+
+  async function load(imageId: number) {
+    const seq = ++loadSeq;
+    loading.value = true;
+    try {
+      const [img, anns] = await Promise.all([api()['images.get']({ id: imageId }), api()['annotations.list']({ imageId })]);
+      if (seq !== loadSeq) return; // a newer navigation won
+      image.value = img;
+      list.value = anns.items;
+      selected.value = [];
+      hidden.value = [];
+    } finally {
+      if (seq === loadSeq) loading.value = false;
+    }
+  }
+
+  function applyLocal(cs: Changeset) {
+    if (!image.value) return;
+    list.value = applyToList(list.value, cs, image.value.id);
+    const ids = new Set(list.value.map((a) => a.id));
+    selected.value = selected.value.filter((id) => ids.has(id));
+  }
+
+  function select(ids: string[]) {
+    selected.value = [...new Set(ids)];
+  }
+  function toggleHidden(id: string) {
+    hidden.value = hidden.value.includes(id) ? hidden.value.filter((h) => h !== id) : [...hidden.value, id];
+  }
+  function clear() {
+    image.value = null;
+    list.value = [];
+    selected.value = [];
+  }
+
+  return { image, list, selected, hidden, clipboard, loading, byId, selection, load, applyLocal, select, toggleHidden, clear };
+});

@@ -1,0 +1,94 @@
+// The open project, the recent list and import jobs (with progress and cancel).
+import type { EventPayload, ProjectInfo, RecentProject } from '@contract/api';
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { api, transport } from '../transport/current';
+import { useStatusStore } from './status';
+
+export interface ImportJob {
+  jobId: string;
+  fraction: number;
+  message?: string;
+  status: 'uploading' | 'running' | 'ok' | 'cancelled' | 'error';
+  summary?: string;
+}
+
+export const useProjectStore = defineStore('project', () => {
+  const info = ref<ProjectInfo | null>(null);
+  const recent = ref<RecentProject[]>([]);
+  const mode = ref<'server' | 'electron'>('server');
+  const job = ref<ImportJob | null>(null);
+  /** bumped when an import finishes, so the gallery reloads */
+  const imagesVersion = ref(0);
+  const status = useStatusStore();
+  let subscribed = false;
+
+  function subscribe() {
+    if (subscribed) return;
+    subscribed = true;
+    const t = transport();
+    t.on('job.progress', (p: EventPayload<'job.progress'>) => {
+      if (job.value?.jobId === p.jobId) job.value = { ...job.value, fraction: p.fraction, message: p.message, status: 'running' };
+    });
+    t.on('job.done', (p: EventPayload<'job.done'>) => {
+      if (job.value?.jobId !== p.jobId) return;
+      const skipped = p.skipped?.length ?? 0;
+      const summary =
+        p.status === 'ok'
+          ? `Imported ${p.added ?? 0} image${p.added === 1 ? '' : 's'}${skipped ? `, skipped ${skipped}: ${p.skipped!.slice(0, 3).map((s) => `${s.path.split(/[\\/]/).pop()} (${s.reason})`).join('; ')}` : ''}`
+          : p.status === 'cancelled'
+            ? 'Import cancelled; images imported so far were kept'
+            : `Import failed: ${p.message ?? 'unknown error'}`;
+      job.value = { ...job.value, fraction: 1, status: p.status, summary };
+      if (p.status === 'error') status.toast(summary, 'error');
+      void refresh();
+      imagesVersion.value++;
+    });
+  }
+
+  async function load() {
+    subscribe();
+    const r = await api()['app.info']({});
+    info.value = r.project;
+    recent.value = r.recent;
+    mode.value = r.mode;
+    api()['app.doctor']({}).then((d) => (status.doctor = d), () => undefined);
+  }
+
+  async function refresh() {
+    if (info.value) info.value = await api()['project.info']({});
+  }
+
+  async function create(dir: string, name?: string, demo = false) {
+    info.value = await api()['project.create']({ dir, name: name || undefined, demo });
+    imagesVersion.value++;
+    await load();
+  }
+
+  async function open(dir: string) {
+    info.value = await api()['project.open']({ dir });
+    imagesVersion.value++;
+    await load();
+  }
+
+  async function importPaths(paths: string[]) {
+    const { jobId } = await api()['images.import']({ paths });
+    job.value = { jobId, fraction: 0, status: 'running' };
+  }
+
+  async function uploadFiles(files: File[]) {
+    const t = transport();
+    if (!t.upload) throw new Error('uploading files is only needed in server mode; drop folders or use paths');
+    job.value = { jobId: '', fraction: 0, status: 'uploading', message: `uploading 0/${files.length}` };
+    const { jobId } = await t.upload(files, (done, total) => {
+      job.value = { jobId: '', fraction: (0.5 * done) / total, status: 'uploading', message: `uploading ${done}/${total}` };
+    });
+    job.value = { jobId, fraction: 0.5, status: 'running' };
+  }
+
+  async function cancelImport() {
+    if (job.value?.jobId) await api()['jobs.cancel']({ jobId: job.value.jobId }).catch(() => undefined);
+  }
+
+  return { info, recent, mode, job, imagesVersion, load, refresh, create, open, importPaths, uploadFiles, cancelImport };
+});

@@ -1,0 +1,16 @@
+// The transport in use, set once at start-up (main.ts) or by tests; stores reach the API through here.
+import type { StudioApi } from '@contract/api';
+import type { Transport } from './types';
+
+let current: Transport | null = null;
+
+export function setTransport(t: Transport): void {
+  current = t;
+}
+
+export function transport(): Transport {
+  if (!current) throw new Error('no transport: setTransport() must run before the stores are used');
+  return current;
+}
+
+export const api = (): StudioApi => transport().api;

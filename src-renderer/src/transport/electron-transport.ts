@@ -1,0 +1,19 @@
+// Electron: the preload exposes `window.hst` ({ api, on }) built from the same contract; media is served by
+// the app:// protocol at the same relative paths as in server mode.
+import type { StudioBridge } from '@contract/api';
+import type { Transport } from './types';
+
+export function electronBridge(): StudioBridge | null {
+  const hst = (globalThis as { hst?: StudioBridge }).hst;
+  return hst && typeof hst === 'object' && hst.api && typeof hst.on === 'function' ? hst : null;
+}
+
+export function createElectronTransport(bridge: StudioBridge): Transport {
+  return {
+    kind: 'electron',
+    api: bridge.api,
+    on: (event, cb) => bridge.on(event, cb),
+    imageUrl: (id, max) => `media/image/${id}${max ? `?max=${max}` : ''}`,
+    thumbUrl: (id, size = 256) => `media/thumb/${id}?size=${size}`,
+  };
+}

@@ -1,0 +1,24 @@
+import type { StudioApi, StudioBridge } from '@contract/api';
+
+/** What the UI talks to: the typed API, events, and URLs for binary media. */
+export interface Transport extends StudioBridge {
+  readonly kind: 'http' | 'electron' | 'memory';
+  api: StudioApi;
+  /** URL of a pyramid level of an image (longest side ≥ max; full size when omitted). */
+  imageUrl(imageId: number, max?: number): string;
+  thumbUrl(imageId: number, size?: number): string;
+  /** Server mode only: upload browser File objects and import them as one job. */
+  upload?(files: File[], onProgress?: (done: number, total: number) => void): Promise<{ jobId: string }>;
+}
+
+/** An API failure with the server's sentence (and the offending field for validation errors). */
+export class ApiCallError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
