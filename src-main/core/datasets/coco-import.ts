@@ -84,6 +84,9 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
   const imagesRoot = opts.imagesDir ? path.resolve(opts.imagesDir) : await guessImagesRoot(abs, root.data.images);
   const images: DatasetImage[] = [];
   const imageByKey = new Map<string, DatasetImage>();
+  // images refused for their own reasons (bad path, bad fields): their annotations are still checked, but
+  // not reported again as pointing at a missing image
+  const refused = new Map<string, DatasetImage>();
   let missingFiles = 0;
   for (let i = 0; i < root.data.images.length; i++) {
     const raw = root.data.images[i];
@@ -92,6 +95,8 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
     const rec = `images[${i}]${idHint}`;
     if (!r.success) {
       issues.error(file, rec, formatZodIssues(r.error.issues));
+      const id = (raw as { id?: unknown })?.id;
+      if (typeof id === 'number' || typeof id === 'string') refused.set(String(id), { key: String(id), fileName: '', absPath: null, width: 0, height: 0 });
       continue;
     }
     const im = r.data;
@@ -103,6 +108,7 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
     const resolved = resolveInside(imagesRoot, im.file_name);
     if (!resolved.ok) {
       issues.error(file, rec, `file_name: ${resolved.reason}`);
+      refused.set(key, { key, fileName: im.file_name, absPath: null, width: im.width ?? 0, height: im.height ?? 0 });
       continue;
     }
     const found = await exists(resolved.abs);
@@ -136,11 +142,13 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
       seenAnnIds.add(String(a.id));
     }
     const img = imageByKey.get(String(a.image_id));
-    if (!img) return issues.error(file, rec, `image_id ${a.image_id} is not in 'images'`);
+    const refusedImg = img ? undefined : refused.get(String(a.image_id));
+    if (!img && !refusedImg) return issues.error(file, rec, `image_id ${a.image_id} is not in 'images'`);
     const className = classById.get(a.category_id);
     if (className === undefined) return issues.error(file, rec, `category_id ${a.category_id} is not declared in 'categories'`);
-    const g = cocoGeometry(a, img);
+    const g = cocoGeometry(a, (img ?? refusedImg)!);
     if ('error' in g) return issues.error(file, rec, g.error);
+    if (!img) return; // its image was refused above
     const ann: DatasetAnnotation = { imageKey: img.key, className, geometry: g.geometry, sourceId: a.id };
     if (a.iscrowd === 1 || a.iscrowd === true) ann.iscrowd = true;
     if (a.score !== undefined) ann.score = a.score;
