@@ -3,3 +3,4 @@ export type { CocoGroundTruth, CocoDetection, CocoEvalOptions, CocoEvalResult, C
 export { defaultCocoParams, linspace, type CocoParams } from './coco-params';
 export { SemanticConfusion, evaluateSemantic, type SemanticMetrics } from './semantic-eval';
 export { evaluateClassification, type ClassificationMetrics, type ClassMetrics } from './classify-eval';
+export { evaluateInstances, type EvalImage, type EvalObject, type EvalPrediction, type InstanceEvalResult } from './instance-eval';
