@@ -74,10 +74,10 @@ describe('COCO → store → COCO', () => {
     expect([...backName.values()].sort()).toEqual([...srcName.values()].sort());
     expect(back.categories).toEqual(expect.arrayContaining(coco.categories));
     expect(back.categories).toHaveLength(3);
-    const norm = (a: Record<string, unknown>, names: Map<number, string>) => {
+    const norm = (a: Record<string, unknown>, names: Map<number, string>): Record<string, unknown> & { id: number } => {
       const seg = a.segmentation as { counts?: unknown; size?: unknown };
       const segmentation = seg && Array.isArray(seg.counts) ? encodeMask(blob(5, 0, 7, 12), H, W) : a.segmentation;
-      return { ...a, image_id: names.get(a.image_id as number), segmentation };
+      return { ...a, id: a.id as number, image_id: names.get(a.image_id as number), segmentation };
     };
     const expected = coco.annotations.map((a) => norm(a, srcName)).sort((p, q) => (p.id as number) - (q.id as number));
     const got = back.annotations.map((a: Record<string, unknown>) => norm(a, backName)).sort((p: { id: number }, q: { id: number }) => p.id - q.id);
