@@ -6,7 +6,7 @@ import { tf } from '../compute/engine';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../io/safetensors';
 import { resolveHstConfig, type ResolvedHstConfig } from './config';
 import { HstModel, type BackboneSource } from './hst';
-import type { ParamEntry } from './params';
+import type { ParamEntry, ParamStore } from './params';
 
 /** PyTorch bookkeeping buffers we neither need nor write (PyTorch fills them in when absent). */
 const IGNORABLE = (name: string) => name.endsWith('num_batches_tracked');
@@ -53,15 +53,20 @@ const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
  * unless everything checks out.
  */
 export function loadState(model: HstModel, tensors: Map<string, StTensor>, opts: LoadOptions = {}): void {
+  loadStore(model.store, tensors, opts);
+}
+
+/** loadState for any parameter store (e.g. a bare ViT). */
+export function loadStore(store: ParamStore, tensors: Map<string, StTensor>, opts: LoadOptions = {}): void {
   const src = opts.source ?? 'checkpoint';
   const only = opts.only ?? 'all';
-  const wanted = [...model.store.entries.values()].filter((e) => only === 'all' || e.backbone);
+  const wanted = [...store.entries.values()].filter((e) => only === 'all' || e.backbone);
   const missing = wanted.filter((e) => !tensors.has(e.name)).map((e) => e.name);
   if (missing.length) {
     throw new Error(`${src}: missing ${missing.length} tensor${missing.length > 1 ? 's' : ''} the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}`);
   }
   if (!(opts.allowUnexpected ?? only !== 'all')) {
-    const unexpected = [...tensors.keys()].filter((n) => !model.store.entries.has(n) && !IGNORABLE(n));
+    const unexpected = [...tensors.keys()].filter((n) => !store.entries.has(n) && !IGNORABLE(n));
     if (unexpected.length) {
       throw new Error(`${src}: ${unexpected.length} tensor${unexpected.length > 1 ? 's' : ''} the model does not have (config mismatch?): ${unexpected.slice(0, 8).join(', ')}${unexpected.length > 8 ? ', …' : ''}`);
     }
