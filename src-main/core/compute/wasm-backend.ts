@@ -8,7 +8,11 @@ import { patchForWasmThreads } from './wasm-threads';
 const require = createRequire(import.meta.url);
 /** emscripten starts a pool of 8 workers up front; more threads would need workers after start-up. */
 export const MAX_WASM_THREADS = 8;
-const THREADED_START_TIMEOUT_MS = 20_000;
+/** A healthy threaded start takes well under a second; HST_WASM_START_TIMEOUT_MS overrides (tests). */
+function threadedStartTimeoutMs(): number {
+  const v = Number(process.env.HST_WASM_START_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 20_000;
+}
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 
@@ -57,7 +61,7 @@ export async function startWasm(threads: number): Promise<WasmStart> {
     const patch = patchForWasmThreads();
     let outcome: boolean | 'timeout' | Error;
     try {
-      outcome = await withTimeout(tf.setBackend('wasm'), THREADED_START_TIMEOUT_MS);
+      outcome = await withTimeout(tf.setBackend('wasm'), threadedStartTimeoutMs());
     } catch (err) {
       outcome = err instanceof Error ? err : new Error(String(err));
     } finally {
@@ -70,7 +74,7 @@ export async function startWasm(threads: number): Promise<WasmStart> {
     patch.terminateWorkers();
     notes.push(
       outcome === 'timeout'
-        ? `the multithreaded wasm build did not start within ${THREADED_START_TIMEOUT_MS / 1000} s; using 1 thread.`
+        ? `the multithreaded wasm build did not start within ${threadedStartTimeoutMs() / 1000} s; using 1 thread.`
         : `the multithreaded wasm build failed to start (${outcome === false ? 'initialisation failed' : outcome.message}); using 1 thread.`,
     );
     // Re-register the same factory so the engine forgets the abandoned start, then start 1-threaded.
