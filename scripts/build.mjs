@@ -26,19 +26,7 @@ rmSync(join(dist, 'main'), { recursive: true, force: true });
 rmSync(join(dist, 'bench'), { recursive: true, force: true });
 
 const nodeEntries = entries(join(root, 'src-main')).filter((p) => !p.endsWith('preload.ts'));
-// tfjs-core's Node build ships no gradients; its gradient table exists only as ESM files that Node cannot load
-// from that (CommonJS) package. Bundle that one side-effect import: it registers into tfjs's global registries,
-// which the external tfjs-core shares, so training works in dist/ as it does under vitest.
-const tfjsGradients = {
-  name: 'tfjs-gradients',
-  setup(b) {
-    b.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients(\.js)?$/ }, () => ({
-      path: join(root, 'node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js'),
-    }));
-  },
-};
 const common = {
-  plugins: [tfjsGradients],
   bundle: true,
   platform: 'node',
   target: 'node20',
