@@ -1,8 +1,6 @@
 // Stateless building blocks shared by every part of the model, written to match PyTorch numerics.
 // All tensors are channels-last: tokens [B, N, C], maps [B, H, W, C].
 import { tf } from '../compute/engine';
-// Training needs the gradient table; registering it twice is harmless, so the model does not rely on who else did.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 /** y = x·W + b for x [..., in], W [in, out] → [..., out]. Folded to one 2-D matmul (the fast wasm path). */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
