@@ -310,42 +310,53 @@ export function evaluateCoco(
   const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
   const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
   for (let k = 0; k < K; k++) {
+    // Which images take part, and their detections' scores, do not depend on the area range (only ignore
+    // flags do), so sort once per class. Restricting a stable order to a subset (the top-maxDet per image)
+    // gives the stable order of that subset, so the smaller maxDets reuse it too.
+    const imgs: number[] = [];
+    for (let i = 0; i < I; i++) if (evalImgs[k * A * I + i]) imgs.push(i);
+    if (imgs.length === 0) continue;
+    let total = 0;
+    for (const i of imgs) total += evalImgs[k * A * I + i]!.D;
+    const scores = new Float64Array(total);
+    const srcImg = new Int32Array(total); // position in imgs
+    const srcDet = new Int32Array(total); // rank within its image
+    let n = 0;
+    imgs.forEach((i, e) => {
+      const ev = evalImgs[k * A * I + i]!;
+      for (let d = 0; d < ev.D; d++, n++) {
+        scores[n] = ev.dtScores[d];
+        srcImg[n] = e;
+        srcDet[n] = d;
+      }
+    });
+    // descending score, ties by concatenation position = numpy's stable argsort(-scores)
+    const order = Uint32Array.from({ length: total }, (_, j) => j).sort((x, y) => scores[y] - scores[x] || x - y);
+    const rc = new Float64Array(total);
+    const pr = new Float64Array(total);
     for (let a = 0; a < A; a++) {
+      const E = imgs.map((i) => evalImgs[k * A * I + a * I + i]!);
+      let npig = 0;
+      for (const ev of E) for (const v of ev.gtIg) if (v === 0) npig++;
+      if (npig === 0) continue;
       for (let m = 0; m < M; m++) {
         const maxDet = p.maxDets[m];
-        const E: ImgEval[] = [];
-        for (let i = 0; i < I; i++) {
-          const e = evalImgs[k * A * I + a * I + i];
-          if (e) E.push(e);
-        }
-        if (E.length === 0) continue;
-        const scores: number[] = [];
-        const src: [ImgEval, number][] = [];
-        let npig = 0;
-        for (const e of E) {
-          const n = Math.min(e.D, maxDet);
-          for (let d = 0; d < n; d++) {
-            scores.push(e.dtScores[d]);
-            src.push([e, d]);
-          }
-          for (const v of e.gtIg) if (v === 0) npig++;
-        }
-        if (npig === 0) continue;
-        const ord = orderByScore(scores);
-        const nd = ord.length;
-        const rc = new Float64Array(nd);
-        const pr = new Float64Array(nd);
         for (let t = 0; t < T; t++) {
           let tp = 0;
           let fp = 0;
-          for (let j = 0; j < nd; j++) {
-            const [e, d] = src[ord[j]];
-            if (!e.dtIg[t * e.D + d]) {
-              if (e.dtm[t * e.D + d] !== 0) tp++;
+          let nd = 0;
+          for (let j = 0; j < total; j++) {
+            const o = order[j];
+            const d = srcDet[o];
+            if (d >= maxDet) continue;
+            const ev = E[srcImg[o]];
+            if (!ev.dtIg[t * ev.D + d]) {
+              if (ev.dtm[t * ev.D + d] !== 0) tp++;
               else fp++;
             }
-            rc[j] = tp / npig;
-            pr[j] = tp / (fp + tp + EPS);
+            rc[nd] = tp / npig;
+            pr[nd] = tp / (fp + tp + EPS);
+            nd++;
           }
           recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
           for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
