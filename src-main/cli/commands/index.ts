@@ -2,6 +2,7 @@
 // export-dataset, train, eval, predict, export-model, features.
 import type { Command } from './command';
 import { doctor } from './doctor';
+import { features } from './features';
 import { project } from './project';
 import { exportDatasetCommand } from './export-dataset';
 import { importCommand } from './import';
@@ -10,6 +11,7 @@ import { start } from './start';
 
 export const commands: Record<string, Command> = {
   doctor,
+  features,
   project,
   'export-dataset': exportDatasetCommand,
   import: importCommand,
