@@ -106,11 +106,11 @@ export function paintBackground(rng: Rng, cv: Canvas): void {
       let t = 0.7 * coarse[p] + 0.3 * fine[p];
       if (kind === 1) t += stripeAmp * Math.sign(Math.sin((2 * Math.PI * (x * ca + y * sa)) / period));
       else if (kind === 2) t += (Math.floor(x / period) + Math.floor(y / period)) % 2 ? stripeAmp : -stripeAmp;
-      const c = mix(c1, c2, Math.max(0, Math.min(1, t)));
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
       const i = p * 3;
-      cv.data[i] = c[0];
-      cv.data[i + 1] = c[1];
-      cv.data[i + 2] = c[2];
+      cv.data[i] = c1[0] + (c2[0] - c1[0]) * t;
+      cv.data[i + 1] = c1[1] + (c2[1] - c1[1]) * t;
+      cv.data[i + 2] = c1[2] + (c2[2] - c1[2]) * t;
     }
   }
   const nBlobs = rng.int(2, 6);

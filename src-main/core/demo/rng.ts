@@ -64,6 +64,12 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** Cheap approximately normal sample (sum of four bytes of one draw, unit variance) for pixel noise. */
+  grain(): number {
+    const u = this.u32();
+    return (((u & 255) + ((u >>> 8) & 255) + ((u >>> 16) & 255) + (u >>> 24)) / 255 - 2) * 1.7320508075688772;
+  }
+
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));

@@ -144,7 +144,8 @@ export function renderScene(rng: Rng, opts: SceneOptions, classSeq?: readonly Sh
     for (let x = 0; x < w; x++) {
       const f = 1 + lAmp * ((x - w / 2) * lc + (y - h / 2) * ls) * 2;
       const i = (y * w + x) * 3;
-      for (let c = 0; c < 3; c++) cv.data[i + c] = cv.data[i + c] * f + (opts.noise ? rng.normal() * opts.noise : 0);
+      if (opts.noise) for (let c = 0; c < 3; c++) cv.data[i + c] = cv.data[i + c] * f + rng.grain() * opts.noise;
+      else for (let c = 0; c < 3; c++) cv.data[i + c] *= f;
     }
   }
 
