@@ -34,7 +34,12 @@ export function applyToList(list: readonly Annotation[], cs: Changeset, imageId:
   const movedAway = new Set(cs.updated.filter((u) => u.after.imageId !== imageId).map((u) => u.after.id));
   const out = list.filter((a) => !gone.has(a.id) && !movedAway.has(a.id)).map((a) => updated.get(a.id) ?? a);
   for (const a of cs.created) if (a.imageId === imageId && !out.some((o) => o.id === a.id)) out.push(a);
-  return out;
+  return sortByCreation(out);
+}
+
+/** Drawing order = creation order, so a shape recreated by undo returns to its old place in the stack. */
+export function sortByCreation(list: Annotation[]): Annotation[] {
+  return list.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export function applyToClasses(list: readonly LabelClass[], cs: Changeset): LabelClass[] {

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (DOM types: these modules are also type-checked through the unit tests under the Node tsconfig.)
 // Masks as small bitmaps cropped to their bounding box: decoded once per (annotation, RLE, colour) and reused
 // every frame for drawing and pixel-exact hit-testing.
 import type { Rle } from '@contract/schemas';
@@ -20,15 +22,12 @@ function hexRgb(hex: string): [number, number, number] {
 
 /** Pure part (testable without a DOM): the crop and its bits. */
 export function cropMask(rle: Rle): Omit<MaskRaster, 'canvas'> {
-  const [H] = rle.size;
+  const W = rle.size[1];
   const [bx, by, bw, bh] = toBbox(rle);
   const x = Math.floor(bx), y = Math.floor(by), w = Math.ceil(bw), h = Math.ceil(bh);
   const full = decodeMask(rle);
   const bits = new Uint8Array(w * h);
-  for (let cx = 0; cx < w; cx++) {
-    const col = (x + cx) * H + y;
-    for (let cy = 0; cy < h; cy++) bits[cy * w + cx] = full[col + cy];
-  }
+  for (let cy = 0; cy < h; cy++) bits.set(full.subarray((y + cy) * W + x, (y + cy) * W + x + w), cy * w);
   return { x, y, w, h, bits };
 }
 

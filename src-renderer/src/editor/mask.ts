@@ -1,5 +1,4 @@
-// Brush masks: a binary bitmap the size of the image, kept in COCO's column-major order (index x*h + y)
-// so that RLE encode/decode needs no transposition.
+// Brush masks: a binary bitmap the size of the image, row-major (index y*w + x) as the RLE codec takes it.
 import type { Rle } from '@contract/schemas';
 import { polygonsToRle, rleToPolygons } from '@core/geometry/rasterize';
 import { decodeMask, encodeMask } from '@core/geometry/rle';
@@ -21,18 +20,18 @@ export function maskFromRle(rle: Rle): MaskBitmap {
 export const maskToRle = (m: MaskBitmap): Rle => encodeMask(m.data, m.h, m.w);
 
 export const get = (m: MaskBitmap, x: number, y: number): number =>
-  x < 0 || y < 0 || x >= m.w || y >= m.h ? 0 : m.data[Math.floor(x) * m.h + Math.floor(y)];
+  x < 0 || y < 0 || x >= m.w || y >= m.h ? 0 : m.data[Math.floor(y) * m.w + Math.floor(x)];
 
 /** Sets every pixel whose centre lies within radius r of (cx, cy); returns the touched rectangle. */
 export function paintDisc(m: MaskBitmap, cx: number, cy: number, r: number, value: 0 | 1): Rect {
   const x0 = Math.max(0, Math.floor(cx - r)), x1 = Math.min(m.w - 1, Math.ceil(cx + r));
   const y0 = Math.max(0, Math.floor(cy - r)), y1 = Math.min(m.h - 1, Math.ceil(cy + r));
   const r2 = r * r;
-  for (let x = x0; x <= x1; x++) {
-    const dx = x + 0.5 - cx, col = x * m.h;
-    for (let y = y0; y <= y1; y++) {
-      const dy = y + 0.5 - cy;
-      if (dx * dx + dy * dy <= r2) m.data[col + y] = value;
+  for (let y = y0; y <= y1; y++) {
+    const dy = y + 0.5 - cy, row = y * m.w;
+    for (let x = x0; x <= x1; x++) {
+      const dx = x + 0.5 - cx;
+      if (dx * dx + dy * dy <= r2) m.data[row + x] = value;
     }
   }
   return { x: x0, y: y0, w: Math.max(0, x1 - x0 + 1), h: Math.max(0, y1 - y0 + 1) };
@@ -62,7 +61,7 @@ export function fillHoles(m: MaskBitmap): MaskBitmap {
   const outside = new Uint8Array(w * h);
   const stack: number[] = [];
   const push = (x: number, y: number) => {
-    const i = x * h + y;
+    const i = y * w + x;
     if (!data[i] && !outside[i]) {
       outside[i] = 1;
       stack.push(i);
@@ -78,7 +77,7 @@ export function fillHoles(m: MaskBitmap): MaskBitmap {
   }
   while (stack.length) {
     const i = stack.pop()!;
-    const x = Math.floor(i / h), y = i - x * h;
+    const y = Math.floor(i / w), x = i - y * w;
     if (x > 0) push(x - 1, y);
     if (x < w - 1) push(x + 1, y);
     if (y > 0) push(x, y - 1);

@@ -2,7 +2,7 @@
 import type { Annotation, Changeset, ImageRecord } from '@contract/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { applyToList } from '../editor/changeset';
+import { applyToList, sortByCreation } from '../editor/changeset';
 import { api } from '../transport/current';
 
 export const useAnnotationsStore = defineStore('annotations', () => {
@@ -25,7 +25,7 @@ export const useAnnotationsStore = defineStore('annotations', () => {
       const [img, anns] = await Promise.all([api()['images.get']({ id: imageId }), api()['annotations.list']({ imageId })]);
       if (seq !== loadSeq) return; // a newer navigation won
       image.value = img;
-      list.value = anns.items;
+      list.value = sortByCreation(anns.items);
       selected.value = [];
       hidden.value = [];
     } finally {

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (DOM types: these modules are also type-checked through the unit tests under the Node tsconfig.)
 // What every canvas tool sees (ToolHost) and implements (Tool). Tools are plain classes outside Vue's
 // reactivity; they read and write the annotation model only through the host.
 import type { Annotation, Changeset, Geometry } from '@contract/schemas';
