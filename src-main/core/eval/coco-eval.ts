@@ -184,6 +184,12 @@ export function evaluateCoco(
   const p: CocoParams = { ...defaultCocoParams(), ...opts.params };
   p.maxDets = [...p.maxDets].sort((a, b) => a - b);
   if (p.areaRng.length !== p.areaRngLbl.length) throw new Error('params: areaRng and areaRngLbl differ in length');
+  if (p.maxDets.length !== 3 || !p.maxDets.every((m) => Number.isInteger(m) && m > 0)) {
+    throw new Error(`params: maxDets must be three positive integers (the summary reads all three), got ${JSON.stringify(p.maxDets)}`);
+  }
+  const ascending = (xs: number[]) => xs.length > 0 && xs.every((v, i) => isNum(v) && (i === 0 || v > xs[i - 1]));
+  if (!ascending(p.iouThrs) || p.iouThrs[0] <= 0 || p.iouThrs[p.iouThrs.length - 1] > 1) throw new Error('params: iouThrs must be ascending numbers in (0, 1]');
+  if (!ascending(p.recThrs) || p.recThrs[0] < 0 || p.recThrs[p.recThrs.length - 1] > 1) throw new Error('params: recThrs must be ascending numbers in [0, 1]');
   const imgIds = uniqueSorted(opts.imageIds, 'imageIds');
   const catIds = uniqueSorted(opts.categoryIds, 'categoryIds');
   const I = imgIds.length;

@@ -237,6 +237,8 @@ describe('box AP, hand-computed', () => {
     expect(() =>
       evaluateCoco([{ imageId: 1, categoryId: 1, segmentation: { size: [2, 2], counts: '5' } }], [], { iouType: 'segm', imageIds: [1], categoryIds: [1] }),
     ).toThrow(/ground truth 0 .*sum to 5/);
+    expect(() => evaluateCoco([], [], { iouType: 'bbox', imageIds: [1], categoryIds: [1], params: { maxDets: [1, 10] } })).toThrow(/maxDets must be three/);
+    expect(() => evaluateCoco([], [], { iouType: 'bbox', imageIds: [1], categoryIds: [1], params: { iouThrs: [0.7, 0.5] } })).toThrow(/iouThrs must be ascending/);
   });
 });
 
