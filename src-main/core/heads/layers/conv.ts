@@ -29,7 +29,7 @@ function flipTaps(): tf.Tensor2D {
   return flipMatrix;
 }
 
-const conv3x3Same = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const conv3x3Same = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
@@ -53,7 +53,7 @@ const conv3x3Same = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSave
       return [dx, dw];
     },
   };
-});
+}) as never) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor4D;
 
 /** 'same' 3×3 or 1×1 convolution, stride 1: x [B,H,W,in], weight [k,k,in,out], bias [out] → [B,H,W,out]. */
 export function convSame(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor4D {
