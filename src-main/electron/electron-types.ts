@@ -22,6 +22,7 @@ export interface WebPreferences {
   allowRunningInsecureContent?: boolean;
   experimentalFeatures?: boolean;
   enableBlinkFeatures?: string;
+  disableBlinkFeatures?: string;
   webviewTag?: boolean;
   navigateOnDragDrop?: boolean;
   safeDialogs?: boolean;

@@ -17,6 +17,8 @@ export function secureWebPreferences(preloadPath: string, opts: { devTools: bool
     webviewTag: false,
     // A dropped file must never navigate the window to file://; drops are handled by the renderer instead.
     navigateOnDragDrop: false,
+    // Middle-click (auxclick) on a link would try to open a window: switched off at the engine level.
+    disableBlinkFeatures: 'Auxclick',
     safeDialogs: true,
     spellcheck: false,
     enableWebSQL: false,
