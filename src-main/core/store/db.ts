@@ -4,6 +4,11 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
+/** ~40 MB of WAL at the default 4 KiB page size. */
+export const WAL_BACKSTOP_PAGES = 10_000;
+/** Checkpoint this long after the last write. */
+export const IDLE_CHECKPOINT_MS = 1500;
+
 export interface OpenDbOptions {
   readonly?: boolean;
   /**
@@ -25,6 +30,10 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
     db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
+    // SQLite's default checkpoints the WAL inside whichever commit crosses 1000 pages, and that checkpoint
+    // fsyncs: an occasional edit then takes several ms. The store checkpoints when writes pause instead
+    // (project.ts); this larger threshold is only the backstop for a writer that never pauses.
+    if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
   } catch (err) {
     db.close();
     throw err;

@@ -13,7 +13,7 @@ import { projectPaths, PROJECT_DB, thumbRelPath } from '../paths';
 import { applyChangeset } from './changeset';
 import { insertVerified, removeCreated, verifyDataset, type ImportResult } from './dataset-import';
 import { exportDataset } from './dataset-export';
-import { openDb, Statements, type Synchronous } from './db';
+import { IDLE_CHECKPOINT_MS, openDb, Statements, type Synchronous } from './db';
 import { FeatureCacheIndex } from './feature-cache';
 import { migrate, schemaVersion } from './migrate';
 import { ModelRegistry, type NewModelVersion, type RunStatus } from './models';
@@ -81,6 +81,7 @@ export class SqliteProjectStore implements FullProjectStore {
   private readonly models: ModelRegistry;
   private readonly preds: PredictionStore;
   private closed = false;
+  private checkpointTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly dir: string, readonly db: Db) {
     this.st = new Statements(db);
@@ -96,10 +97,32 @@ export class SqliteProjectStore implements FullProjectStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     try {
       this.db.pragma('optimize');
     } finally {
       this.db.close();
+    }
+  }
+
+  /** Moves the WAL into the database file; called when writes pause (see db.ts for why not per commit). */
+  checkpoint(): void {
+    if (!this.closed) this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** Debounced: every write pushes the idle checkpoint back. The timer never keeps the process alive. */
+  private wrote(): void {
+    if (this.checkpointTimer) this.checkpointTimer.refresh();
+    else {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = null;
+        try {
+          this.checkpoint();
+        } catch {
+          // busy (another connection is writing): the next pause or the backstop will do it
+        }
+      }, IDLE_CHECKPOINT_MS);
+      this.checkpointTimer.unref();
     }
   }
 
@@ -203,7 +226,9 @@ export class SqliteProjectStore implements FullProjectStore {
   }
 
   apply(cs: ChangesetInput): ApplyResult {
-    return applyChangeset(this.st, cs);
+    const r = applyChangeset(this.st, cs);
+    this.wrote();
+    return r;
   }
 
   private classRow(id: number): LabelClass {
@@ -259,6 +284,7 @@ export class SqliteProjectStore implements FullProjectStore {
     this.db.transaction(() => {
       for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
     }).immediate();
+    this.wrote();
   }
 
   setStatus(imageIds: number[], status: ImageStatus): void {
@@ -267,6 +293,7 @@ export class SqliteProjectStore implements FullProjectStore {
     this.db.transaction(() => {
       for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
     }).immediate();
+    this.wrote();
   }
 
   private findByHash = (hash: string) => {
@@ -279,6 +306,7 @@ export class SqliteProjectStore implements FullProjectStore {
       .get(`INSERT INTO images (hash, path, linked, file_name, format, bytes, width, height, orientation, split, added_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(im.hash, im.path, im.linked ? 1 : 0, im.fileName, im.format, im.bytes, im.width, im.height, im.orientation, im.split ?? 'train', Date.now());
+    this.wrote();
     return this.getImage(Number(r.lastInsertRowid))!;
   }
 
@@ -290,7 +318,9 @@ export class SqliteProjectStore implements FullProjectStore {
     const created: string[] = [];
     try {
       const v = await verifyDataset({ dir: this.dir, st: this.st, findByHash: this.findByHash }, ds, opts, created);
-      return insertVerified(this.st, v);
+      const r = insertVerified(this.st, v);
+      this.wrote();
+      return r;
     } catch (err) {
       removeCreated(created);
       throw err;
@@ -343,9 +373,16 @@ export class SqliteProjectStore implements FullProjectStore {
   finishTrainingRun = (id: number, end: { status: Exclude<RunStatus, 'running'>; error?: string; modelVersion?: number | null }) =>
     this.models.finishRun(id, end);
   listTrainingRuns = () => this.models.listRuns();
-  appendRunEvent = (runId: number, kind: string, data: unknown) => this.models.appendEvent(runId, kind, data);
+  appendRunEvent = (runId: number, kind: string, data: unknown) => {
+    const id = this.models.appendEvent(runId, kind, data);
+    this.wrote();
+    return id;
+  };
   runEvents = (runId: number, afterId?: number) => this.models.events(runId, afterId);
-  putPredictions = (imageId: number, modelVersion: number, preds: NewPrediction[]) => this.preds.put(imageId, modelVersion, preds);
+  putPredictions = (imageId: number, modelVersion: number, preds: NewPrediction[]) => {
+    this.preds.put(imageId, modelVersion, preds);
+    this.wrote();
+  };
   listPredictions = (imageId: number, modelVersion?: number) => this.preds.list(imageId, modelVersion);
   clearPredictions = (modelVersion?: number) => this.preds.clear(modelVersion);
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IDLE_CHECKPOINT_MS, WAL_BACKSTOP_PAGES } from '../../../src-main/core/store/db';
 import type { LabelClass } from '../../../src-main/contract/schemas';
 import type { SqliteProjectStore } from '../../../src-main/core/store/project';
 import { openProject } from '../../../src-main/core/store/project';
@@ -46,6 +47,28 @@ describe('queries', () => {
   it('keeps a media path inside the project', () => {
     store.db.prepare(`UPDATE images SET path = '../../etc/passwd' WHERE id = ?`).run(imgs[0]);
     expect(() => store.imagePath(imgs[0])).toThrow(/outside the project/);
+  });
+
+  it('checkpoints the WAL once writes pause, not inside an edit', () => {
+    vi.useFakeTimers();
+    const own = tempDir();
+    const { store: s, imageIds } = projectWithImages(own.dir, 2); // its timers are the fake ones
+    try {
+      const spy = vi.spyOn(s, 'checkpoint');
+      expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_BACKSTOP_PAGES);
+      s.apply({ classes: { created: [cat], updated: [], deleted: [] } });
+      s.apply({ created: [box(imageIds[0], 1)] });
+      vi.advanceTimersByTime(IDLE_CHECKPOINT_MS - 100);
+      s.apply({ created: [box(imageIds[1], 1)] }); // pushes the checkpoint back
+      vi.advanceTimersByTime(IDLE_CHECKPOINT_MS - 100);
+      expect(spy).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(200);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+      s.close();
+      own.cleanup();
+    }
   });
 
   it('persists across close and reopen', () => {
