@@ -33,7 +33,8 @@ const log = (msg: string) => console.warn(`[hst-studio] ${msg}`);
 app.enableSandbox();
 app.setName('HST Studio');
 // Run as `electron dist/main/electron/main.js`, Electron would call the app "Electron": pin userData.
-app.setPath('userData', join(app.getPath('appData'), 'HST Studio'));
+// HST_USER_DATA isolates end-to-end tests from the user's real settings.
+app.setPath('userData', process.env.HST_USER_DATA || join(app.getPath('appData'), 'HST Studio'));
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
