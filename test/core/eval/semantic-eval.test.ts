@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SemanticConfusion, evaluateSemantic } from '../../../src-main/core/eval/semantic-eval';
+import { labelMapFromMasks } from '../../../src-main/core/eval/semantic-labels';
+import { encodeMask } from '../../../src-main/core/geometry/rle';
 
 describe('semantic segmentation metrics', () => {
   it('computes per-class IoU and mIoU from a hand-made pair, skipping the ignore label', () => {
@@ -47,5 +49,17 @@ describe('semantic segmentation metrics', () => {
     expect(() => evaluateSemantic([{ gt: [0, 1], pred: [0], name: 'img 7' }], 2)).toThrow(/img 7: ground truth has 2 pixels but prediction has 1/);
     expect(() => evaluateSemantic([{ gt: [0, 5], pred: [0, 0], name: 'img 8' }], 2)).toThrow(/img 8: ground-truth label 5 at pixel 1/);
     expect(() => evaluateSemantic([{ gt: [0, 1], pred: [0, 2] }], 2)).toThrow(/predicted label 2/);
+  });
+});
+
+describe('label maps from instance masks', () => {
+  it('paints masks in order over the background and feeds the confusion matrix', () => {
+    // 2x3 image; mask A (label 1) covers the left two columns, mask B (label 2) the middle column (wins there).
+    const a = encodeMask([1, 1, 0, 1, 1, 0], 2, 3);
+    const b = encodeMask([0, 1, 0, 0, 1, 0], 2, 3);
+    const map = labelMapFromMasks([{ label: 1, rle: a }, { label: 2, rle: b }], 2, 3);
+    expect(Array.from(map)).toEqual([1, 2, 0, 1, 2, 0]);
+    expect(evaluateSemantic([{ gt: map, pred: map }], 3).mIoU).toBe(1);
+    expect(() => labelMapFromMasks([{ label: 1, rle: a }], 3, 2)).toThrow(/mask 0: size 3x2 differs from the label map's 2x3/);
   });
 });
