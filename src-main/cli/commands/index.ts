@@ -1,6 +1,7 @@
 // The CLI's command table. Names are stable (issue #2): start, doctor, serve, project, import,
 // export-dataset, train, eval, predict, export-model, features.
 import type { Command } from './command';
+import { backbone } from './backbone';
 import { doctor } from './doctor';
 import { features } from './features';
 import { project } from './project';
@@ -10,6 +11,7 @@ import { serve } from './serve';
 import { start } from './start';
 
 export const commands: Record<string, Command> = {
+  backbone,
   doctor,
   features,
   project,
