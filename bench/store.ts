@@ -2,13 +2,12 @@
 // annotations query, 1-annotation changesets, and export back to COCO. Image decoding is skipped (files do not
 // exist; the store's verified-insert path is timed with synthetic hashes) — decoding cost is per-image and
 // belongs to ingest, not to the store.
-// Run alone: npx esbuild bench/store.ts --bundle --platform=node --format=esm --packages=external \
-//   --outfile=node_modules/.cache/bench-store.mjs && node node_modules/.cache/bench-store.mjs
+// Run: npm run bench -- store   (or: node scripts/build.mjs --no-renderer && node dist/bench/run.js store)
 import { createHash, randomUUID } from 'node:crypto';
+import type { BenchTable } from './types';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Annotation } from '../src-main/contract/schemas';
 import { exportCoco } from '../src-main/core/datasets/coco-export';
 import { importCoco } from '../src-main/core/datasets/coco-import';
@@ -17,18 +16,12 @@ import type { NewImage } from '../src-main/core/ingest/ingest';
 import { insertVerified, type VerifiedDataset } from '../src-main/core/store/dataset-import';
 import { createProject, type SqliteProjectStore } from '../src-main/core/store/project';
 
-export interface BenchRow {
+interface BenchRow {
   metric: string;
   value: number;
   unit: string;
   target?: string;
   pass?: boolean;
-}
-export interface BenchTable {
-  area: string;
-  title: string;
-  rows: BenchRow[];
-  notes: string[];
 }
 
 const N_IMAGES = 10_000;
@@ -199,20 +192,10 @@ export async function run(): Promise<BenchTable> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { area: 'store', title: 'Project store (SQLite)', rows, notes };
-}
-
-export function toMarkdown(t: BenchTable): string {
-  const lines = [`# ${t.title}`, '', `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '', '| metric | value | target | ok |', '|---|---:|---|---|'];
-  for (const r of t.rows) lines.push(`| ${r.metric} | ${r.value} ${r.unit} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`);
-  lines.push('', ...t.notes.map((n) => `- ${n}`), '');
-  return lines.join('\n');
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const table = await run();
-  const md = toMarkdown(table);
-  console.log(md);
-  const outFile = process.argv[2];
-  if (outFile) writeFileSync(outFile, md);
+  return {
+    title: 'Project store (SQLite)',
+    columns: ['metric', 'value', 'target', 'ok'],
+    rows: rows.map((r) => [r.metric, `${r.value} ${r.unit}`, r.target ?? '', r.pass === undefined ? '' : r.pass ? 'yes' : 'NO']),
+    notes,
+  };
 }
