@@ -1,8 +1,11 @@
-// DepthwiseConv2dNativeBackpropFilter for wasm (absent from tfjs-backend-wasm 4.22). Each tap's
-// gradient is a per-channel dot product of its input window with dy: one multiply and one sum.
+// DepthwiseConv2dNativeBackpropFilter for wasm (absent from tfjs-backend-wasm 4.22), via the identity
+//   dW[kh, kw, c, m] = Σ_{b, oh, ow} xpad[b, oh·s + kh·d, ow·s + kw·d, c] · dy[b, oh, ow, c·M + m]
+// = a stride-1 depthwise conv of the padded input seen as one image with B·C channels, with dy seen
+// as a [OH, OW, B·C, M] filter dilated by the stride; then a sum over the batch. With a filter
+// dilation d, every d-th output position is a tap.
 import * as tf from '@tensorflow/tfjs-core';
 import { compositeKernel, pair, type ExtraKernel } from './kernel-util';
-import { tapExtractor, tapGeometry } from './conv-taps';
+import { convGeometry, paddedWindow } from './conv-geometry';
 
 export const depthwiseBackpropFilter: ExtraKernel = {
   kernelName: 'DepthwiseConv2dNativeBackpropFilter',
@@ -11,15 +14,17 @@ export const depthwiseBackpropFilter: ExtraKernel = {
     const x4 = x as tf.Tensor4D;
     const filterShape = attrs.filterShape as [number, number, number, number];
     const [KH, KW, C, M] = filterShape;
-    const g = tapGeometry(x4.shape, filterShape, pair(attrs.strides), pair(attrs.dilations ?? 1), attrs.pad, attrs.dimRoundingMode, true);
-    const tap = tapExtractor(x4, g);
-    const [B, OH, OW] = dy.shape;
-    const n = B * OH * OW;
-    // dy channels are ordered c*M + m; bring them to [C, M, N] to line up with the windows [C, 1, N].
-    const dyT = tf.reshape(tf.transpose(dy, [3, 0, 1, 2]), [C, M, n]);
-    const perTap: tf.Tensor[] = [];
-    for (let kh = 0; kh < KH; kh++)
-      for (let kw = 0; kw < KW; kw++) perTap.push(tf.sum(tf.mul(tf.reshape(tap(kh, kw), [C, 1, n]), dyT), 2));
-    return tf.reshape(tf.stack(perTap), [KH, KW, C, M]);
+    const g = convGeometry(x4.shape, filterShape, pair(attrs.strides), pair(attrs.dilations ?? 1), attrs.pad, attrs.dimRoundingMode, true);
+    const [B] = x4.shape;
+    const [OH, OW] = g.out;
+    const win = paddedWindow(x4, g);
+    const image = tf.reshape(tf.transpose(win, [1, 2, 0, 3]), [1, win.shape[1], win.shape[2], B * C]) as tf.Tensor4D;
+    const dyFilter = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [OH, OW, B * C, M]) as tf.Tensor4D;
+    const full = tf.depthwiseConv2d(image, dyFilter, 1, 'valid', 'NHWC', g.strides);
+    const [, EH, EW] = full.shape;
+    let taps: tf.Tensor = tf.sum(tf.reshape(full, [EH, EW, B, C, M]), 2);
+    const [dh, dw] = g.dilations;
+    if (dh > 1 || dw > 1) taps = tf.stridedSlice(taps, [0, 0, 0, 0], [EH, EW, C, M], [dh, dw, 1, 1]);
+    return tf.reshape(taps, [KH, KW, C, M]);
   }),
 };

@@ -3,7 +3,7 @@
 // followed by a sum over the channel multiplier.
 import * as tf from '@tensorflow/tfjs-core';
 import { compositeKernel, pair, type ExtraKernel } from './kernel-util';
-import { tapGeometry } from './conv-taps';
+import { convGeometry } from './conv-geometry';
 import { transposedConvInput } from './transposed-conv';
 
 export const depthwiseBackpropInput: ExtraKernel = {
@@ -13,7 +13,7 @@ export const depthwiseBackpropInput: ExtraKernel = {
     const inputShape = attrs.inputShape as [number, number, number, number];
     const [KH, KW, C, M] = filter.shape;
     const dilations = pair(attrs.dilations ?? 1);
-    const g = tapGeometry(inputShape, filter.shape, pair(attrs.strides), dilations, attrs.pad, attrs.dimRoundingMode, true);
+    const g = convGeometry(inputShape, filter.shape, pair(attrs.strides), dilations, attrs.pad, attrs.dimRoundingMode, true);
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [KH, KW, C * M, 1]) as tf.Tensor4D;
     const up = transposedConvInput(dy as tf.Tensor4D, g, inputShape);
     const full = tf.depthwiseConv2d(up, flipped, 1, 'valid', 'NHWC', dilations);

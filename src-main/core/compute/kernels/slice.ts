@@ -43,7 +43,9 @@ export const slice: ExtraKernel = {
     for (let r = 0; r < nRuns; r++) {
       let off = baseOffset;
       for (let a = 0; a < inner; a++) off += idx[a] * strides[a];
-      dst.set(src.subarray(off, off + run), o);
+      // Short runs (strided phase slices) are cheaper as a plain loop than as subarray + set.
+      if (run < 16) for (let j = 0; j < run; j++) dst[o + j] = src[off + j];
+      else dst.set(src.subarray(off, off + run), o);
       o += run;
       for (let a = inner - 1; a >= 0; a--) {
         if (++idx[a] < outer[a]) break;

@@ -3,9 +3,9 @@
 // Negative padding (input rows the forward conv never read) becomes a crop.
 import * as tf from '@tensorflow/tfjs-core';
 import { padOrCrop } from './kernel-util';
-import type { TapGeometry } from './conv-taps';
+import type { ConvGeometry } from './conv-geometry';
 
-export function transposedConvInput(dy: tf.Tensor4D, g: TapGeometry, inputShape: number[]): tf.Tensor4D {
+export function transposedConvInput(dy: tf.Tensor4D, g: ConvGeometry, inputShape: number[]): tf.Tensor4D {
   const [B, OH, OW, CO] = dy.shape;
   const [sh, sw] = g.strides;
   const [dh, dw] = g.dilations;

@@ -1,0 +1,9 @@
+// Every benchmark `npm run bench -- <name>` knows: one line each, loaded only when run.
+import type { BenchModule } from './types';
+
+export const benchmarks: Record<string, () => Promise<BenchModule>> = {
+  compute: () => import('./compute'),
+  model: () => import('./model'),
+  store: () => import('./store'),
+  ui: () => import('./ui'),
+};
