@@ -3,8 +3,8 @@
 // compressed RLE exactly as stored.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { geometryArea, geometryBbox } from '../geometry/iou';
-import { ringArea } from '../geometry/rasterize';
+import { polygonsArea, ringArea, ringsBbox } from '../geometry/rasterize';
+import { area as rleArea, decompress, toBbox } from '../geometry/rle';
 import { type ExportReport, type ExportOptions, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
 import type { Dataset } from './types';
 
@@ -84,17 +84,29 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
     annIdsGiven.add(id);
     const g = a.geometry;
     let area: number;
-    if (g.kind === 'polygon' && !(im.width > 0 && im.height > 0)) {
-      area = g.rings.reduce((s, r) => s + Math.abs(ringArea(r)), 0);
-      shoelace++;
-    } else area = geometryArea(g, im.height, im.width);
+    let bbox: number[];
+    if (g.kind === 'mask') {
+      const raw = decompress(g.rle); // decode once for both
+      area = rleArea(raw);
+      bbox = toBbox(raw);
+    } else if (g.kind === 'polygon') {
+      bbox = ringsBbox(g.rings);
+      if (im.width > 0 && im.height > 0) area = polygonsArea(g.rings, im.height, im.width);
+      else {
+        area = g.rings.reduce((s, r) => s + Math.abs(ringArea(r)), 0);
+        shoelace++;
+      }
+    } else {
+      area = g.w * g.h;
+      bbox = [g.x, g.y, g.w, g.h];
+    }
     const ann: Record<string, unknown> = {
       id,
       image_id: keyToId.get(a.imageKey),
       category_id: catId,
       segmentation: g.kind === 'polygon' ? g.rings : g.kind === 'mask' ? { size: g.rle.size, counts: g.rle.counts } : [],
       area,
-      bbox: geometryBbox(g),
+      bbox,
       iscrowd: a.iscrowd ? 1 : 0,
     };
     if (a.score !== undefined) ann.score = a.score;

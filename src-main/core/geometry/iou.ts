@@ -2,7 +2,7 @@
 // frPoly rasterisation, as the COCO annotations and pycocotools compute them).
 import type { Geometry, Rle } from '../../contract/schemas';
 import { area as rleArea, rleIou, toBbox } from './rle';
-import { boxToRle, polygonsToRle, ringsBbox } from './rasterize';
+import { boxToRle, polygonsArea, polygonsToRle, ringsBbox } from './rasterize';
 
 export type Bbox = [number, number, number, number];
 
@@ -47,7 +47,7 @@ export function geometryArea(g: Geometry, h: number, w: number): number {
     case 'box':
       return g.w * g.h;
     case 'polygon':
-      return h > 0 && w > 0 ? rleArea(polygonsToRle(g.rings, h, w)) : 0;
+      return h > 0 && w > 0 ? polygonsArea(g.rings, h, w) : 0;
     case 'mask':
       return rleArea(g.rle);
   }

@@ -6,7 +6,7 @@
 // scaled back); for each such crossing note the first row at or below the boundary; sort the crossings in
 // column-major order and read them as alternating run boundaries of an RLE. Rows are clamped to [0, h].
 import type { Rle } from '../../contract/schemas';
-import { compress, mergeRaw, decodeMask, type RawRle } from './rle';
+import { area as rleArea, compress, mergeRaw, decodeMask, type RawRle } from './rle';
 
 const SCALE = 5;
 
@@ -16,8 +16,8 @@ const cround = (v: number) => Math.trunc(v + 0.5);
 /** One ring [x1,y1,x2,y2,…] to a raw RLE of an h×w mask, as pycocotools' frPoly. */
 export function polygonToRaw(ring: readonly number[], h: number, w: number): RawRle {
   const k = Math.floor(ring.length / 2);
-  const xs = new Array<number>(k + 1);
-  const ys = new Array<number>(k + 1);
+  const xs = new Int32Array(k + 1);
+  const ys = new Int32Array(k + 1);
   for (let j = 0; j < k; j++) {
     xs[j] = cround(SCALE * ring[2 * j]);
     ys[j] = cround(SCALE * ring[2 * j + 1]);
@@ -26,8 +26,11 @@ export function polygonToRaw(ring: readonly number[], h: number, w: number): Raw
   ys[k] = ys[0];
 
   // dense boundary points, upsampled
-  const u: number[] = [];
-  const v: number[] = [];
+  let total = 0;
+  for (let j = 0; j < k; j++) total += Math.max(Math.abs(xs[j] - xs[j + 1]), Math.abs(ys[j] - ys[j + 1])) + 1;
+  const u = new Int32Array(total);
+  const v = new Int32Array(total);
+  let m = 0;
   for (let j = 0; j < k; j++) {
     let x0 = xs[j];
     let x1 = xs[j + 1];
@@ -38,29 +41,39 @@ export function polygonToRaw(ring: readonly number[], h: number, w: number): Raw
     // walk in increasing x (or y) so that rounding is the same whichever way the edge is listed
     const flip = (dx >= dy && x0 > x1) || (dx < dy && y0 > y1);
     if (flip) {
-      [x0, x1] = [x1, x0];
-      [y0, y1] = [y1, y0];
+      const tx = x0;
+      x0 = x1;
+      x1 = tx;
+      const ty = y0;
+      y0 = y1;
+      y1 = ty;
     }
     if (dx >= dy) {
       const s = dx === 0 ? 0 : (y1 - y0) / dx;
       for (let d = 0; d <= dx; d++) {
         const t = flip ? dx - d : d;
-        u.push(t + x0);
-        v.push(cround(y0 + s * t));
+        u[m] = t + x0;
+        v[m] = cround(y0 + s * t);
+        m++;
       }
     } else {
       const s = (x1 - x0) / dy;
       for (let d = 0; d <= dy; d++) {
         const t = flip ? dy - d : d;
-        v.push(t + y0);
-        u.push(cround(x0 + s * t));
+        v[m] = t + y0;
+        u[m] = cround(x0 + s * t);
+        m++;
       }
     }
   }
 
   // crossings of pixel columns, scaled back down
-  const a: number[] = [];
-  for (let j = 1; j < u.length; j++) {
+  const colOf = new Int32Array(m);
+  const rowOf = new Int32Array(m);
+  let n = 0;
+  let minCol = w;
+  let maxCol = -1;
+  for (let j = 1; j < m; j++) {
     if (u[j] === u[j - 1]) continue;
     let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
     xd = (xd + 0.5) / SCALE - 0.5;
@@ -69,33 +82,66 @@ export function polygonToRaw(ring: readonly number[], h: number, w: number): Raw
     yd = (yd + 0.5) / SCALE - 0.5;
     if (yd < 0) yd = 0;
     else if (yd > h) yd = h;
-    yd = Math.ceil(yd);
-    a.push(xd * h + yd);
+    colOf[n] = xd;
+    rowOf[n] = Math.ceil(yd);
+    if (xd < minCol) minCol = xd;
+    if (xd > maxCol) maxCol = xd;
+    n++;
   }
-  a.push(h * w);
-  a.sort((p, q) => p - q);
+  // sort the positions x·h + y: bucket by column (few crossings per column), then order each bucket by row
+  const a = new Float64Array(n + 1);
+  if (n > 0) {
+    const span = maxCol - minCol + 1;
+    const start = new Int32Array(span + 1);
+    for (let j = 0; j < n; j++) start[colOf[j] - minCol + 1]++;
+    for (let c = 0; c < span; c++) start[c + 1] += start[c];
+    const fill = start.slice(0, span);
+    for (let j = 0; j < n; j++) {
+      const c = colOf[j] - minCol;
+      const y = rowOf[j];
+      let p = fill[c]++;
+      while (p > start[c] && a[p - 1] > y) {
+        a[p] = a[p - 1];
+        p--;
+      }
+      a[p] = y;
+    }
+    for (let c = 0; c < span; c++) {
+      const base = (c + minCol) * h;
+      for (let p = start[c]; p < start[c + 1]; p++) a[p] += base;
+    }
+  }
+  a[n++] = h * w;
 
   // differences → runs; a zero-length run joins its neighbours
   let prev = 0;
-  for (let j = 0; j < a.length; j++) {
+  for (let j = 0; j < n; j++) {
     const t = a[j];
     a[j] -= prev;
     prev = t;
   }
   const counts: number[] = [a[0]];
-  for (let j = 1; j < a.length; ) {
+  for (let j = 1; j < n; ) {
     if (a[j] > 0) counts.push(a[j++]);
     else {
       j++;
-      if (j < a.length) counts[counts.length - 1] += a[j++];
+      if (j < n) counts[counts.length - 1] += a[j++];
     }
   }
   return { size: [h, w], counts };
 }
 
+/** Pixel count of the union of rings (COCO's polygon `area`) without building the compressed string. */
+export function polygonsArea(rings: readonly (readonly number[])[], h: number, w: number): number {
+  if (rings.length === 0) return 0;
+  const raw = rings.length === 1 ? polygonToRaw(rings[0], h, w) : mergeRaw(rings.map((r) => polygonToRaw(r, h, w)));
+  return rleArea(raw);
+}
+
 /** Rings are unioned, as pycocotools does for a multi-part segmentation (so holes drawn as rings fill in). */
 export function polygonsToRle(rings: readonly (readonly number[])[], h: number, w: number): Rle {
   if (rings.length === 0) return compress({ size: [h, w], counts: [h * w] });
+  if (rings.length === 1) return compress(polygonToRaw(rings[0], h, w));
   return compress(mergeRaw(rings.map((r) => polygonToRaw(r, h, w))));
 }
 

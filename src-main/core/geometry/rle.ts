@@ -15,6 +15,7 @@ export interface RawRle {
 
 /** Encode counts to the pycocotools string form. */
 export function countsToString(counts: readonly number[]): string {
+  const codes: number[] = [];
   let s = '';
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
@@ -23,33 +24,37 @@ export function countsToString(counts: readonly number[]): string {
       const c = ((x % 32) + 32) % 32; // low 5 bits, also for negatives (two's complement view)
       x = Math.floor(x / 32); // arithmetic shift right by 5
       const more = c & 0x10 ? x !== -1 : x !== 0;
-      s += String.fromCharCode(48 + (more ? c | 0x20 : c));
+      codes.push(48 + (more ? c | 0x20 : c));
       if (!more) break;
     }
+    if (codes.length > 8192) {
+      s += String.fromCharCode(...codes);
+      codes.length = 0;
+    }
   }
-  return s;
+  return s + String.fromCharCode(...codes);
 }
 
 /** Decode the pycocotools string form; throws on characters outside the codec's alphabet or a cut-off group. */
 export function countsFromString(s: string): number[] {
   const counts: number[] = [];
   let p = 0;
-  while (p < s.length) {
+  const n = s.length;
+  while (p < n) {
     let x = 0;
-    let k = 0;
-    let more = true;
+    let scale = 1; // 2^(5k), kept as a number so counts past 2^31 stay exact
     let c = 0;
-    while (more) {
-      if (p >= s.length) throw new Error(`RLE string ends inside a count (at character ${p})`);
+    do {
+      if (p >= n) throw new Error(`RLE string ends inside a count (at character ${p})`);
       c = s.charCodeAt(p) - 48;
       if (c < 0 || c > 63) throw new Error(`RLE string has an invalid character '${s[p]}' at ${p}`);
-      x += (c & 0x1f) * 2 ** (5 * k);
-      more = (c & 0x20) !== 0;
+      x += (c & 0x1f) * scale;
+      scale *= 32;
       p++;
-      k++;
-    }
-    if (c & 0x10) x -= 2 ** (5 * k); // sign-extend
-    if (counts.length > 2) x += counts[counts.length - 2];
+    } while (c & 0x20);
+    if (c & 0x10) x -= scale; // sign-extend
+    const m = counts.length;
+    if (m > 2) x += counts[m - 2];
     counts.push(x);
   }
   return counts;
