@@ -1,6 +1,7 @@
 // Opening a project database with the settings every connection needs, and a prepared-statement cache.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { resolveNativeBinding } from './native-binding';
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
@@ -22,7 +23,9 @@ export interface OpenDbOptions {
 }
 
 export function openDb(file: string, opts: OpenDbOptions = {}): Db {
-  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: false });
+  // Under Electron the addon must be the Electron-ABI build (native-binding.ts); under Node, npm's own.
+  const nativeBinding = resolveNativeBinding();
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: false, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // A second app instance (or the trainer) may hold the write lock briefly: wait instead of failing.
     db.pragma('busy_timeout = 5000');
