@@ -136,12 +136,33 @@ export async function importYolo(p: string): Promise<Dataset> {
       annotations.push({ imageKey: img.key, className: inferNames ? `class${parsed.cls}` : classes[parsed.cls].name, geometry: parsed.geometry, sourceId: `${labelRel}:${i + 1}` });
     });
   }
+  await reportOrphanLabels(root, images, issues);
   if (inferNames) {
     const sorted = [...seenIndices].sort((a, b) => a - b);
     for (const i of sorted) classes.push({ name: `class${i}`, sourceId: i });
     if (sorted.length) issues.warn(yamlFile, 'names', `no class names given; classes are named class0, class1, …`);
   }
   return { images, classes, annotations, issues: issues.items };
+}
+
+/** Label files under labels/ that no image points at: usually a renamed or deleted image, worth a warning. */
+async function reportOrphanLabels(root: string, images: DatasetImage[], issues: IssueList): Promise<void> {
+  const expected = new Set(images.map((i) => labelPathFor(i.absPath!)));
+  const labelsDir = path.join(root, 'labels');
+  let entries;
+  try {
+    entries = await readdir(labelsDir, { withFileTypes: true, recursive: true });
+  } catch {
+    return;
+  }
+  const orphans = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.txt'))
+    .map((e) => path.join(e.parentPath ?? labelsDir, e.name))
+    .filter((f) => !expected.has(f));
+  for (const f of orphans.slice(0, 20)) {
+    issues.warn(path.relative(root, f).split(path.sep).join('/'), undefined, 'label file without a matching image; not imported');
+  }
+  if (orphans.length > 20) issues.warn('labels', undefined, `${orphans.length} label files without a matching image (first 20 listed)`);
 }
 
 function classNames(config: z.infer<typeof DataYaml>, file: string, issues: IssueList): string[] | null {

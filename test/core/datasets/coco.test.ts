@@ -187,3 +187,14 @@ describe('COCO malformed input', () => {
     expect(ds.images[1].absPath).toBeNull();
   });
 });
+
+describe('COCO layouts', () => {
+  it('finds images in the sibling split folder of annotations/instances_<split>.json', async () => {
+    const c = awkwardCoco();
+    for (const f of ['ünï cödé/pic one.jpg', 'empty.png', 'b.jpg']) await writeImage(path.join(dir, 'val2017', f), W, H);
+    await writeText(path.join(dir, 'annotations', 'instances_val2017.json'), JSON.stringify(c));
+    const ds = await importCoco(path.join(dir, 'annotations', 'instances_val2017.json'));
+    expect(ds.issues).toEqual([]);
+    expect(ds.images[0].absPath).toBe(path.join(dir, 'val2017', 'ünï cödé/pic one.jpg'));
+  });
+});

@@ -158,3 +158,12 @@ describe('YOLO export', () => {
     expect(report.files).toEqual(['data.yaml', 'labels/val/b c.txt']);
   });
 });
+
+describe('YOLO orphans', () => {
+  it('warns about label files without an image', async () => {
+    await layout('train: images/train\nval: images/val\nnames: [cat, dog]\n');
+    await writeText(path.join(dir, 'labels/train/gone.txt'), '0 0.5 0.5 0.1 0.1\n');
+    const ds = await importYolo(dir);
+    expect(ds.issues).toEqual([{ level: 'warning', file: 'labels/train/gone.txt', record: undefined, message: 'label file without a matching image; not imported' }]);
+  });
+});
