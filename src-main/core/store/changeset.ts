@@ -150,11 +150,17 @@ export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): Ap
   }
 
   refreshStatus(st, touched);
-  const revision = current + 1;
+  const revision = bumpRevision(st, cs.label ?? null, [cs.created.length, cs.updated.length, cs.deleted.length], now);
+  return { revision, inverse: inverseOf(cs) };
+}
+
+/** Advances the dataset revision and logs what it was; the caller is inside the write transaction. */
+export function bumpRevision(st: Statements, label: string | null, counts: [number, number, number] = [0, 0, 0], now = Date.now()): number {
+  const revision = Number(st.get<[], { value: string }>(`SELECT value FROM meta WHERE key = 'revision'`).get()!.value) + 1;
   st.get(`UPDATE meta SET value = ? WHERE key = 'revision'`).run(String(revision));
   st.get('INSERT INTO revisions (revision, label, applied_at, created, updated, deleted) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(revision, cs.label ?? null, now, cs.created.length, cs.updated.length, cs.deleted.length);
-  return { revision, inverse: inverseOf(cs) };
+    .run(revision, label, now, ...counts);
+  return revision;
 }
 
 /** unlabeled ↔ labeled follows whether the image has a human annotation; 'reviewed' is the user's call and stays. */

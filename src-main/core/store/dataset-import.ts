@@ -8,7 +8,7 @@ import type { Dataset, DatasetIssue } from '../datasets/types';
 import { placeMedia, writeThumb } from '../ingest/media';
 import { newImageFrom, type NewImage } from '../ingest/ingest';
 import { probeFile, RejectedImage, THUMB_SIZE } from '../ingest/probe';
-import { refreshStatus } from './changeset';
+import { bumpRevision, refreshStatus } from './changeset';
 import type { Statements } from './db';
 import { colorFor, isHexColor } from './palette';
 import type { IngestOptions } from './types';
@@ -190,10 +190,7 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     }
     refreshStatus(st, touched);
 
-    const rev = Number(st.get<[], { value: string }>(`SELECT value FROM meta WHERE key = 'revision'`).get()!.value) + 1;
-    st.get(`UPDATE meta SET value = ? WHERE key = 'revision'`).run(String(rev));
-    st.get('INSERT INTO revisions (revision, label, applied_at, created, updated, deleted) VALUES (?, ?, ?, ?, 0, 0)')
-      .run(rev, v.label ?? 'import dataset', now, v.annotations.length);
+    bumpRevision(st, v.label ?? 'import dataset', [v.annotations.length, 0, 0], now);
     return { images: inserted.size, annotations: v.annotations.length, classes: newClasses, warnings: v.warnings };
   }).immediate();
 }

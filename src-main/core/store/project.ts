@@ -10,7 +10,7 @@ import { ingestFiles, type NewImage } from '../ingest/ingest';
 import { makeThumbnail, THUMB_SIZE } from '../ingest/probe';
 import { writeThumb } from '../ingest/media';
 import { projectPaths, PROJECT_DB, thumbRelPath } from '../paths';
-import { applyChangeset } from './changeset';
+import { applyChangeset, bumpRevision } from './changeset';
 import { insertVerified, removeCreated, verifyDataset, type ImportResult } from './dataset-import';
 import { exportDataset } from './dataset-export';
 import { IDLE_CHECKPOINT_MS, openDb, Statements, type Synchronous } from './db';
@@ -278,11 +278,19 @@ export class SqliteProjectStore implements FullProjectStore {
     }).immediate();
   }
 
+  /** Bumps the revision when any split changes: which images train and which validate is part of the dataset. */
   setSplit(imageIds: number[], split: Split): void {
     const s = Split.parse(split);
+    const get = this.st.get<[number], { split: string }>('SELECT split FROM images WHERE id = ?');
     const u = this.st.get('UPDATE images SET split = ? WHERE id = ?');
     this.db.transaction(() => {
-      for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
+      let changed = 0;
+      for (const id of imageIds) {
+        const row = get.get(id);
+        if (!row) throw new Error(`image ${id} is not in the project`);
+        if (row.split !== s) changed += u.run(s, id).changes;
+      }
+      if (changed) bumpRevision(this.st, `set split of ${changed} image${changed === 1 ? '' : 's'} to ${s}`);
     }).immediate();
     this.wrote();
   }

@@ -41,6 +41,12 @@ describe('queries', () => {
     expect(store.imageCounts()).toEqual({ all: 5, unlabeled: 2, labeled: 2, reviewed: 1, predicted: 1 });
     expect(store.classCounts()).toEqual({ 1: 1, 2: 2 });
     expect(() => store.setSplit([999], 'val')).toThrow(/image 999 is not in the project/);
+    const rev = store.revision();
+    store.setSplit([imgs[3]], 'val'); // already val: no change, no new revision
+    expect(store.revision()).toBe(rev);
+    store.setSplit([imgs[3]], 'test');
+    expect(store.revision()).toBe(rev + 1);
+    store.setSplit([imgs[3]], 'val');
     expect(store.listImages({ split: 'val' }).total).toBe(2);
   });
 
