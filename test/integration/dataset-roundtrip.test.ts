@@ -96,7 +96,7 @@ describe('COCO → store → COCO', () => {
     out.length = 0;
     expect(await exportDatasetCommand.run([path.join(dir, 'proj'), '--format', 'voc', path.join(dir, 'v'), '--split', 'val'])).toBe(0);
     expect(out.join('\n')).toMatch(/exported 0 image\(s\)/);
-    await expect(exportDatasetCommand.run([path.join(dir, 'proj'), '--format', 'tfrecord', path.join(dir, 'x')])).rejects.toThrow(/--format must be one of coco, yolo, voc/);
+    await expect(exportDatasetCommand.run([path.join(dir, 'proj'), '--format', 'tfrecord', path.join(dir, 'x')])).rejects.toThrow(/--format must be one of coco, yolo, voc, labelme/);
     await expect(exportDatasetCommand.run([path.join(dir, 'proj'), '--format', 'coco', path.join(dir, 'x'), '--split', 'dev'])).rejects.toThrow(/unknown split 'dev'/);
   });
 

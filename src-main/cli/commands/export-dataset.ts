@@ -1,4 +1,4 @@
-// `hst-studio export-dataset PROJECT --format coco|yolo|voc OUT [--split train,val] [--images copy|link|symlink|none]`
+// `hst-studio export-dataset PROJECT --format coco|yolo|voc|labelme OUT [--split train,val] [--images copy|link|symlink|none]`
 import { openProject } from '../../core/store/project';
 import { EXPORT_FORMATS, writeDataset, type ExportFormat } from '../../core/datasets/write-dataset';
 import type { ExportOptions } from '../../core/datasets/export-common';
@@ -13,7 +13,7 @@ const USAGE = `Usage: hst-studio export-dataset PROJECT --format ${EXPORT_FORMAT
 const IMAGE_MODES = ['copy', 'link', 'symlink', 'none'] as const;
 
 export const exportDatasetCommand: Command = {
-  summary: 'export a project as a COCO, YOLO or Pascal VOC dataset',
+  summary: 'export a project as a COCO, YOLO, Pascal VOC or LabelMe dataset',
   async run(argv) {
     const { values, positionals } = parse(argv, {
       format: { type: 'string' },

@@ -3,10 +3,11 @@ import { exportCoco } from './coco-export';
 import type { ExportOptions, ExportReport } from './export-common';
 import type { Dataset } from './types';
 import { exportVoc } from './voc-export';
+import { exportLabelme } from './labelme-export';
 import { exportYolo } from './yolo-export';
 
-export type ExportFormat = 'coco' | 'yolo' | 'voc';
-export const EXPORT_FORMATS: ExportFormat[] = ['coco', 'yolo', 'voc'];
+export type ExportFormat = 'coco' | 'yolo' | 'voc' | 'labelme';
+export const EXPORT_FORMATS: ExportFormat[] = ['coco', 'yolo', 'voc', 'labelme'];
 
 export async function writeDataset(format: ExportFormat, ds: Dataset, out: string, opts: ExportOptions = {}): Promise<ExportReport> {
   switch (format) {
@@ -16,6 +17,8 @@ export async function writeDataset(format: ExportFormat, ds: Dataset, out: strin
       return exportYolo(ds, out, opts);
     case 'voc':
       return exportVoc(ds, out, opts);
+    case 'labelme':
+      return exportLabelme(ds, out, opts);
     default:
       throw new Error(`unknown export format '${String(format)}' (expected one of ${EXPORT_FORMATS.join(', ')})`);
   }

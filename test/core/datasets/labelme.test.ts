@@ -66,3 +66,33 @@ describe('LabelMe import', () => {
     ]);
   });
 });
+
+describe('LabelMe export', () => {
+  it('round-trips boxes, multi-ring polygons and masks (bit-exact)', async () => {
+    const { exportLabelme } = await import('../../../src-main/core/datasets/labelme-export');
+    const { encodeMask } = await import('../../../src-main/core/geometry/rle');
+    await writeImage(path.join(dir, 'src', 'ünï a.jpg'), 10, 8);
+    const m = new Uint8Array(80);
+    for (const [x, y] of [[2, 2], [3, 2], [3, 3], [7, 6]]) m[y * 10 + x] = 1;
+    const mask = encodeMask(m, 8, 10);
+    const ds = {
+      images: [{ key: '1', fileName: 'ünï a.jpg', absPath: path.join(dir, 'src', 'ünï a.jpg'), width: 10, height: 8 }],
+      classes: [{ name: 'car' }, { name: 'tree' }],
+      annotations: [
+        { imageKey: '1', className: 'car', geometry: { kind: 'box' as const, x: 1, y: 2, w: 5, h: 3 } },
+        { imageKey: '1', className: 'tree', geometry: { kind: 'polygon' as const, rings: [[0, 0, 4, 0, 4, 4], [6, 6, 9, 6, 9, 7]] } },
+        { imageKey: '1', className: 'car', geometry: { kind: 'mask' as const, rle: mask }, score: 0.5 },
+      ],
+      issues: [],
+    };
+    const report = await exportLabelme(ds, path.join(dir, 'out'));
+    expect(report.files).toEqual(['ünï a.jpg', 'ünï a.json']);
+    expect(report.converted).toEqual(['1 multi-part polygon written as polygon shapes sharing a group_id']);
+    expect(report.dropped).toEqual(['scores of 1 annotation']);
+    const back = await importLabelme(path.join(dir, 'out'));
+    expect(back.issues).toEqual([]);
+    expect(back.images[0]).toMatchObject({ fileName: 'ünï a.jpg', width: 10, height: 8 });
+    expect(back.annotations.map((a) => [a.className, a.geometry])).toEqual(ds.annotations.map((a) => [a.className, a.geometry]));
+    expect(decodeMask(mask)).toEqual(m);
+  });
+});
