@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { events } from '../contract/api';
 import { findPackageRoot } from '../core/store/native-binding';
+import { parseAppArgs } from './app-args';
 import type { BrowserWindow, ElectronMain, MenuItemConstructorOptions } from './electron-types';
 import { createEventForwarder, registerIpc } from './ipc';
 import { buildMenuTemplate, type RendererCommand } from './menu';
@@ -106,6 +107,11 @@ function start(): void {
     trainer = new TrainerHost({ emit: (e, p) => void forward(e, p), workerFile: join(root, 'dist', 'main', 'electron', 'worker-trainer.js') });
     ses.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir, media: studio.media }));
     registerIpc(ipcMain, studio.api, { log });
+    const { project } = parseAppArgs(process.argv.slice(1));
+    if (project) {
+      // Opened before the window loads, so the renderer's first app.info already reports it.
+      studio.service.openAtStart(project).catch((err: unknown) => log(`could not open ${project}: ${err instanceof Error ? err.message : String(err)}`));
+    }
 
     const template = buildMenuTemplate(
       {

@@ -168,4 +168,28 @@ describe('main process wiring (electron mocked)', () => {
     const top = { url: 'https://evil.example/', parent: null, routingId: 1, processId: 1 };
     expect(await invoke({ sender: { mainFrame: top }, senderFrame: top }, {})).toMatchObject({ ok: false, error: { status: 403 } });
   });
+
+  it('--project opens that project at start; the renderer sees it through real IPC → StudioService → store', async () => {
+    const dir = join(appData, 'proj');
+    const { createProject } = await import('../../src-main/core/store/project');
+    createProject(dir, { name: 'Cats' }).close();
+    const savedArgv = process.argv;
+    process.argv = [savedArgv[0], 'main.js', '--project', dir];
+    try {
+      const s = fresh();
+      await import('../../src-main/electron/main');
+      s.ready();
+      await flush();
+      await new Promise((r) => setTimeout(r, 100));
+      const invoke = s.ipc.get('app.info') as (e: unknown, ...a: unknown[]) => Promise<{ ok: boolean; value: { mode: string; project: { dir: string; name: string } | null } }>;
+      const top = { url: 'app://studio/index.html', parent: null, routingId: 1, processId: 1 };
+      const r = await invoke({ sender: { mainFrame: top }, senderFrame: top }, {});
+      expect(r.ok).toBe(true);
+      expect(r.value.mode).toBe('electron');
+      expect(r.value.project).toMatchObject({ dir, name: 'Cats' });
+      s.appHandlers.get('before-quit')?.();
+    } finally {
+      process.argv = savedArgv;
+    }
+  });
 });
