@@ -1,0 +1,11 @@
+export { MultiTaskHeads, type MultiTaskOptions, type ImageTargets, type PreparedTargets, type LossResult, type ImagePrediction, type PredictOptions, type TaskName } from './multi-task';
+export { Fpn, STAGE_STRIDES, type FeatureLevels, type Stride, type FpnOptions } from './fpn';
+export { FcosHead, type FcosHeadOptions, type FcosOutputs, type FcosLossParts } from './fcos-head';
+export { assignFcosTargets, levelShapesFor, defaultScaleRanges, locationsFor, locationStrides, type FcosTargets, type BoxTargetsInput, type LevelShape } from './fcos-targets';
+export { decodeFcos, type Detections, type FcosDecodeOptions } from './fcos-decode';
+export { CondInstHead, type CondInstOptions, type CondInstOutputs } from './condinst-head';
+export { buildCondInstTargets, type CondInstTargets, type ImageMasks } from './condinst-targets';
+export { SemanticFpnHead, type SemanticFpnOptions } from './semantic-fpn-head';
+export { semanticFromInstances } from './semantic-targets';
+export { ClassifyHead, type ClassifyHeadOptions } from './classify-head';
+export { ParamStore, toTorchLayout, fromTorchLayout, type NamedParam, type ParamLayout } from './layers/params';
