@@ -44,17 +44,32 @@ export class SideBlock {
     this.fc2B = store.add(`${p}mlp.fc2.bias`, [c], 'plain', zeros());
   }
 
-  /** Cross-attention of N queries to the 2 bridge tokens. x [B, N, C], kv [B, 2, C] → [B, N, C]. */
+  /**
+   * Cross-attention of N queries to the m = 2 bridge tokens. x [B, N, C], kv [B, m, C] → [B, N, C].
+   * With only two keys per head, per-head batched matmuls are all overhead; instead keys and values are laid
+   * out block-diagonally over the heads (zeros outside a head's channels), so scores and outputs are one plain
+   * matmul each: scores[n, (h, j)] = Σ_c q[n, c]·k[j, c]·[c ∈ head h], out[n, c] = Σ_j A[n, (head(c), j)]·v[j, c].
+   * The added terms are exact zeros, so this is the same arithmetic as the per-head form.
+   */
   private crossAttn(x: tf.Tensor3D, kv: tf.Tensor3D): tf.Tensor3D {
     const [b, n, c] = x.shape;
     const m = kv.shape[1];
     const h = this.heads;
     const hd = c / h;
-    const q = tf.transpose(tf.reshape(linear(x, this.qW, this.qB), [b, n, h, hd]), [0, 2, 1, 3]); // [B, h, N, hd]
-    const k = tf.transpose(tf.reshape(linear(kv, this.kW, this.kB), [b, m, h, hd]), [0, 2, 1, 3]); // [B, h, 2, hd]
-    const v = tf.transpose(tf.reshape(linear(kv, this.vW, this.vB), [b, m, h, hd]), [0, 2, 1, 3]); // [B, h, 2, hd]
-    const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd))); // [B, h, N, 2]
-    const o = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [b, n, c]);
+    const mask = new Float32Array(c * h); // [C, h]: channel c belongs to head floor(c / hd)
+    for (let ch = 0; ch < c; ch++) mask[ch * h + Math.floor(ch / hd)] = 1;
+    const maskT = tf.tensor2d(mask, [c, h]);
+    const q = linear(x, this.qW, this.qB); // [B, N, C]
+    const k = linear(kv, this.kW, this.kB); // [B, m, C]
+    const v = linear(kv, this.vW, this.vB); // [B, m, C]
+    const kbd = tf.reshape(tf.mul(tf.expandDims(tf.transpose(k, [0, 2, 1]), 2), tf.reshape(maskT, [1, c, h, 1])), [b, c, h * m]); // [B, C, h·m]
+    const vbd = tf.reshape(tf.mul(tf.expandDims(v, 1), tf.reshape(tf.transpose(maskT), [1, h, 1, c])), [b, h * m, c]); // [B, h·m, C]
+    const mm = (a: tf.Tensor, w: tf.Tensor, rows: number, inner: number, cols: number): tf.Tensor =>
+      // batch 1: a plain 2-D matmul (the fast path on wasm)
+      b === 1 ? tf.reshape(tf.matMul(tf.reshape(a, [rows, inner]), tf.reshape(w, [inner, cols])), [1, rows, cols]) : tf.matMul(a as tf.Tensor3D, w as tf.Tensor3D);
+    const scores = tf.mul(mm(q, kbd, n, c, h * m), 1 / Math.sqrt(hd)); // [B, N, h·m]
+    const att = tf.reshape(tf.softmax(tf.reshape(scores, [b, n, h, m])), [b, n, h * m]); // softmax over each head's m keys
+    const o = mm(att, vbd, n, h * m, c); // [B, N, C]
     return linear(o, this.projW, this.projB) as tf.Tensor3D;
   }
 

@@ -47,6 +47,23 @@ describe('HST with other configs', () => {
     m.dispose();
   });
 
+  it('gives each sample the same result alone as in a batch (batch-1 fast paths agree with batched ones)', () => {
+    const m = createRandomHst({ img_size: 32, patch_size: 16, embed_dim: 16, depth: 4, num_heads: 2, num_classes: 3, m_embed_dims: [8, 8, 8, 16], m_c_num_heads: [1, 2, 2, 4] }, 4);
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 32, 48, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+      const both = m.forward(x);
+      for (let i = 0; i < 2; i++) {
+        const one = m.forward(tf.slice(x, [i, 0, 0, 0], [1, 32, 48, 3]) as tf.Tensor4D);
+        one.stages.forEach((s, k) => {
+          const ref = tf.slice(both.stages[k], [i, 0, 0, 0], [1, ...s.shape.slice(1)]);
+          const err = tf.norm(tf.sub(s, ref)).dataSync()[0] / tf.norm(ref).dataSync()[0];
+          expect(err, `sample ${i} stage ${k + 1}`).toBeLessThan(1e-5);
+        });
+      }
+    });
+    m.dispose();
+  });
+
   it('train mode is stochastic with drop-path and eval mode is deterministic', () => {
     const m = createRandomHst({ img_size: 32, patch_size: 16, embed_dim: 16, depth: 4, num_heads: 2, num_classes: 3, m_embed_dims: [8, 8, 8, 8], m_c_num_heads: [1, 1, 2, 2], drop_path_rate: 0.5 }, 5);
     tf.tidy(() => {
