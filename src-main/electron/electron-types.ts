@@ -89,6 +89,7 @@ export interface BrowserWindow {
   maximize(): void;
   getNormalBounds(): Rectangle;
   isDestroyed(): boolean;
+  isVisible(): boolean;
   on(event: string, listener: (...args: any[]) => void): this;
   once(event: string, listener: (...args: any[]) => void): this;
 }

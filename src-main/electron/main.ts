@@ -78,6 +78,10 @@ function start(): void {
     const w = win;
     if (state.maximized) w.maximize();
     w.once('ready-to-show', () => w.show());
+    // Never leave the user with an invisible app if the first paint does not come (renderer missing, crash).
+    setTimeout(() => {
+      if (!w.isDestroyed() && !w.isVisible()) w.show();
+    }, 5000).unref();
     let timer: NodeJS.Timeout | undefined;
     const persist = () => {
       clearTimeout(timer);

@@ -44,6 +44,9 @@ export class BrowserWindow {
   isDestroyed() {
     return false;
   }
+  isVisible() {
+    return true;
+  }
 }
 export const ipcMain = { handle: (ch) => ipc.push(ch), removeHandler: () => undefined };
 export const protocol = { registerSchemesAsPrivileged: (s) => calls.push(`schemes:${s.map((x) => x.scheme).join(',')}`), handle: () => undefined };

@@ -64,6 +64,7 @@ vi.mock('electron', () => {
     isFullScreen = () => false;
     maximize() {}
     isDestroyed = () => false;
+    isVisible = () => true;
     getNormalBounds = () => ({ x: 0, y: 0, width: 1200, height: 800 });
   }
   const session = {
