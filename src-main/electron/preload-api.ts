@@ -18,7 +18,10 @@ export interface PreloadDeps {
   webUtils: { getPathForFile(file: unknown): string };
 }
 
-/** The renderer sees the core's message; `field`/`status` ride along for forms that highlight the culprit. */
+/**
+ * The renderer sees the core's message (which names the offending field). `status`/`field` are attached too,
+ * but contextBridge copies only an Error's message and stack into the page, so the page must not rely on them.
+ */
 function unwrap(channel: string, r: unknown): unknown {
   const res = r as IpcResult | undefined;
   if (res && res.ok === true) return res.value;
