@@ -52,6 +52,7 @@ describe('electron-builder.yml (release)', () => {
     const cfg = await load('electron-builder.yml');
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
     expect(cfg.extraMetadata.main).toBe('dist/main/electron/main.js');
+    expect(pkg.main).toBe(cfg.extraMetadata.main);
     expect(cfg.electronVersion).toBe(pkg.optionalDependencies.electron);
   });
 
