@@ -83,6 +83,35 @@ export class CondInstHead {
     this.tower = new ConvTower(store.scope('tower'), { inChannels: width, channels: width, depth: Math.max(0, (opts.branchDepth ?? 4) - 1), norm, init: kaiming });
     this.out = new Conv2d(store.scope('out'), { inChannels: width, outChannels: c, kernel: 1, init: { kind: 'normal', std: Math.sqrt(2 / width) } });
     this.controller = new Conv2d(store.scope('controller'), { inChannels: opts.controllerInChannels, outChannels: this.numParams, kernel: 3, init: { kind: 'normal', std: 0.01 } });
+    this.initControllerBias(store.seed);
+  }
+
+  /**
+   * With a zero controller bias every dynamic weight starts near 0, the three-layer product makes all mask logits
+   * ≈ 0 and the gradients reaching the controller vanish (slow start on small data). The bias of the weight part
+   * is therefore initialised like a He-initialised 1×1 conv, so every location starts from the same non-degenerate
+   * small network that the controller then specialises.
+   */
+  private initControllerBias(seed: number): void {
+    const c = this.maskChannels, d = this.dynChannels;
+    const fans = [
+      [(c + 2) * d, c + 2],
+      [d * d, d],
+      [d, d],
+    ];
+    let s = (seed * 2654435761 + 12345) >>> 0;
+    const rand = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296;
+    };
+    const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+    const bias = new Float32Array(this.numParams);
+    let o = 0;
+    for (const [count, fanIn] of fans) {
+      const std = Math.sqrt(2 / fanIn);
+      for (let i = 0; i < count; i++) bias[o++] = gauss() * std;
+    }
+    tf.tidy(() => this.controller.bias.assign(tf.tensor1d(bias)));
   }
 
   /** The FPN levels this head reads. */
