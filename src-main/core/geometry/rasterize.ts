@@ -6,7 +6,7 @@
 // scaled back); for each such crossing note the first row at or below the boundary; sort the crossings in
 // column-major order and read them as alternating run boundaries of an RLE. Rows are clamped to [0, h].
 import type { Rle } from '../../contract/schemas';
-import { area as rleArea, compress, mergeRaw, decodeMask, type RawRle } from './rle';
+import { area as rleArea, compress, mergeRaw, decodeMask, toBbox, type RawRle } from './rle';
 
 const SCALE = 5;
 
@@ -256,9 +256,16 @@ export function traceContours(mask: ArrayLike<number>, h: number, w: number, off
 
 /** Mask → polygon rings (outer boundaries only) plus the number of holes that a union of rings cannot hold. */
 export function rleToPolygons(rle: Rle): { rings: number[][]; holesDropped: number } {
-  const [h, w] = rle.size;
-  const { outers, holes } = traceContours(decodeMask(rle), h, w);
-  return { rings: outers, holesDropped: holes.length };
+  const w = rle.size[1];
+  const [bx, by, bw, bh] = toBbox(rle);
+  if (bw === 0 || bh === 0) return { rings: [], holesDropped: 0 };
+  // trace only the object's box: objects are small next to their image
+  const full = decodeMask(rle);
+  const crop = new Uint8Array(bw * bh);
+  for (let y = 0; y < bh; y++) crop.set(full.subarray((by + y) * w + bx, (by + y) * w + bx + bw), y * bw);
+  const { outers, holes } = traceContours(crop, bh, bw);
+  const shift = (ring: number[]) => ring.map((v, i) => v + (i % 2 === 0 ? bx : by));
+  return { rings: outers.map(shift), holesDropped: holes.length };
 }
 
 /**

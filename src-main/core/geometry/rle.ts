@@ -20,9 +20,10 @@ export function countsToString(counts: readonly number[]): string {
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i];
     if (i > 2) x -= counts[i - 2];
+    const small = x >= -0x40000000 && x < 0x40000000; // int32 fast path; larger values use exact float maths
     for (;;) {
-      const c = ((x % 32) + 32) % 32; // low 5 bits, also for negatives (two's complement view)
-      x = Math.floor(x / 32); // arithmetic shift right by 5
+      const c = small ? x & 31 : ((x % 32) + 32) % 32; // low 5 bits, also for negatives (two's complement view)
+      x = small ? x >> 5 : Math.floor(x / 32); // arithmetic shift right by 5
       const more = c & 0x10 ? x !== -1 : x !== 0;
       codes.push(48 + (more ? c | 0x20 : c));
       if (!more) break;
