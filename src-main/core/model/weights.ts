@@ -1,6 +1,7 @@
 // Official PyTorch state_dict names ↔ model variables. Checkpoints are safetensors with the authors' names and
 // layouts (Linear (out,in), Conv (out,in,kh,kw)) plus a JSON config in the authors' constructor names, so a
 // checkpoint from their code loads here and ours loads there.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tf } from '../compute/engine';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../io/safetensors';
@@ -132,16 +133,9 @@ export async function loadHstCheckpoint(path: string, configPath?: string): Prom
   const file = await readSafetensors(path);
   let config: ResolvedHstConfig;
   if (configPath) config = await readConfigFile(configPath);
-  else {
-    const side = sidecarConfigPath(path);
-    const meta = file.metadata.hst_config;
-    try {
-      config = await readConfigFile(side);
-    } catch (err) {
-      if (!meta) throw new Error(`${path}: no config given, no ${side} and no hst_config in the file's metadata`);
-      config = resolveHstConfig(JSON.parse(meta), `${path} (metadata hst_config)`);
-    }
-  }
+  else if (existsSync(sidecarConfigPath(path))) config = await readConfigFile(sidecarConfigPath(path));
+  else if (file.metadata.hst_config) config = resolveHstConfig(JSON.parse(file.metadata.hst_config), `${path} (metadata hst_config)`);
+  else throw new Error(`${path}: no config given, no ${sidecarConfigPath(path)} and no hst_config in the file's metadata`);
   const model = new HstModel(config, { backbone: 'pending' });
   try {
     loadState(model, file.tensors, { source: path });
