@@ -114,7 +114,8 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
   }
   if (shoelace) report.converted.push(`${plural(shoelace, 'polygon')} on images of unknown size: area is the polygon area, not the pixel count`);
 
-  const json = { images, annotations, categories };
+  // info and licenses are optional in COCO, but pycocotools' loadRes copies them and fails without them
+  const json = { info: { description: 'exported by HST Studio', date_created: new Date().toISOString() }, licenses: [], images, annotations, categories };
   await writeFile(jsonAbs, JSON.stringify(json));
   report.files.unshift(path.relative(outDir, jsonAbs).split(path.sep).join('/'));
   return report;
