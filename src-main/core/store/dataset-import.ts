@@ -6,8 +6,8 @@ import { rmSync } from 'node:fs';
 import { Geometry } from '../../contract/schemas';
 import type { Dataset, DatasetIssue } from '../datasets/types';
 import { placeMedia, writeThumb } from '../ingest/media';
-import { newImageFrom, type NewImage } from '../ingest/ingest';
-import { probeFile, RejectedImage, THUMB_SIZE } from '../ingest/probe';
+import { INGEST_CONCURRENCY, newImageFrom, type NewImage } from '../ingest/ingest';
+import { probeFile, THUMB_SIZE, type ProbedImage } from '../ingest/probe';
 import { bumpRevision, refreshStatus } from './changeset';
 import type { Statements } from './db';
 import { colorFor, isHexColor } from './palette';
@@ -79,57 +79,69 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
   const byHash = new Map<string, { key: string; fileName: string }>();
   const missing = new Set<string>();
   let done = 0;
-  for (const im of ds.images) {
-    if (opts.signal?.aborted) throw new Error('the import was cancelled; nothing was imported');
-    opts.onProgress?.({ done: done++, total: ds.images.length, current: im.fileName });
-    if (!im.absPath) {
-      missing.add(im.key);
-      continue;
+  // decode a few images ahead (see ingest.ts); results are used in dataset order
+  const ahead: Promise<ProbedImage | Error>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (ahead.length < INGEST_CONCURRENCY && next < ds.images.length) {
+      const abs = ds.images[next++].absPath;
+      ahead.push(abs ? probeFile(abs).catch((e: Error) => e) : Promise.resolve(new Error('missing')));
     }
-    let p;
-    try {
-      p = await probeFile(im.absPath);
-    } catch (err) {
-      errors.push(`image '${im.fileName}': ${err instanceof RejectedImage ? err.message : (err as Error).message}`);
-      continue;
-    }
-    if (im.width > 0 && im.height > 0 && (im.width !== p.width || im.height !== p.height)) {
-      if (p.orientation >= 5 && im.width === p.rawWidth && im.height === p.rawHeight) {
-        warnings.push(`image '${im.fileName}': the declared size ${im.width}×${im.height} ignores its EXIF rotation ` +
-          `(orientation ${p.orientation}, shown as ${p.width}×${p.height}); its annotations were kept as they are and may be misplaced`);
-      } else {
-        errors.push(`image '${im.fileName}': declared as ${im.width}×${im.height} but the file is ${p.width}×${p.height}`);
+  };
+  try {
+    for (const im of ds.images) {
+      if (opts.signal?.aborted) throw new Error('the import was cancelled; nothing was imported');
+      opts.onProgress?.({ done: done++, total: ds.images.length, current: im.fileName });
+      fill();
+      const probed = await ahead.shift()!;
+      if (!im.absPath) {
+        missing.add(im.key);
         continue;
       }
+      if (probed instanceof Error) {
+        errors.push(`image '${im.fileName}': ${probed.message}`);
+        continue;
+      }
+      const p = probed;
+      if (im.width > 0 && im.height > 0 && (im.width !== p.width || im.height !== p.height)) {
+        if (p.orientation >= 5 && im.width === p.rawWidth && im.height === p.rawHeight) {
+          warnings.push(`image '${im.fileName}': the declared size ${im.width}×${im.height} ignores its EXIF rotation ` +
+            `(orientation ${p.orientation}, shown as ${p.width}×${p.height}); its annotations were kept as they are and may be misplaced`);
+        } else {
+          errors.push(`image '${im.fileName}': declared as ${im.width}×${im.height} but the file is ${p.width}×${p.height}`);
+          continue;
+        }
+      }
+      const existing = t.findByHash(p.hash);
+      const twin = byHash.get(p.hash);
+      if (existing) {
+        images.set(im.key, existing.id);
+        warnings.push(`image '${im.fileName}' is already in the project as image ${existing.id} (${existing.fileName}); its annotations were added to it`);
+        continue;
+      }
+      if (twin) {
+        images.set(im.key, images.get(twin.key)!);
+        warnings.push(`image '${im.fileName}' has the same content as '${twin.fileName}'; they were merged into one image`);
+        continue;
+      }
+      if (errors.length) continue; // the import will fail: don't copy more files
+      const placed = await placeMedia(t.dir, im.absPath, p.data, p.hash, p.ext, opts.mode ?? 'copy');
+      if (placed.created) created.push(placed.created);
+      created.push(await writeThumb(t.dir, p.hash, THUMB_SIZE, p.thumb));
+      byHash.set(p.hash, { key: im.key, fileName: im.fileName });
+      images.set(im.key, newImageFrom(p, placed, im.fileName, im.split));
     }
-    const existing = t.findByHash(p.hash);
-    const twin = byHash.get(p.hash);
-    if (existing) {
-      images.set(im.key, existing.id);
-      warnings.push(`image '${im.fileName}' is already in the project as image ${existing.id} (${existing.fileName}); its annotations were added to it`);
-      continue;
-    }
-    if (twin) {
-      images.set(im.key, images.get(twin.key)!);
-      warnings.push(`image '${im.fileName}' has the same content as '${twin.fileName}'; they were merged into one image`);
-      continue;
-    }
-    if (errors.length) continue; // the import will fail: don't copy more files
-    const placed = await placeMedia(t.dir, im.absPath, p.data, p.hash, p.ext, opts.mode ?? 'copy');
-    if (placed.created) created.push(placed.created);
-    created.push(await writeThumb(t.dir, p.hash, THUMB_SIZE, p.thumb));
-    byHash.set(p.hash, { key: im.key, fileName: im.fileName });
-    images.set(im.key, newImageFrom(p, placed, im.fileName, im.split));
+  } finally {
+    await Promise.allSettled(ahead);
   }
   if (errors.length) fail(errors);
   opts.onProgress?.({ done, total: ds.images.length });
 
   let dropped = 0;
   const kept = annotations.filter((a) => !missing.has(a.imageKey) || (dropped++, false));
-  for (const key of missing) {
-    const im = ds.images.find((i) => i.key === key)!;
-    warnings.push(`image '${im.fileName}': the file is missing; it was skipped`);
-  }
+  const missingNames = ds.images.filter((im) => missing.has(im.key)).map((im) => im.fileName);
+  for (const name of missingNames.slice(0, MAX_LISTED)) warnings.push(`image '${name}': the file is missing; it was skipped`);
+  if (missingNames.length > MAX_LISTED) warnings.push(`… and ${missingNames.length - MAX_LISTED} more missing image files were skipped`);
   if (dropped) warnings.push(`${dropped} annotation${dropped === 1 ? '' : 's'} on missing images were skipped`);
   return { images, classes: ds.classes, annotations: kept, warnings };
 }
