@@ -125,6 +125,14 @@ describe('COCO → store → COCO', () => {
     createProject(path.join(dir, 'proj')).close();
     expect(await importCommand.run([path.join(dir, 'proj'), path.join(dir, 'pics')])).toBe(0);
     expect(out.join('\n')).toMatch(/format: images \(detected\)[\s\S]*imported 1 image\(s\)/);
+    await writeImage(path.join(dir, 'pics2/c.png'), 6, 4);
+    expect(await importCommand.run([path.join(dir, 'proj'), '--format', 'images', path.join(dir, 'pics2'), '--split', 'val'])).toBe(0);
+    const { json } = await cocoSource();
+    expect(await importCommand.run([path.join(dir, 'proj'), '--format', 'coco', json, '--split', 'test'])).toBe(0);
+    const p = openProject(path.join(dir, 'proj'));
+    expect([p.listImages({ split: 'train' }).total, p.listImages({ split: 'val' }).total, p.listImages({ split: 'test' }).total]).toEqual([1, 1, 3]);
+    p.close();
+    await expect(importCommand.run([path.join(dir, 'proj'), path.join(dir, 'pics'), '--split', 'dev'])).rejects.toThrow(/unknown split 'dev'/);
     await expect(importCommand.run([path.join(dir, 'proj'), '--format', 'coco', path.join(dir, 'pics'), '--copy', '--link'])).rejects.toThrow(/one of --copy and --link/);
   });
 });

@@ -6,6 +6,7 @@ import { detectFormat } from '../../core/datasets/detect-format';
 import { formatIssue } from '../../core/datasets/issues';
 import { DATASET_FORMATS, readDataset } from '../../core/datasets/read-dataset';
 import type { DatasetFormat } from '../../core/datasets/types';
+import { Split } from '../../contract/schemas';
 import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio import PROJECT [--format ${DATASET_FORMATS.join('|')}] PATH [--copy|--link] [--images-dir DIR]
@@ -13,6 +14,8 @@ const USAGE = `Usage: hst-studio import PROJECT [--format ${DATASET_FORMATS.join
   --format      dataset format (detected from PATH when left out)
   --copy        copy images into the project's media/ folder (default)
   --link        reference the images where they are
+  --split       split for images the dataset does not place in one (COCO: read from the
+                file name, e.g. instances_val2017.json → val; otherwise train)
   --images-dir  COCO only: the folder that file_names are relative to`;
 
 export const importCommand: Command = {
@@ -23,6 +26,7 @@ export const importCommand: Command = {
       copy: { type: 'boolean' },
       link: { type: 'boolean' },
       'images-dir': { type: 'string' },
+      split: { type: 'string' },
       help: { type: 'boolean' },
     });
     if (values.help) {
@@ -43,15 +47,22 @@ export const importCommand: Command = {
       console.log(`format: ${format} (detected)`);
     }
     const mode = values.link ? 'link' : 'copy';
+    let split: Split | undefined;
+    if (values.split) {
+      const r = Split.safeParse(values.split);
+      if (!r.success) throw new Error(`unknown split '${values.split}'; expected train, val or test`);
+      split = r.data;
+    }
     const store = openProject(projectDir);
     try {
       if (format === 'images') {
         const r = await store.ingest([source], { mode });
+        if (split && r.added.length) store.setSplit(r.added.map((im) => im.id), split);
         for (const s of r.skipped) console.log(`${s.path}: skipped: ${s.reason}`);
         console.log(`imported ${r.added.length} image(s), skipped ${r.skipped.length}`);
         return r.added.length > 0 || r.skipped.length === 0 ? 0 : 1;
       }
-      const ds = await readDataset(format, source, { imagesDir: values['images-dir'] });
+      const ds = await readDataset(format, source, { imagesDir: values['images-dir'], split });
       const errors = ds.issues.filter((i) => i.level === 'error');
       for (const i of ds.issues) console.log(`${i.level}: ${formatIssue(i)}`);
       if (errors.length) {

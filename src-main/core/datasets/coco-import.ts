@@ -2,7 +2,7 @@
 // itself instead of hiding the rest; errors fail the whole import, warnings let the rest through.
 import path from 'node:path';
 import { z } from 'zod';
-import type { Geometry } from '../../contract/schemas';
+import type { Geometry, Split } from '../../contract/schemas';
 import { checkCounts, countsFromString, fromUncompressed } from '../geometry/rle';
 import { exists } from './image-files';
 import { IssueList, formatZodIssues } from './issues';
@@ -50,6 +50,18 @@ const CocoAnnotation = z.object({
 export interface CocoImportOptions {
   /** Folder that `file_name`s are relative to; default: the JSON's folder, its images/ or the sibling split folder. */
   imagesDir?: string;
+  /** Split for every image; default: read from the file name (instances_val2017.json → val), else none. */
+  split?: Split;
+}
+
+/** "instances_val2017.json" → val, "train.json" → train; anything else → undefined. */
+export function splitFromFileName(file: string): Split | undefined {
+  const tokens = path.basename(file).replace(/\.json$/i, '').toLowerCase().split(/[_.\-\s]+/);
+  for (const t of tokens) {
+    const m = /^(train|val|valid|validation|test)\d*$/.exec(t);
+    if (m) return m[1] === 'train' ? 'train' : m[1] === 'test' ? 'test' : 'val';
+  }
+  return undefined;
 }
 
 export async function importCoco(jsonPath: string, opts: CocoImportOptions = {}): Promise<Dataset> {
@@ -59,6 +71,7 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
   const root = CocoRoot.safeParse(json);
   if (!root.success) throw new Error(`${file}: not a COCO instances file: ${formatZodIssues(root.error.issues)}`);
   const issues = new IssueList();
+  const split = opts.split ?? splitFromFileName(abs);
 
   // categories
   const classes: DatasetClass[] = [];
@@ -123,6 +136,7 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
       width: im.width ?? 0,
       height: im.height ?? 0,
     };
+    if (split) img.split = split;
     images.push(img);
     imageByKey.set(key, img);
   }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importCoco } from '../../../src-main/core/datasets/coco-import';
+import { importCoco, splitFromFileName } from '../../../src-main/core/datasets/coco-import';
 import { exportCoco } from '../../../src-main/core/datasets/coco-export';
 import { area, countsFromString, encodeMask, encodeMaskRaw, toBbox } from '../../../src-main/core/geometry/rle';
 import { polygonsToRle, ringsBbox } from '../../../src-main/core/geometry/rasterize';
@@ -196,5 +196,19 @@ describe('COCO layouts', () => {
     const ds = await importCoco(path.join(dir, 'annotations', 'instances_val2017.json'));
     expect(ds.issues).toEqual([]);
     expect(ds.images[0].absPath).toBe(path.join(dir, 'val2017', 'ünï cödé/pic one.jpg'));
+    expect(ds.images.map((i) => i.split)).toEqual(['val', 'val', 'val']);
+    const forced = await importCoco(path.join(dir, 'annotations', 'instances_val2017.json'), { split: 'test' });
+    expect(forced.images[0].split).toBe('test');
+  });
+
+  it.each([
+    ['instances_train2017.json', 'train'],
+    ['instances_val2017.json', 'val'],
+    ['my-valid.json', 'val'],
+    ['test.json', 'test'],
+    ['annotations.json', undefined],
+    ['trainval.json', undefined],
+  ])('split from file name %s → %s', (name, split) => {
+    expect(splitFromFileName(name)).toBe(split);
   });
 });
