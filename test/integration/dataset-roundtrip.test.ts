@@ -1,5 +1,5 @@
 // COCO → project store → COCO through the CLI commands, plus an import that must change nothing.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { importCommand } from '../../src-main/cli/commands/import';
@@ -118,6 +118,19 @@ describe('COCO → store → COCO', () => {
     expect(q.listImages().total).toBe(0);
     expect(q.listClasses()).toEqual([]);
     q.close();
+  });
+
+  it('a file that contradicts the JSON fails in the store and leaves the project unchanged', async () => {
+    const { coco, json } = await cocoSource();
+    coco.images[1].width = 99; // the file is 16 wide
+    await writeFile(json, JSON.stringify(coco));
+    createProject(path.join(dir, 'proj')).close();
+    await expect(importCommand.run([path.join(dir, 'proj'), '--format', 'coco', json])).rejects.toThrow(/empty\.png.*99/);
+    const q = openProject(path.join(dir, 'proj'));
+    expect([q.revision(), q.listImages().total, q.listClasses().length]).toEqual([0, 0, 0]);
+    q.close();
+    const media = await readdir(path.join(dir, 'proj', 'media'), { recursive: true });
+    expect(media.filter((f) => /\.(jpe?g|png)$/i.test(String(f)))).toEqual([]);
   });
 
   it('imports a plain image folder and detects formats when --format is left out', async () => {
