@@ -6,7 +6,10 @@ import { importHfBackbone, isHfVitNaming } from '../../../src-main/core/model/hf
 import { ParamStore } from '../../../src-main/core/model/params';
 import { importTimmBackbone } from '../../../src-main/core/model/timm-import';
 import { Vit } from '../../../src-main/core/model/vit';
-import { loadStore } from '../../../src-main/core/model/weights';
+import { exportState, loadStore } from '../../../src-main/core/model/weights';
+import { createRandomHst, HstModel } from '../../../src-main/core/model/hst';
+import { resolveHstConfig } from '../../../src-main/core/model/config';
+import { loadBackbone } from '../../../src-main/core/model/backbone-load';
 import { fixtureTensor, readFixture, relError } from './fixtures';
 
 /** The timm fixture renamed the way transformers' ViTModel stores it (q, k, v split). */
@@ -105,5 +108,32 @@ describe('ViT backbone import (fixtures/vit_tiny)', () => {
     const hf = toHfNames(w.tensors);
     hf.delete('vit.encoder.layer.1.attention.attention.key.weight');
     expect(() => importHfBackbone(hf, 'y.safetensors')).toThrow(/blocks\.1\.attn\.qkv\.weight.*missing/);
+  });
+
+  it('loads a layer-scale (DINOv2-style) backbone and resamples its pos_embed to another native grid', () => {
+    const base = { patch_size: 8, embed_dim: 16, depth: 4, num_heads: 2, m_embed_dims: [8, 8, 8, 8], m_c_num_heads: [1, 1, 1, 1], layer_scale: true };
+    const src = createRandomHst(resolveHstConfig({ ...base, img_size: 32 }), 21);
+    for (const blk of src.vit.blocks) for (const g of [blk.ls1!, blk.ls2!]) g.assign(tf.randomNormal(g.shape, 1, 0.3, 'float32', 5));
+    const ckpt = exportState(src, (e) => e.backbone);
+    const imported = importTimmBackbone(ckpt, 'dino-like', 2);
+    expect(imported.shape).toMatchObject({ layer_scale: true, img_size: 32, patch_size: 8 });
+    // same grid: identical outputs
+    const same = new HstModel(resolveHstConfig({ ...base, img_size: 32 }), { backbone: 'pending', seed: 21 });
+    loadBackbone(same, imported, { name: 'dino-like' });
+    same.meta.tokens.forEach((t, l) => t.assign(src.meta.tokens[l])); // MetaT is not part of a backbone
+    tf.tidy(() => {
+      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      expect(Array.from(same.vitForward(x).patches[3].dataSync())).toEqual(Array.from(src.vitForward(x).patches[3].dataSync()));
+    });
+    // another native grid (4×4 → 6×6): pos_embed resampled at load
+    const bigger = new HstModel(resolveHstConfig({ ...base, img_size: 48 }), { backbone: 'pending' });
+    loadBackbone(bigger, imported, { name: 'dino-like' });
+    expect(bigger.vit.posEmbed.shape).toEqual([1, 37, 16]);
+    expect(bigger.backboneSource).toMatchObject({ kind: 'pretrained', name: 'dino-like' });
+    const wrong = new HstModel(resolveHstConfig({ ...base, layer_scale: false, img_size: 32 }), { backbone: 'pending' });
+    expect(() => loadBackbone(wrong, imported, { name: 'dino-like' })).toThrow(/layer-scale/);
+    const wrongDim = new HstModel(resolveHstConfig({ ...base, embed_dim: 24, num_heads: 2, img_size: 32 }), { backbone: 'pending' });
+    expect(() => loadBackbone(wrongDim, imported, { name: 'dino-like' })).toThrow(/embed_dim=16 does not match the model config \(embed_dim=24\)/);
+    [src, same, bigger, wrong, wrongDim].forEach((m) => m.dispose());
   });
 });
