@@ -3,6 +3,7 @@ import type { BenchModule } from './types';
 
 export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   compute: () => import('./compute'),
+  'training-data': () => import('./training-data'),
   geometry: () => import('./geometry'),
   model: () => import('./model'),
   store: () => import('./store'),

@@ -14,9 +14,10 @@ export interface BaseImage {
 
 interface AxisTaps {
   taps: number;
-  /** [nOut*taps] source indices and weights (weights of unused slots are 0) */
+  /** [nOut*taps] source indices and weights; output i uses the first n[i] slots */
   idx: Int32Array;
   w: Float32Array;
+  n: Uint8Array;
   /** whether each output pixel's centre falls on the image (else it is padding) */
   inside: Uint8Array;
   first: number;
@@ -34,6 +35,7 @@ function axisTaps(nOut: number, nSrc: number, origLen: number, scale: number, pa
   const taps = Math.ceil(2 * sup) + 1;
   const idx = new Int32Array(nOut * taps);
   const w = new Float32Array(nOut * taps);
+  const n = new Uint8Array(nOut);
   const inside = new Uint8Array(nOut);
   let first = nSrc;
   let last = -1;
@@ -58,8 +60,9 @@ function axisTaps(nOut: number, nSrc: number, origLen: number, scale: number, pa
       k++;
     }
     for (let m = 0; m < k; m++) w[i * taps + m] /= sum;
+    n[i] = k;
   }
-  return { taps, idx, w, inside, first, last };
+  return { taps, idx, w, n, inside, first, last };
 }
 
 export interface Resampled {
@@ -92,9 +95,9 @@ export function resampleImage(base: BaseImage, t: SampleTransform, H: number, W:
       let b = 0;
       let c = 0;
       const o = x * tx;
-      for (let k = 0; k < tx; k++) {
+      const nk = ax.n[x];
+      for (let k = 0; k < nk; k++) {
         const wt = ax.w[o + k];
-        if (wt === 0) continue;
         const p = srow + ax.idx[o + k] * 3;
         a += src[p] * wt;
         b += src[p + 1] * wt;
@@ -113,9 +116,9 @@ export function resampleImage(base: BaseImage, t: SampleTransform, H: number, W:
     if (!ay.inside[y]) continue;
     const o = y * ty;
     const orow = y * W;
-    for (let k = 0; k < ty; k++) {
+    const nk = ay.n[y];
+    for (let k = 0; k < nk; k++) {
       const wt = ay.w[o + k] * inv;
-      if (wt === 0) continue;
       const trow = (ay.idx[o + k] - ay.first) * W * 3;
       for (let x = 0; x < W; x++) {
         if (!ax.inside[x]) continue;

@@ -76,7 +76,7 @@ export function buildTargets(
     }
     // larger objects first, so a smaller one lying on top keeps its pixels where masks overlap
     const order = masks.map((_, i) => i).filter((i) => masks[i]).sort((a, b) => areas[b] - areas[a] || a - b);
-    for (const i of order) paint(semantic, masks[i]!, labels[i] + 1);
+    for (const i of order) paint(semantic, masks[i]!, labels[i] + 1, boxes, i, W);
   }
   return {
     boxes: Float32Array.from(boxes),
@@ -87,8 +87,14 @@ export function buildTargets(
   };
 }
 
-function paint(map: Uint8Array, mask: Uint8Array, v: number): void {
-  for (let i = 0; i < map.length; i++) if (mask[i]) map[i] = v;
+/** Copy a mask's pixels into the map as value v; with a box (tight, from the mask) only that area is visited. */
+function paint(map: Uint8Array, mask: Uint8Array, v: number, boxes?: number[], i = 0, W = 0): void {
+  if (!boxes) {
+    for (let p = 0; p < map.length; p++) if (mask[p]) map[p] = v;
+    return;
+  }
+  const [x0, y0, x1, y1] = boxes.slice(4 * i, 4 * i + 4);
+  for (let y = y0; y < y1; y++) for (let p = y * W + x0, e = y * W + x1; p < e; p++) if (mask[p]) map[p] = v;
 }
 
 /** Pixels whose centres lie inside the box. */
