@@ -6,7 +6,7 @@ import path from 'node:path';
 import { patchForWasmThreads } from './wasm-threads';
 
 const require = createRequire(import.meta.url);
-/** emscripten starts a pool of 8 workers up front; more threads would need workers after start-up. */
+/** tfjs-backend-wasm caps its XNNPACK pool at 8 threads (asking for 12 gives 8). */
 export const MAX_WASM_THREADS = 8;
 /** A healthy threaded start takes well under a second; HST_WASM_START_TIMEOUT_MS overrides (tests). */
 function threadedStartTimeoutMs(): number {
@@ -58,7 +58,7 @@ export async function startWasm(threads: number): Promise<WasmStart> {
     const factory = tf.findBackendFactory('wasm');
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     wasmModule.setThreadsCount(want);
-    const patch = patchForWasmThreads();
+    const patch = patchForWasmThreads(want);
     let outcome: boolean | 'timeout' | Error;
     try {
       outcome = await withTimeout(tf.setBackend('wasm'), threadedStartTimeoutMs());

@@ -65,15 +65,16 @@ export interface ThreadPatch {
   restore(): void;
   /** Stop every worker started while the patch was active (used when start-up hangs). */
   terminateWorkers(): void;
-  /** Workers emscripten created (its pool is 8 regardless of the thread count). */
+  /** Workers emscripten created (8 up front, more if the pool needs them). */
   workerCount(): number;
 }
 
 /**
- * Install the globals the threaded build needs, for the duration of `tf.setBackend('wasm')`.
+ * Install the globals the threaded build needs, for the duration of `tf.setBackend('wasm')`,
+ * for a pool of `threads` threads.
  * `fileDir` is where the worker and main-script files go (content-addressed, shared by processes).
  */
-export function patchForWasmThreads(fileDir = path.join(os.tmpdir(), 'hst-studio-wasm')): ThreadPatch {
+export function patchForWasmThreads(threads: number, fileDir = path.join(os.tmpdir(), 'hst-studio-wasm')): ThreadPatch {
   const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
   const OrigWorker = workerThreads.Worker;
   const OrigBlob = globalThis.Blob;
@@ -116,11 +117,13 @@ export function patchForWasmThreads(fileDir = path.join(os.tmpdir(), 'hst-studio
     return writeOnce(fileDir, `threaded-worker-${hash}.cjs`, body);
   };
   (workerThreads as { Worker: unknown }).Worker = UnrefWorker;
-  const doubled = () => {
+  // The C++ side allows at most cores / 2 threads: report enough cores for `threads`.
+  const inflated = () => {
     const c = origCpus();
-    return c.concat(c);
+    const copies = Math.max(2, Math.ceil((2 * threads) / Math.max(1, c.length)));
+    return Array.from({ length: copies }, () => c).flat();
   };
-  os.cpus = doubled;
+  os.cpus = inflated;
 
   return {
     restore() {
