@@ -1,5 +1,4 @@
 // The project store: one folder, one SQLite file (see db.ts for the durability settings), media and caches.
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
@@ -393,9 +392,4 @@ export class SqliteProjectStore implements FullProjectStore {
   };
   listPredictions = (imageId: number, modelVersion?: number) => this.preds.list(imageId, modelVersion);
   clearPredictions = (modelVersion?: number) => this.preds.clear(modelVersion);
-
-  /** A fresh annotation id (clients may also make their own UUIDs). */
-  static newId(): string {
-    return randomUUID();
-  }
 }
