@@ -2,7 +2,6 @@
 // one polygon per line, normalised, with no RLE, no crowd flag and no scores: what had to change is reported.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { Split } from '../../contract/schemas';
 import { bridgeRings, rleToPolygons } from '../geometry/rasterize';
 import { type ExportOptions, type ExportReport, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
@@ -89,16 +88,19 @@ export async function exportYolo(input: Dataset, outDir: string, opts: ExportOpt
     report.files.push(labelRel);
   }
 
-  const yaml: Record<string, unknown> = { path: '.' };
-  for (const s of ['train', 'val', 'test'] as Split[]) if (usedSplits.has(s)) yaml[s] = `images/${s}`;
-  if (!yaml.val && yaml.train) {
-    yaml.val = 'images/train';
+  const entries: [string, string][] = [];
+  for (const s of ['train', 'val', 'test'] as Split[]) if (usedSplits.has(s)) entries.push([s, `images/${s}`]);
+  if (!usedSplits.has('val') && usedSplits.has('train')) {
+    entries.push(['val', 'images/train']);
     report.converted.push("no images in split 'val': data.yaml's val points at images/train (Ultralytics requires a val entry)");
   }
-  if (!yaml.train && yaml.val) yaml.train = yaml.val;
-  yaml.nc = ds.classes.length;
-  yaml.names = new Map([...index.entries()].map(([n, i]) => [i, n] as [number, string]).sort((a, b) => a[0] - b[0]));
-  await writeFile(path.join(out, 'data.yaml'), YAML.stringify(yaml));
+  if (!usedSplits.has('train') && usedSplits.size) entries.unshift(['train', entries[0][1]]);
+  // Written by hand with every string double-quoted: Ultralytics reads YAML 1.1 (PyYAML), where an unquoted
+  // class named yes/no/on/off would turn into a boolean. JSON strings are valid YAML double-quoted scalars.
+  const q = (v: string) => JSON.stringify(v);
+  const lines = ['path: "."', ...entries.map(([k, v]) => `${k}: ${q(v)}`), `nc: ${ds.classes.length}`, 'names:'];
+  for (const [n, i] of [...index.entries()].sort((a, b) => a[1] - b[1])) lines.push(`  ${i}: ${q(n)}`);
+  await writeFile(path.join(out, 'data.yaml'), `${lines.join('\n')}\n`);
   report.files.unshift('data.yaml');
 
   if (counts.rle) report.converted.push(`${plural(counts.rle, 'RLE mask')} converted to polygons (YOLO has no RLE)`);

@@ -141,7 +141,7 @@ describe('YOLO export', () => {
     const labels = await readFile(path.join(out, 'labels/train/a.txt'), 'utf8');
     expect(labels.split('\n')[0]).toBe('1 0.500000 0.500000 0.500000 0.400000');
     const yaml = await readFile(path.join(out, 'data.yaml'), 'utf8');
-    expect(yaml).toMatch(/names:\n {2}0: car\n {2}1: zebra/);
+    expect(yaml).toMatch(/names:\n {2}0: "car"\n {2}1: "zebra"/);
 
     // and back
     const back = await importYolo(out);
@@ -150,6 +150,18 @@ describe('YOLO export', () => {
     expect(back.annotations[0].geometry).toEqual({ kind: 'box', x: 5, y: 3, w: 10, h: 4 });
     const mask = back.annotations.find((a) => a.imageKey === 'images/val/b c.png')!;
     expect(mask.geometry).toEqual({ kind: 'polygon', rings: [[1, 1, 7, 1, 7, 7, 1, 7]] });
+  });
+
+  it('quotes class names that YAML 1.1 would read as booleans or numbers', async () => {
+    const ds = await neutral();
+    ds.classes = [{ name: 'yes' }, { name: 'dog: "house"' }];
+    ds.annotations = [{ imageKey: '1', className: 'yes', geometry: { kind: 'box', x: 1, y: 1, w: 2, h: 2 } }];
+    await exportYolo(ds, path.join(dir, 'q'), { images: 'none' });
+    const yaml = await readFile(path.join(dir, 'q', 'data.yaml'), 'utf8');
+    expect(yaml).toContain('0: "yes"');
+    expect(yaml).toContain('val: "images/val"');
+    const back = await importYolo(path.join(dir, 'q'));
+    expect(back.classes.map((c) => c.name)).toEqual(['yes', 'dog: "house"']);
   });
 
   it('exports only the chosen splits', async () => {
