@@ -1,8 +1,10 @@
 // Wires the real core (SQLite stores, compute doctor) to the HTTP server: what `hst-studio serve` and
 // `hst-studio start` (without Electron) run.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DoctorReport } from '../contract/api';
 import { sqliteStores } from '../core/app/sqlite-stores';
 import { StudioService } from '../core/app/studio-service';
 import { startServer, type RunningServer } from './http-server';
@@ -42,18 +44,39 @@ function version(): string {
   return '0.0.0';
 }
 
+let doctorOnce: Promise<DoctorReport> | undefined;
+
+/**
+ * `hst-studio doctor --json` in a child process: initialising tfjs backends blocks a thread for seconds,
+ * and the server's event loop must keep answering the UI meanwhile.
+ */
+function doctorInChild(): Promise<DoctorReport> {
+  const bin = join(packageRoot(), 'bin', 'hst-studio.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, 'doctor', '--json'], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err) return reject(new Error(`hst-studio doctor failed: ${err.message.split('\n')[0]}`));
+      try {
+        resolve(DoctorReport.parse(JSON.parse(stdout)));
+      } catch (e) {
+        reject(new Error(`hst-studio doctor printed an unexpected report: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++, dir = dirname(dir)) if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'hst-studio.js'))) return dir;
+  throw new Error('cannot find the hst-studio package root (bin/hst-studio.js) from the server module');
+}
+
 export async function serveStudio(opts: ServeOptions): Promise<{ server: RunningServer; service: StudioService }> {
   const staticDir = rendererDir();
   const service = new StudioService({
     mode: 'server',
     version: version(),
     stores: sqliteStores,
-    doctor: async () => {
-      // Loaded on first use: tfjs start-up should not delay the first page.
-      const { initCompute } = await import('../core/compute/engine');
-      const info = await initCompute();
-      return { backend: info.backend, threads: info.threads, tfjsVersion: info.tfjsVersion, extraKernels: info.extraKernels, notes: info.notes };
-    },
+    doctor: () => (doctorOnce ??= doctorInChild()),
   });
   if (opts.project) await service.openAtStart(opts.project);
   try {

@@ -12,6 +12,8 @@ export interface MediaBytes {
 
 const BROWSER_SAFE: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 export const MIN_LEVEL = 256;
+/** The level the editor paints first (src-renderer/src/editor/image-levels.ts FIRST_LEVEL). */
+export const FIRST_LEVEL = 1024;
 
 /** The smallest power-of-two level ≥ `max`, or null when that is no smaller than the image itself. */
 export function levelFor(max: number | undefined, width: number, height: number): number | null {

@@ -10,7 +10,7 @@ import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { writeDemoImages } from './demo-images';
 import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
-import { ImagePyramid, type MediaBytes } from './image-pyramid';
+import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
 import { RecentList } from './recent';
 
@@ -243,6 +243,7 @@ export class StudioService {
         });
         progress(1);
         this.emit('project.changed', { revision: s.revision() });
+        void this.warmFirstLevels(s, report.added.slice(0, 200).map((i) => i.id));
         return { added: report.added.length, skipped: report.skipped, ...(report.cancelled ? { status: 'cancelled' as const } : {}) };
       } finally {
         cleanup?.();
@@ -251,6 +252,16 @@ export class StudioService {
   }
 
   // ---- media (binary; not part of the JSON contract) ----
+
+  /** Renders the editor's first-paint level of new images in the background, one at a time. */
+  private async warmFirstLevels(s: ProjectStore, ids: number[]): Promise<void> {
+    for (const id of ids) {
+      if (this.store !== s) return; // project closed or switched
+      const img = s.getImage(id);
+      if (!img) continue;
+      await this.pyramid.level(`${s.dir}#${id}`, s.imagePath(id), img.width, img.height, img.orientation, FIRST_LEVEL).catch(() => undefined);
+    }
+  }
 
   /** A pyramid level of image `id` whose longest side is ≥ `max` (full size when omitted). */
   async imageLevel(id: number, max?: number): Promise<MediaBytes> {

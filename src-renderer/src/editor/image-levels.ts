@@ -10,6 +10,10 @@ export function neededLevel(longest: number, scale: number, dpr = 1): number | n
   return l === undefined || l >= longest ? null : l;
 }
 
+/** The level every image is first painted from (~1 MP), so neighbours can be prefetched with the same URL. */
+export const FIRST_LEVEL = 1024;
+export const firstLevel = (width: number, height: number): number | null => neededLevel(Math.max(width, height), FIRST_LEVEL / Math.max(width, height));
+
 export interface LoadedLevel {
   bitmap: ImageBitmap | HTMLImageElement;
   /** longest side of this level in px, or null for full resolution */
@@ -38,7 +42,15 @@ export class ImageLevels {
 
   /** Make sure a level at least as fine as needed for `scale` is loaded (or loading). */
   ensure(scale: number, dpr = globalThis.devicePixelRatio || 1): void {
-    const want = neededLevel(this.longest, scale, dpr);
+    this.want(neededLevel(this.longest, scale, dpr));
+  }
+
+  /** Starts with the first-paint level (a small, fast decode), whatever the zoom. */
+  start(): void {
+    this.want(neededLevel(this.longest, FIRST_LEVEL / this.longest));
+  }
+
+  private want(want: number | null): void {
     if (this.best && this.rank(this.best.level) >= this.rank(want)) return;
     const key = String(want);
     if (this.loading.has(key)) return;

@@ -3,7 +3,16 @@ import type { Annotation, Changeset, ImageRecord } from '@contract/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { applyToList, sortByCreation } from '../editor/changeset';
-import { api } from '../transport/current';
+import { firstLevel } from '../editor/image-levels';
+import { api, transport } from '../transport/current';
+import { useImagesStore } from './images';
+
+/** Starts the first-paint level download now, in parallel with the annotations (the canvas reuses it). */
+function prefetchFirstLevel(imageId: number) {
+  const rec = useImagesStore().items.find((i) => i.id === imageId);
+  if (!rec || typeof Image === 'undefined') return;
+  new Image().src = transport().imageUrl(imageId, firstLevel(rec.width, rec.height) ?? undefined);
+}
 
 export const useAnnotationsStore = defineStore('annotations', () => {
   const image = shallowRef<ImageRecord | null>(null);
@@ -21,6 +30,8 @@ export const useAnnotationsStore = defineStore('annotations', () => {
   async function load(imageId: number) {
     const seq = ++loadSeq;
     loading.value = true;
+    globalThis.performance?.mark?.('hst:image-requested', { detail: imageId });
+    prefetchFirstLevel(imageId);
     try {
       const [img, anns] = await Promise.all([api()['images.get']({ id: imageId }), api()['annotations.list']({ imageId })]);
       if (seq !== loadSeq) return; // a newer navigation won
