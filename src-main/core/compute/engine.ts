@@ -167,6 +167,26 @@ export async function initCompute(opts: InitOptions = {}): Promise<ComputeInfo> 
   }
 }
 
+/** wasm32 cannot address more than 4 GiB; past ~4 GB the single-thread build aborts and the
+ * threaded one can hang, so batch sizes and caches must stay below this. */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3;
+
+export interface ComputeMemory {
+  /** Bytes held by live tensors (tf.memory()). */
+  tensorBytes: number;
+  /** Current size of the wasm heap (it only grows), or null off wasm. */
+  wasmHeapBytes: number | null;
+  wasmHeapLimitBytes: number | null;
+}
+
+/** For trainers and caches that must plan around the wasm heap limit instead of hitting it. */
+export function computeMemory(): ComputeMemory {
+  const tensorBytes = tf.memory().numBytes;
+  if (tf.getBackend() !== 'wasm') return { tensorBytes, wasmHeapBytes: null, wasmHeapLimitBytes: null };
+  const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return { tensorBytes, wasmHeapBytes: be.wasm?.HEAPU8?.buffer.byteLength ?? null, wasmHeapLimitBytes: WASM_HEAP_LIMIT_BYTES };
+}
+
 export function getComputeInfo(): ComputeInfo | null {
   return info;
 }

@@ -74,7 +74,13 @@ export interface ThreadPatch {
  * for a pool of `threads` threads.
  * `fileDir` is where the worker and main-script files go (content-addressed, shared by processes).
  */
-export function patchForWasmThreads(threads: number, fileDir = path.join(os.tmpdir(), 'hst-studio-wasm')): ThreadPatch {
+/** Per user, so one user's files never block another's (a failed write only costs the threads). */
+function defaultFileDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return path.join(os.tmpdir(), `hst-studio-wasm-${uid}`);
+}
+
+export function patchForWasmThreads(threads: number, fileDir = defaultFileDir()): ThreadPatch {
   const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
   const OrigWorker = workerThreads.Worker;
   const OrigBlob = globalThis.Blob;

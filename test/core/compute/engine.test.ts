@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import os from 'node:os';
 import fs from 'node:fs';
-import { initCompute, getComputeInfo, tf, type ComputeInfo } from '../../../src-main/core/compute/engine';
+import { initCompute, getComputeInfo, computeMemory, WASM_HEAP_LIMIT_BYTES, tf, type ComputeInfo } from '../../../src-main/core/compute/engine';
 import { MAX_WASM_THREADS } from '../../../src-main/core/compute/wasm-backend';
 
 const nodeInstalled = fs.existsSync('node_modules/@tensorflow/tfjs-node/package.json') || fs.existsSync('node_modules/@tensorflow/tfjs-node-gpu/package.json');
@@ -46,6 +46,15 @@ describe('default selection', () => {
     expect(info.electron.installed).toBe(fs.existsSync('node_modules/electron/package.json'));
     expect(typeof info.gpu.detail).toBe('string');
     expect(getComputeInfo()).toBe(info);
+  });
+  it.skipIf(nodeInstalled)('reports the wasm heap against its 4 GiB limit', () => {
+    const before = computeMemory();
+    const t = tf.zeros([1024, 1024]);
+    const after = computeMemory();
+    expect(after.tensorBytes - before.tensorBytes).toBe(4 * 1024 * 1024);
+    expect(after.wasmHeapBytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(after.wasmHeapLimitBytes).toBe(WASM_HEAP_LIMIT_BYTES);
+    t.dispose();
   });
   it('returns the same info on a second call', async () => {
     expect(await initCompute()).toBe(info);
