@@ -31,8 +31,8 @@ export interface DataPipelineOptions {
   /**
    * Where SampleTargets.imageClass comes from (the neutral Dataset has no image-level labels):
    * 'none' (default) → −1; 'sole-class' → the class when every kept instance of the image has the same one;
-   * 'whole-image-box' → the class of a box annotation covering ≥ 95 % of the image (such boxes are then not
-   * detection instances), when exactly one class has one.
+   * 'whole-image-box' → the class of a box annotation covering ≥ 95 % of the image, when exactly one class has
+   * one (such boxes are never detection instances under this rule).
    */
   imageClass?: ImageClassRule;
   /** decoded images kept (default 128) */
@@ -86,6 +86,11 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
     if (classIndex.has(n)) throw new Error(`training classes: '${n}' is listed twice`);
     classIndex.set(n, k);
   });
+  for (let c = 0; c < 3; c++) {
+    if (!(Number.isFinite(norm.mean[c]) && norm.std[c] > 0 && Number.isFinite(norm.std[c]))) {
+      throw new Error(`normalisation: channel ${c} needs a finite mean and a positive std, got mean ${norm.mean[c]}, std ${norm.std[c]}`);
+    }
+  }
   if (!Number.isFinite(seed)) throw new Error(`data pipeline: seed must be a number, got ${seed}`);
   const augment = opts.augment ?? null;
   if (augment) checkAugmentOptions(augment);
@@ -105,6 +110,13 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
     if (!list) byImage.set(ann.imageKey, (list = []));
     list.push({ ann, index });
   });
+
+  const keys = new Set(dataset.images.map((im) => im.key));
+  const orphans = [...byImage.keys()].filter((k) => !keys.has(k));
+  if (orphans.length > 0) {
+    const n = orphans.reduce((a, k) => a + byImage.get(k)!.length, 0);
+    opts.onWarning?.(`${n} annotation${n === 1 ? '' : 's'} referring to images not in the dataset (first: image key '${orphans[0]}') ignored`);
+  }
 
   const cache = new Map<number, Promise<Prepared>>();
   const failures = new Map<number, FailedImage>();

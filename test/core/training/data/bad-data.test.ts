@@ -62,6 +62,7 @@ beforeAll(async () => {
       a('c', 'cat', { kind: 'box', x: 1, y: 1, w: 5, h: 5 }, 40),
       a('o', 'dog', { kind: 'box', x: 0, y: 0, w: W, h: H }, 50),
       a('o', 'dog', { kind: 'box', x: 10, y: 10, w: 10, h: 10 }, 51),
+      a('nowhere', 'dog', { kind: 'box', x: 10, y: 10, w: 10, h: 10 }, 60),
     ],
     issues: [],
   };
@@ -113,6 +114,7 @@ describe('bad data is skipped with warnings that name image and annotation', () 
     await p.sample(0, new Rng(3));
     await p.batch([0, 0], new Rng(4));
     expect(warnings.filter((w) => w.includes("'good.png'")).length).toBe(expected.length + 1);
+    expect(warnings).toContain("1 annotation referring to images not in the dataset (first: image key 'nowhere') ignored");
   });
 
   it('leaves undecodable and missing images out of batches, names them, and never throws from batch()', async () => {
@@ -166,5 +168,6 @@ describe('bad data is skipped with warnings that name image and annotation', () 
     expect(() => createDataPipeline({ ...base, classes: { names: ['a', 'a'] } })).toThrow(/'a' is listed twice/);
     expect(() => createDataPipeline({ ...base, classes: { names: ['a'] }, augment: { hflip: 2, scaleJitter: [1, 1], colorJitter: 0 } })).toThrow(/hflip/);
     expect(() => createDataPipeline({ ...base, classes: { names: ['a'] }, augment: { hflip: 0, scaleJitter: [2, 1], colorJitter: 0 } })).toThrow(/scaleJitter/);
+    expect(() => createDataPipeline({ ...base, classes: { names: ['a'] }, norm: { mean: [0, 0, 0], std: [1, 0, 1] } })).toThrow(/channel 1 needs a finite mean and a positive std/);
   });
 });
