@@ -3,7 +3,7 @@ import { tf } from '../../../src-main/core/compute/engine';
 import { convSame } from '../../../src-main/core/heads/layers/conv';
 import { GroupNorm, pickGroups } from '../../../src-main/core/heads/layers/norm';
 import { fromTorchLayout, ParamStore, toTorchLayout } from '../../../src-main/core/heads/layers/params';
-import { bilinearMatrix, resizeBilinear } from '../../../src-main/core/heads/layers/resize';
+import { bilinearMatrix, resizeBilinear, resizeNearest } from '../../../src-main/core/heads/layers/resize';
 import { setupTf } from './helpers/tf-setup';
 
 beforeAll(setupTf);
@@ -56,6 +56,23 @@ describe('bilinear resize', () => {
   it('interpolation rows sum to 1', () => {
     const m = bilinearMatrix(3, 12);
     for (let o = 0; o < 12; o++) expect(m.subarray(o * 3, o * 3 + 3).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe('nearest upsampling', () => {
+  it('repeats pixels like PyTorch nearest for 2× and ceil-rounded sizes, with a per-image gradient', () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60], [2, 2, 3, 1]);
+    const up = resizeNearest(x, 4, 6);
+    expect(Array.from(up.dataSync().slice(0, 12))).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
+    // 2×3 → 3×5: PyTorch picks rows floor(i·2/3) = 0,0,1 and columns floor(j·3/5) = 0,0,1,1,2
+    const odd = resizeNearest(x, 3, 5);
+    expect(Array.from(odd.dataSync().slice(0, 15))).toEqual([1, 1, 2, 2, 3, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6]);
+    // gradient: each input pixel receives the sum of its 2×2 block, image by image
+    const w = tf.tensor4d(Array.from({ length: 48 }, (_, i) => i), [2, 4, 6, 1]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(resizeNearest(v as tf.Tensor4D, 4, 6), w)))(tf.ones([2, 2, 3, 1]));
+    const gd = g.dataSync();
+    expect(gd[0]).toBe(0 + 1 + 6 + 7);
+    expect(gd[6]).toBe(24 + 25 + 30 + 31);
   });
 });
 

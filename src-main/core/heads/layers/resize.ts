@@ -7,10 +7,26 @@
 // flags are also the fast path of the wasm backend.
 import { tf } from '../../compute/engine';
 
-/** Nearest-neighbour resize of [B,h,w,C] to [B,H,W,C] (FPN top-down path; PyTorch F.interpolate(mode='nearest')). */
-export function resizeNearest(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
-  if (x.shape[1] === h && x.shape[2] === w) return x;
-  return tf.image.resizeNearestNeighbor(x, [h, w], false, false);
+/**
+ * Nearest-neighbour upsampling of [B,h,w,C] to [B,H,W,C] by repeating each pixel ⌈H/h⌉×⌈W/w⌉ times and cropping
+ * (FPN top-down path). For the side network's ceil-rounded pyramids (H = 2h or 2h−1) this picks the same pixels as
+ * PyTorch F.interpolate(mode='nearest'). Written with broadcasting (rank ≤ 3) instead of
+ * tf.image.resizeNearestNeighbor because tfjs 4.22's cpu ResizeNearestNeighborGrad is wrong for batch > 1
+ * (every image after the first gets another image's gradient).
+ */
+export function resizeNearest(x: tf.Tensor4D, H: number, W: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  if (h === H && w === W) return x;
+  if (H < h || W < w) throw new Error(`resizeNearest only upsamples ([${h},${w}] → [${H},${W}]).`);
+  const fy = Math.ceil(H / h);
+  const fx = Math.ceil(W / w);
+  return tf.tidy(() => {
+    let y: tf.Tensor = x;
+    if (fy > 1) y = tf.reshape(tf.mul(tf.reshape(y, [b * h, 1, w * c]), tf.ones([1, fy, 1])), [b, h * fy, w, c]);
+    if (fx > 1) y = tf.reshape(tf.mul(tf.reshape(y, [b * h * fy * w, 1, c]), tf.ones([1, fx, 1])), [b, h * fy, w * fx, c]);
+    if (h * fy !== H || w * fx !== W) y = tf.slice(y, [0, 0, 0, 0], [b, H, W, c]);
+    return y as tf.Tensor4D;
+  });
 }
 
 /** Row-stochastic matrix M [outSize, inSize] with out = M · in, align_corners=False. */

@@ -1,8 +1,5 @@
-// Test setup: cpu backend plus tfjs-core's gradient registrations.
-// The tfjs-core Node bundle ships no gradient functions (the @tensorflow/tfjs union package normally registers
-// them); vitest can load the ESM registration file directly. Production code relies on the compute engine
-// registering them (see docs/heads.md).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Test setup for the head/loss/optimizer tests: the deterministic pure-JS cpu backend (the compute engine
+// registers the gradient functions).
 import { initCompute, tf } from '../../../../src-main/core/compute/engine';
 
 export async function setupTf(): Promise<void> {
