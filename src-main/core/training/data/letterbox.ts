@@ -35,8 +35,9 @@ export function letterboxTransform(origW: number, origH: number, size: InputSize
   if (!(origW > 0 && origH > 0)) throw new Error(`letterbox: image size must be positive, got ${origW}×${origH}`);
   const scale = Math.min(size.width / origW, size.height / origH) * (opts.zoom ?? 1);
   // integer padding keeps the un-jittered image on the pixel grid (no half-pixel blur)
-  const padX = Math.round((size.width - origW * scale) * (opts.placeX ?? 0.5));
-  const padY = Math.round((size.height - origH * scale) * (opts.placeY ?? 0.5));
+  // (+ 0 turns −0 into 0, so transforms compare and serialise plainly)
+  const padX = Math.round((size.width - origW * scale) * (opts.placeX ?? 0.5)) + 0;
+  const padY = Math.round((size.height - origH * scale) * (opts.placeY ?? 0.5)) + 0;
   return { origW, origH, scale, padX, padY, flipped: opts.flipped ?? false };
 }
 
