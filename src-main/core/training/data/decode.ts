@@ -64,7 +64,7 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
   try {
     let img = sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
     if (width !== origWidth || height !== origHeight) img = img.resize(width, height, { fit: 'fill' });
-    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.width !== width || info.height !== height) {
       throw new Error(`decoded to ${info.width}×${info.height}, expected ${width}×${height}`);
     }

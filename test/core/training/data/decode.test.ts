@@ -41,6 +41,26 @@ describe('decodeImage', () => {
     expect([d.width, d.height, d.origWidth, d.origHeight]).toEqual([5, 10, 20, 40]);
   });
 
+  it('gives 8-bit RGB for greyscale, RGBA and 16-bit files', async () => {
+    const grey = join(dir, 'grey.png');
+    await sharp({ create: { width: 6, height: 4, channels: 3, background: { r: 90, g: 90, b: 90 } } }).greyscale().png().toFile(grey);
+    const rgba = join(dir, 'rgba.png');
+    await sharp({ create: { width: 6, height: 4, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.5 } } }).png().toFile(rgba);
+    const deep = join(dir, 'deep.png');
+    await sharp({ create: { width: 6, height: 4, channels: 3, background: { r: 250, g: 5, b: 128 } } }).toColourspace('rgb16').png().toFile(deep);
+    expect((await sharp(deep).metadata()).depth).toBe('ushort');
+    for (const [file, want] of [
+      [grey, [90, 90, 90]],
+      [rgba, [10, 200, 30]],
+      [deep, [250, 5, 128]],
+    ] as const) {
+      const d = await decodeImage(file);
+      expect(d.data.length).toBe(6 * 4 * 3);
+      const px = Array.from(d.data.subarray(3 * 9, 3 * 10));
+      px.forEach((v, c) => expect(Math.abs(v - want[c])).toBeLessThanOrEqual(2));
+    }
+  });
+
   it('names the file and the reason when decoding fails', async () => {
     const bad = join(dir, 'bad.png');
     writeFileSync(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
