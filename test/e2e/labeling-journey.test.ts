@@ -69,6 +69,8 @@ beforeAll(async () => {
   requireBrowserAndBuild();
   studio = await startStudio();
   await writeTestImages(join(studio.tmp, 'photos'), 3, IMG_W, IMG_H);
+  // a different picture for the upload (same name as an imported one, different content)
+  await writeTestImages(join(studio.tmp, 'extra'), 1, 640, 480);
   ({ context, page } = await openBrowser(studio.tmp));
 }, 120_000);
 
@@ -92,6 +94,10 @@ describe('labeling journey', () => {
     await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toContain('Imported 3 images');
     await shot('projects');
 
+    // The browser cannot hand paths to a server: picked (or dropped) files are uploaded, then imported.
+    await page.getByTestId('upload-input').setInputFiles(join(studio.tmp, 'extra', 'photo-1.jpg'));
+    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toContain('Imported 1 image');
+
     await page.getByTestId('nav-classes').click();
     for (const name of ['cat', 'dog']) {
       await page.getByTestId('classes-new-name').fill(name);
@@ -101,7 +107,7 @@ describe('labeling journey', () => {
     await saved();
 
     await page.getByTestId('nav-gallery').click();
-    await expect.poll(() => page.locator('[data-testid^="thumb-"]').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid^="thumb-"]').count()).toBe(4);
     await shot('gallery');
   }, 120_000);
 

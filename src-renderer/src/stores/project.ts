@@ -78,6 +78,8 @@ export const useProjectStore = defineStore('project', () => {
 
   async function uploadFiles(files: File[]) {
     const t = transport();
+    const paths = t.pathForFile ? files.map((f) => t.pathForFile!(f)).filter((p): p is string => !!p) : [];
+    if (paths.length) return importPaths(paths); // desktop: import in place, folders included
     if (!t.upload) throw new Error('uploading files is only needed in server mode; drop folders or use paths');
     job.value = { jobId: '', fraction: 0, status: 'uploading', message: `uploading 0/${files.length}` };
     const { jobId } = await t.upload(files, (done, total) => {

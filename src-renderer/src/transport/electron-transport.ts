@@ -9,7 +9,9 @@ export function electronBridge(): StudioBridge | null {
 }
 
 export function createElectronTransport(bridge: StudioBridge): Transport {
+  const getPath = (bridge as { getPathForFile?: (f: unknown) => string }).getPathForFile;
   return {
+    pathForFile: getPath ? (f) => getPath(f) || null : undefined,
     kind: 'electron',
     api: bridge.api,
     on: (event, cb) => bridge.on(event, cb),

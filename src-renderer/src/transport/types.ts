@@ -7,6 +7,8 @@ export interface Transport extends StudioBridge {
   /** URL of a pyramid level of an image (longest side ≥ max; full size when omitted). */
   imageUrl(imageId: number, max?: number): string;
   thumbUrl(imageId: number, size?: number): string;
+  /** Electron only: the absolute path of a dropped/picked File (folders too), so it is imported in place. */
+  pathForFile?(file: File): string | null;
   /** Server mode only: upload browser File objects and import them as one job. */
   upload?(files: File[], onProgress?: (done: number, total: number) => void): Promise<{ jobId: string }>;
 }
