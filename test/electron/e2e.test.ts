@@ -65,7 +65,9 @@ describe('desktop app (Electron e2e)', () => {
 
     // The real webPreferences the window runs with.
     const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const p = BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences() as unknown as Record<string, unknown>;
+      // getLastWebPreferences exists in Electron's typings but not in our partial electron-types shim.
+      const wc = BrowserWindow.getAllWindows()[0].webContents as unknown as { getLastWebPreferences(): Record<string, unknown> };
+      const p = wc.getLastWebPreferences();
       return { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration, webviewTag: p.webviewTag, webSecurity: p.webSecurity };
     });
     expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, webSecurity: true });
