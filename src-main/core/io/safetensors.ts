@@ -155,11 +155,13 @@ export async function readSafetensors(path: string): Promise<StFile> {
   }
 }
 
-const ALIGN_ORDER = (d: StDtype) => -DTYPE_BYTES[d];
+/** The reference serializer orders tensors by its Dtype enum, descending, then by name. */
+const DTYPE_RANK: Record<StDtype, number> = { BOOL: 0, U8: 1, I8: 2, I16: 5, U16: 6, F16: 7, BF16: 8, I32: 9, U32: 10, F32: 11, F64: 12, I64: 13, U64: 14 };
+const ALIGN_ORDER = (d: StDtype) => -DTYPE_RANK[d];
 
 /**
- * Serialises tensors like the reference implementation: tensors ordered by dtype size (largest first) then
- * name, header padded with spaces to a multiple of 8 bytes so every tensor stays aligned.
+ * Serialises tensors like the reference implementation: tensors ordered by dtype (the reference's enum order,
+ * which puts every 8-byte type before 4-byte ones and so on) then name, header padded with spaces to a multiple of 8 bytes so every tensor stays aligned.
  */
 export function serializeSafetensors(tensors: Map<string, StTensor> | Record<string, StTensor>, metadata?: Record<string, string>): Uint8Array {
   const list = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(
