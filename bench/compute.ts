@@ -105,7 +105,9 @@ function kernelMeasures(reps: number): Measure[] {
   run('BatchMatMul aᵀ·b (dense weight gradient)', '(788×768)ᵀ · 788×384', () => tf.matMul(a2, b2, true, false), 'BatchMatMul');
   const big = r([12, 198, 198]);
   run('Slice one head', '1×198×198 of 12×198×198', () => tf.slice(big, [5, 0, 0], [1, 198, 198]), 'Slice');
-  tf.dispose([x, dy, w, xd, dyd, wd, rows, ids, q, kk, a2, b2, big]);
+  const qkv = r([788, 2304]);
+  run('SplitV qkv into 3 (tf.split)', '788×2304 → 3 × 788×768', () => tf.concat(tf.split(qkv, 3, 1).slice(0, 1)), 'SplitV');
+  tf.dispose([x, dy, w, xd, dyd, wd, rows, ids, q, kk, a2, b2, big, qkv]);
   return out;
 }
 

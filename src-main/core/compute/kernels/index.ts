@@ -8,6 +8,8 @@ import { depthwiseBackpropInput } from './depthwise-backprop-input';
 import { unsortedSegmentSum } from './unsorted-segment-sum';
 import { batchMatMul } from './batch-matmul';
 import { slice } from './slice';
+import { splitV } from './split-v';
+import { unpack } from './unpack';
 
 export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   conv2dBackpropFilter,
@@ -17,6 +19,8 @@ export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   conv2dBackpropInput,
   batchMatMul,
   slice,
+  splitV,
+  unpack,
 ];
 
 let registered: string[] | null = null;

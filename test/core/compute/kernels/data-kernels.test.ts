@@ -5,6 +5,8 @@ import { initCompute, tf } from '../../../../src-main/core/compute/engine';
 import { unsortedSegmentSum } from '../../../../src-main/core/compute/kernels/unsorted-segment-sum';
 import { slice } from '../../../../src-main/core/compute/kernels/slice';
 import { batchMatMul } from '../../../../src-main/core/compute/kernels/batch-matmul';
+import { splitV } from '../../../../src-main/core/compute/kernels/split-v';
+import { unpack } from '../../../../src-main/core/compute/kernels/unpack';
 import { compareBackends, kernel, rand, randoms } from '../helpers/compare';
 
 const TOL = 1e-5;
@@ -112,5 +114,35 @@ describe('BatchMatMul', () => {
     const dot = (i: number, j: number) => av[i * 3] * av[j * 3] + av[i * 3 + 1] * av[j * 3 + 1] + av[i * 3 + 2] * av[j * 3 + 2];
     expect(out[1]).toBeCloseTo(dot(0, 1), 5);
     expect(out[3]).toBeCloseTo(dot(1, 1), 5);
+  });
+});
+
+describe('SplitV and Unpack', () => {
+  it('registers both on wasm', () => {
+    expect(tf.getKernel('SplitV', 'wasm')?.kernelFunc).toBe(splitV.kernelFunc);
+    expect(tf.getKernel('Unpack', 'wasm')?.kernelFunc).toBe(unpack.kernelFunc);
+  });
+  const splits: { shape: number[]; sizes: number | number[]; axis: number }[] = [
+    { shape: [6, 12], sizes: 3, axis: 1 },
+    { shape: [4, 5, 6], sizes: [1, 3, 1], axis: 1 },
+    { shape: [4, 5, 6], sizes: [2, -1], axis: 0 },
+    { shape: [2, 3, 4, 5], sizes: 5, axis: -1 },
+  ];
+  for (const c of splits)
+    it(`split ${c.shape} by ${JSON.stringify(c.sizes)} on axis ${c.axis}`, async () => {
+      const r = await compareBackends(() => tf.concat(tf.split(rand(c.shape, 16), c.sizes, c.axis).map((p, i) => tf.mul(p, i + 1)), c.axis));
+      expect(r.wasmShape).toEqual(c.shape);
+      expect(r.relErr).toBe(0);
+    });
+  for (const axis of [0, 1, 2, -1])
+    it(`unstack [3,4,5] on axis ${axis}`, async () => {
+      const r = await compareBackends(() => tf.stack(tf.unstack(rand([3, 4, 5], 17), axis).map((p, i) => tf.mul(p, i + 1))));
+      expect(r.wasmShape).toEqual(r.cpuShape);
+      expect(r.relErr).toBe(0);
+    });
+  it('unstacks int32 with the right shapes', () => {
+    const parts = tf.unstack(tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 1);
+    expect(parts.map((p) => p.shape)).toEqual([[3], [3]]);
+    expect(Array.from(parts[1].dataSync())).toEqual([2, 4, 6]);
   });
 });
