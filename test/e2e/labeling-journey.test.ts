@@ -84,6 +84,7 @@ describe('labeling journey', () => {
     await page.goto(studio.url);
     await page.getByTestId('projects-screen').waitFor();
     expect(page.url()).not.toContain('token='); // traded for a cookie
+    await shot('start');
     await page.getByTestId('create-dir').fill(join(studio.tmp, 'project'));
     await page.getByTestId('create-name').fill('Journey');
     await page.getByTestId('create-project').click();

@@ -105,6 +105,8 @@ describe('StudioService with the SQLite store', () => {
     expect(done.status).toBe('ok');
     expect((done.added ?? 0) + (done.skipped?.length ?? 0)).toBe(2); // identical bytes may be skipped as duplicates
     expect(readdirSync(tmpdir()).some((f) => f === 'evil name.png')).toBe(false);
+    const names = (await call<{ items: { fileName: string }[] }>('images.list', {})).items.map((i) => i.fileName);
+    expect(names.some((n) => n.endsWith('evil name.png') && !n.includes('batch1'))).toBe(true);
   });
 
   it('creates the demo project with images and classes', async () => {

@@ -1,6 +1,6 @@
 // The studio's API implemented over the core, independent of transport: the HTTP server and the Electron
 // IPC layer both call `service.handlers` through `dispatch` (which validates every payload both ways).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -303,7 +303,15 @@ export class StudioService {
   /** Imports (copies) a staged batch and deletes the staging folder afterwards. */
   importStaged(batch: string): string {
     const dir = this.batchDir(batch);
-    return this.startImport([dir], 'copy', () => rmSync(dir, { recursive: true, force: true }));
+    let files: string[];
+    try {
+      files = readdirSync(dir).map((f) => join(dir, f));
+    } catch {
+      throw badRequest(`upload batch '${batch}' has no files: upload them before committing`, 'batch');
+    }
+    if (!files.length) throw badRequest(`upload batch '${batch}' has no files`, 'batch');
+    // Files, not the folder: the staging folder's random name must not become part of the images' names.
+    return this.startImport(files, 'copy', () => rmSync(dir, { recursive: true, force: true }));
   }
 }
 
