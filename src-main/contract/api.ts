@@ -77,6 +77,9 @@ export const methods = {
   /** Import files/folders by path (on the machine running the core); progress arrives as job.* events. */
   'images.import': m(z.object({ paths: z.array(z.string().min(1)).min(1), mode: z.enum(['copy', 'link']).optional() }), JobStarted),
 
+  /** Import a labelled dataset (COCO JSON, YOLO, Pascal VOC, LabelMe folder) as one job; format detected when omitted. */
+  'datasets.import': m(z.object({ path: z.string().min(1), format: z.enum(['coco', 'yolo', 'voc', 'labelme']).optional() }), JobStarted),
+
   'annotations.list': m(z.object({ imageId: z.number().int().positive() }), z.object({ items: z.array(S.Annotation) })),
   'annotations.apply': m(z.object({ changeset: S.Changeset }), z.object({ revision: z.number().int(), inverse: S.Changeset })),
 

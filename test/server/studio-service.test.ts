@@ -1,5 +1,5 @@
 // StudioService over the real SQLite store: the methods the UI relies on, end to end without a browser.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -113,5 +113,30 @@ describe('StudioService with the SQLite store', () => {
     const info = await call<{ imageCount: number }>('project.create', { dir: join(tmp, 'demo'), demo: true });
     expect(info.imageCount).toBeGreaterThan(0);
     expect((await call<{ classes: unknown[] }>('classes.list', {})).classes.length).toBeGreaterThan(0);
+  });
+
+  it('imports a COCO dataset as a job, and reports a broken one without importing anything', async () => {
+    const coco = join(tmp, 'coco');
+    mkdirSync(coco);
+    copyFileSync(join(tmp, 'img-1.jpg'), join(coco, 'pic.jpg'));
+    const ann = {
+      images: [{ id: 1, file_name: 'pic.jpg', width: 130, height: 90 }],
+      annotations: [{ id: 5, image_id: 1, category_id: 3, bbox: [10, 10, 40, 30], area: 1200, iscrowd: 0 }],
+      categories: [{ id: 3, name: 'widget' }],
+    };
+    writeFileSync(join(coco, 'annotations.json'), JSON.stringify(ann));
+    const before = (await call<{ all: number }>('images.counts', {})).all;
+    const { jobId } = await call<{ jobId: string }>('datasets.import', { path: join(coco, 'annotations.json') });
+    const done = await jobDone(jobId);
+    expect(done.status, done.message).toBe('ok');
+    expect(done.message).toMatch(/1 images, 1 annotations/);
+    expect((await call<{ all: number }>('images.counts', {})).all).toBe(before + 1);
+    expect((await call<{ classes: { name: string }[] }>('classes.list', {})).classes.map((c) => c.name)).toContain('widget');
+
+    writeFileSync(join(coco, 'broken.json'), '{"images": [');
+    const bad = await jobDone((await call<{ jobId: string }>('datasets.import', { path: join(coco, 'broken.json'), format: 'coco' })).jobId);
+    expect(bad.status).toBe('error');
+    expect(bad.message).toContain('broken.json');
+    expect((await call<{ all: number }>('images.counts', {})).all).toBe(before + 1);
   });
 });

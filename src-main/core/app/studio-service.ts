@@ -171,6 +171,8 @@ export class StudioService {
     },
     'images.import': ({ paths, mode }) => ({ jobId: this.startImport(paths.map((p) => resolve(p)), mode ?? 'copy') }),
 
+    'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(resolve(path), format) }),
+
     'annotations.list': ({ imageId }) => ({ items: this.need().annotationsOf(imageId) }),
     'annotations.apply': ({ changeset }) => this.applyAndAnnounce(this.need(), changeset),
 
@@ -248,6 +250,29 @@ export class StudioService {
       } finally {
         cleanup?.();
       }
+    });
+  }
+
+  private startDatasetImport(path: string, format?: 'coco' | 'yolo' | 'voc' | 'labelme'): string {
+    const s = this.need();
+    return this.jobs.start('dataset-import', async ({ signal, progress }) => {
+      const { detectFormat } = await import('../datasets/detect-format');
+      const { readDataset } = await import('../datasets/read-dataset');
+      const fmt = format ?? (await detectFormat(path));
+      if (!fmt) throw new Error(`${path}: not a dataset this studio can read (COCO JSON, YOLO, Pascal VOC or LabelMe)`);
+      progress(0.05, `reading ${fmt}`);
+      const ds = await readDataset(fmt, path);
+      const errors = ds.issues.filter((i) => i.level === 'error');
+      if (errors.length) {
+        const shown = errors.slice(0, 3).map((e) => `${e.file}${e.record ? ` ${e.record}` : ''}: ${e.message}`).join('; ');
+        throw new Error(`${errors.length} problem${errors.length === 1 ? '' : 's'} in the dataset, nothing imported: ${shown}`);
+      }
+      const r = await s.importDataset(ds, { signal, onProgress: (p) => progress(0.1 + 0.9 * (p.total ? p.done / p.total : 0), p.current ? basename(p.current) : undefined) });
+      progress(1);
+      this.emit('project.changed', { revision: s.revision() });
+      void this.warmFirstLevels(s, s.listImages({ sort: 'addedAt', limit: 200 }).items.map((i) => i.id));
+      const warn = r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${r.warnings.slice(0, 2).join('; ')})` : '';
+      return { added: r.images, message: `Imported ${r.images} images, ${r.annotations} annotations and ${r.classes} classes from ${fmt}${warn}` };
     });
   }
 

@@ -34,7 +34,9 @@ export const useProjectStore = defineStore('project', () => {
       if (job.value?.jobId !== p.jobId) return;
       const skipped = p.skipped?.length ?? 0;
       const summary =
-        p.status === 'ok'
+        p.status === 'ok' && p.message
+          ? p.message
+          : p.status === 'ok'
           ? `Imported ${p.added ?? 0} image${p.added === 1 ? '' : 's'}${skipped ? `, skipped ${skipped}: ${p.skipped!.slice(0, 3).map((s) => `${s.path.split(/[\\/]/).pop()} (${s.reason})`).join('; ')}` : ''}`
           : p.status === 'cancelled'
             ? 'Import cancelled; images imported so far were kept'
@@ -76,6 +78,11 @@ export const useProjectStore = defineStore('project', () => {
     job.value = { jobId, fraction: 0, status: 'running' };
   }
 
+  async function importDataset(path: string, format?: 'coco' | 'yolo' | 'voc' | 'labelme') {
+    const { jobId } = await api()['datasets.import']({ path, format });
+    job.value = { jobId, fraction: 0, status: 'running' };
+  }
+
   async function uploadFiles(files: File[]) {
     const t = transport();
     const paths = t.pathForFile ? files.map((f) => t.pathForFile!(f)).filter((p): p is string => !!p) : [];
@@ -92,5 +99,5 @@ export const useProjectStore = defineStore('project', () => {
     if (job.value?.jobId) await api()['jobs.cancel']({ jobId: job.value.jobId }).catch(() => undefined);
   }
 
-  return { info, recent, mode, job, imagesVersion, load, refresh, create, open, importPaths, uploadFiles, cancelImport };
+  return { info, recent, mode, job, imagesVersion, load, refresh, create, open, importPaths, importDataset, uploadFiles, cancelImport };
 });
