@@ -6,6 +6,7 @@ import { doctor } from './doctor';
 import { features } from './features';
 import { project } from './project';
 import { exportDatasetCommand } from './export-dataset';
+import { exportModelCommand } from './export-model';
 import { importCommand } from './import';
 import { serve } from './serve';
 import { start } from './start';
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   features,
   project,
   'export-dataset': exportDatasetCommand,
+  'export-model': exportModelCommand,
   import: importCommand,
   serve,
   start,
