@@ -5,6 +5,7 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   compute: () => import('./compute'),
   'training-data': () => import('./training-data'),
   geometry: () => import('./geometry'),
+  heads: () => import('./heads'),
   model: () => import('./model'),
   store: () => import('./store'),
   ui: () => import('./ui'),
