@@ -32,7 +32,7 @@ export function buildOnnx(src: ExportSource, size = src.spec.inputSize): OnnxBui
     g.output(t, `stage${i + 1}`, ['batch', h, w, c]);
     outputs[`stage${i + 1}`] = RAW_OUTPUT_DOCS[`stage${i + 1}`];
   });
-  for (const o of onnxHeads(g, model.heads, side.stages, side.shapes, size, size)) {
+  for (const o of onnxHeads(g, model.heads, side.stages, side.shapes)) {
     g.output(o.tensor, o.name, o.dims);
     outputs[o.name] = RAW_OUTPUT_DOCS[o.name];
   }
