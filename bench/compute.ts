@@ -142,10 +142,11 @@ export async function run(): Promise<BenchTable> {
     rows,
     notes: [
       `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} logical cores, Node ${process.versions.node}, tfjs ${tf.version_core}; load average at the end ${load} (the machine is shared, so multi-thread numbers vary).`,
-      'Median of 10 runs after 2 warm-ups (stock kernels: fewer runs); time measured around the op, which runs synchronously on wasm.',
+      `Median of ${process.env.BENCH_REPS ?? 10} runs after 2 warm-ups (stock kernels: fewer runs); time measured around the op, which runs synchronously on wasm.`,
       'GFLOP/s counts 2·M·N·K for matmul and 2·outputs·KH·KW·Cin for conv. "speed-up" is N threads over 1 thread (time ratio for ms rows).',
       'The last column runs the matmul/conv part in as many single-thread processes at once and adds their GFLOP/s: the throughput of data-parallel workers, for comparison with threads.',
       '"stock wasm kernel" rows time the tfjs-backend-wasm kernel our replacement stands in for, on the same inputs.',
+      'Under heavy load (more runnable processes than cores) the threaded build can be slower than one thread, because XNNPACK threads wait on each other; bench/results/compute-quiet-*.md has figures from an idle machine.',
     ],
   };
 }
