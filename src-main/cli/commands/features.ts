@@ -51,7 +51,7 @@ export const features: Command = {
       const out = new Map<string, StTensor>();
       const put = (name: string, t: tf.Tensor) => out.set(name, f32Tensor(t.dataSync() as Float32Array, t.shape));
       tf.tidy(() => {
-        const x = tf.transpose(tf.tensor(toFloat32(input, key), input.shape), [0, 2, 3, 1]) as tf.Tensor4D;
+        const x = tf.transpose(tf.tensor4d(toFloat32(input, key), input.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D;
         const r = model.forward(x, { training: false, keepTokens: true });
         r.vit.tokens!.forEach((t, i) => put(`vit_block${i}`, t));
         put('stem', r.stem);
