@@ -6,6 +6,11 @@ import fs from 'node:fs';
 import { initCompute, getComputeInfo, computeMemory, WASM_HEAP_LIMIT_BYTES, tf, type ComputeInfo } from '../../../src-main/core/compute/engine';
 import { MAX_WASM_THREADS } from '../../../src-main/core/compute/wasm-backend';
 
+// Captured before the engine starts: the thread patch must leave these globals as it found them.
+const origBlob = globalThis.Blob;
+const origCreateObjectURL = URL.createObjectURL;
+const realCores = os.cpus().length;
+
 const nodeInstalled = fs.existsSync('node_modules/@tensorflow/tfjs-node/package.json') || fs.existsSync('node_modules/@tensorflow/tfjs-node-gpu/package.json');
 let info: ComputeInfo;
 
@@ -55,6 +60,11 @@ describe('default selection', () => {
     expect(after.wasmHeapBytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
     expect(after.wasmHeapLimitBytes).toBe(WASM_HEAP_LIMIT_BYTES);
     t.dispose();
+  });
+  it('leaves Blob, URL.createObjectURL and os.cpus as they were after starting threads', () => {
+    expect(globalThis.Blob).toBe(origBlob);
+    expect(URL.createObjectURL).toBe(origCreateObjectURL);
+    expect(os.cpus().length).toBe(realCores);
   });
   it('returns the same info on a second call', async () => {
     expect(await initCompute()).toBe(info);
