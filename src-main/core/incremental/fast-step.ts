@@ -31,6 +31,11 @@ export interface FastStepResult {
   gradNorm: number;
 }
 
+/**
+ * Optimises a TaskModel from a warm start. mode 'fast' (default): side network + heads from a cached ViT pass;
+ * mode 'full': the whole trainable set (MetaT and ViT LayerNorms too) with the ViT run on the fly, for when no
+ * cache is possible.
+ */
 export class FastStepper {
   readonly params: OptimParam[];
   private readonly optimizer: AdamW;
@@ -38,18 +43,20 @@ export class FastStepper {
 
   constructor(
     readonly model: TaskModel,
-    readonly opts: { lr: number; weightDecay?: number; clipNorm?: number },
+    readonly opts: { lr: number; weightDecay?: number; clipNorm?: number; mode?: 'fast' | 'full' },
   ) {
-    this.params = fastOptimParams(model);
+    this.params = opts.mode === 'full' ? model.optimParams() : fastOptimParams(model);
     this.vars = this.params.map((p) => p.variable);
     this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0.05 });
   }
 
   /**
    * One step on `samples` (network inputs + targets) with `vit` = their cached ViT pass (same order, batch
-   * size = samples.length). Disposes `vit`. Throws on a non-finite loss without touching the weights.
+   * size = samples.length; null in full mode: the ViT runs on the fly). Disposes `vit`. Throws on a
+   * non-finite loss without touching the weights.
    */
-  async step(samples: readonly Sample[], vit: VitOutput, lr = this.opts.lr): Promise<FastStepResult> {
+  async step(samples: readonly Sample[], vit: VitOutput | null, lr = this.opts.lr): Promise<FastStepResult> {
+    if (!vit && this.opts.mode !== 'full') throw new Error('FastStepper: fast mode needs the cached ViT pass of the batch');
     const targets = this.model.prepareTargets(samples);
     const x = TaskModel.batchTensor(samples);
     let kept: Record<string, tf.Scalar> = {};
@@ -57,13 +64,13 @@ export class FastStepper {
     let grads: Record<string, tf.Tensor>;
     try {
       ({ value, grads } = tf.variableGrads(() => {
-        const r = fastLoss(this.model, x, vit, targets, true);
+        const r = vit ? fastLoss(this.model, x, vit, targets, true) : this.model.lossFor(x, targets, true);
         kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
         return r.total;
       }, this.vars));
     } finally {
       x.dispose();
-      tf.dispose([...vit.metaOut, ...vit.patches]);
+      if (vit) tf.dispose([...vit.metaOut, ...vit.patches]);
     }
     const loss = (await value.data())[0];
     value.dispose();
