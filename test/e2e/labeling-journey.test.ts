@@ -197,11 +197,17 @@ describe('labeling journey', () => {
     await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
   }, 60_000);
 
-  it('shows the shortcut sheet on F1', async () => {
+  it('shows the shortcut sheet on F1 and remaps a key', async () => {
     await page.keyboard.press('F1');
     await page.getByTestId('shortcut-sheet').waitFor();
     await shot('shortcuts');
+    await page.getByTestId('rebind-tool.polygon').click();
+    await page.keyboard.press('w');
+    await expect.poll(() => page.getByTestId('rebind-tool.polygon').textContent()).toBe('W');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('shortcut-sheet').count()).toBe(0);
+    await page.keyboard.press('v');
+    await page.keyboard.press('w');
+    await expect.poll(() => page.getByTestId('tool-polygon').getAttribute('class')).toContain('on');
   }, 30_000);
 });

@@ -3,6 +3,10 @@ import type { EventPayload, ProjectInfo, RecentProject } from '@contract/api';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { api, transport } from '../transport/current';
+import { useAnnotationsStore } from './annotations';
+import { useClassesStore } from './classes';
+import { useHistoryStore } from './history';
+import { useImagesStore } from './images';
 import { useStatusStore } from './status';
 
 export interface ImportJob {
@@ -44,6 +48,7 @@ export const useProjectStore = defineStore('project', () => {
       job.value = { ...job.value, fraction: 1, status: p.status, summary };
       if (p.status === 'error') status.toast(summary, 'error');
       void refresh();
+      void useClassesStore().reload().catch(() => undefined); // a dataset import brings classes
       imagesVersion.value++;
     });
   }
@@ -61,14 +66,28 @@ export const useProjectStore = defineStore('project', () => {
     if (info.value) info.value = await api()['project.info']({});
   }
 
+  /** Another project: nothing of the previous one may linger (an undo there would edit this one). */
+  async function switched() {
+    await useHistoryStore().settled();
+    useHistoryStore().clear();
+    useAnnotationsStore().clear();
+    useImagesStore().currentId = null;
+    job.value = null;
+    await useClassesStore().reload();
+  }
+
   async function create(dir: string, name?: string, demo = false) {
-    info.value = await api()['project.create']({ dir, name: name || undefined, demo });
+    const r = await api()['project.create']({ dir, name: name || undefined, demo });
+    await switched();
+    info.value = r;
     imagesVersion.value++;
     await load();
   }
 
   async function open(dir: string) {
-    info.value = await api()['project.open']({ dir });
+    const r = await api()['project.open']({ dir });
+    await switched();
+    info.value = r;
     imagesVersion.value++;
     await load();
   }
