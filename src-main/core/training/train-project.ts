@@ -1,0 +1,255 @@
+// One training job end to end: project (or COCO folder) → dataset → pipelines → HST + heads on the chosen
+// backbone → Trainer (checkpoints, resume) → held-out evaluation → model version in the project store.
+// Used by `hst-studio train` and by the trainer worker thread.
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { getComputeInfo } from '../compute/engine';
+import { dataDir as defaultDataDir } from '../compute/environment';
+import { BackboneManager } from '../backbones/manager';
+import { importCoco } from '../datasets/coco-import';
+import type { Dataset } from '../datasets/types';
+import { BACKBONE_SHAPES, SIDE_PRESETS, resolveHstConfig, type HstConfigInput, type SidePreset } from '../model/config';
+import { HstModel } from '../model/hst';
+import { loadBackbone, readBackboneFile } from '../model/backbone-load';
+import { PROJECT_DB } from '../paths';
+import { openProject } from '../store/project';
+import type { FullProjectStore } from '../store/types';
+import { createDataPipeline } from './data/pipeline';
+import { VIT_AUGREG_NORM, type AugmentOptions } from './data/types';
+import { evaluateModel, type EvalMetrics } from './evaluate';
+import { buildTaskModel, saveTaskModel, type TaskModelSpec } from './model-spec';
+import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from './task-model';
+import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
+
+export interface TrainProjectOptions {
+  /** studio project folder, or a folder with a COCO annotations.json and its images */
+  project: string;
+  tasks?: TaskName[];
+  /** square input side (multiple of 16); CPU default 160 */
+  size?: number;
+  steps?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  /** installed backbone id, a backbone .safetensors file, or 'random' (explicit) */
+  backbone?: string;
+  resume?: boolean;
+  side?: SidePreset;
+  heads?: Partial<HeadSettings>;
+  /** ViT shape overrides for a random backbone (tests use a shallow ViT: same architecture, smaller) */
+  randomVit?: Partial<HstConfigInput>;
+  seed?: number;
+  checkpointEvery?: number;
+  /** where backbones are installed (default: the studio data dir) */
+  dataDir?: string;
+  augment?: AugmentOptions | null;
+}
+
+export interface TrainProjectResult {
+  modelVersion: number | null;
+  /** folder with model.safetensors + model.json */
+  modelDir: string;
+  metrics: EvalMetrics | null;
+  steps: number;
+  seconds: number;
+  status: 'done' | 'cancelled';
+  backbone: string;
+  trainableParams: number;
+}
+
+export type TrainJobEvent = TrainEvent | { type: 'phase'; message: string } | { type: 'eval'; metrics: EvalMetrics };
+
+export interface Source {
+  dataset: Dataset;
+  store: FullProjectStore | null;
+  /** where models/ lives */
+  root: string;
+  revision: number;
+  close(): void;
+}
+
+/** Opens a studio project, or reads a COCO folder (annotations.json beside the images). */
+export async function openSource(path: string): Promise<Source> {
+  const dir = resolve(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${path}: no such folder (give a studio project folder or a folder with a COCO annotations.json)`);
+  if (existsSync(join(dir, PROJECT_DB))) {
+    const store = openProject(dir);
+    return { dataset: store.toDataset(), store, root: dir, revision: store.revision(), close: () => store.close() };
+  }
+  const coco = join(dir, 'annotations.json');
+  if (existsSync(coco)) {
+    const dataset = await importCoco(coco);
+    const errors = dataset.issues.filter((i) => i.level === 'error');
+    if (errors.length) throw new Error(`${coco}: ${errors[0].record ? errors[0].record + ': ' : ''}${errors[0].message}`);
+    return { dataset, store: null, root: dir, revision: 0, close: () => {} };
+  }
+  throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
+}
+
+/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
+export function inferTasks(ds: Dataset): TaskName[] {
+  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
+  const hasAny = ds.annotations.length > 0;
+  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
+  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
+}
+
+export function noBackboneMessage(): string {
+  return (
+    'no pretrained backbone is installed. Install one with `hst-studio backbone download vit-tiny-16` (or ' +
+    '`hst-studio backbone import FILE.safetensors`), or train on an explicitly random, untrained backbone with ' +
+    '`--backbone random` (only sensible for the synthetic demo)'
+  );
+}
+
+async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
+  const s = SIDE_PRESETS[side];
+  const sideCfg = { m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] };
+  const mgr = new BackboneManager(o.dataDir ?? defaultDataDir());
+  let id = o.backbone;
+  if (!id) {
+    const installed = await mgr.list();
+    if (installed.length === 0) throw new Error(noBackboneMessage());
+    id = installed[0].id;
+  }
+  if (id === 'random') {
+    const cfg = resolveHstConfig({ ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, ...sideCfg, ...o.randomVit, num_classes: 0 });
+    return { hst: new HstModel(cfg, { backbone: 'random', seed }), label: 'random (untrained) backbone' };
+  }
+  const fromFile = existsSync(id) && statSync(id).isFile();
+  const file = fromFile ? resolve(id) : (await mgr.require(id)).path;
+  const manifest = fromFile ? null : await mgr.get(id);
+  const weights = await readBackboneFile(file, manifest?.shape.num_heads);
+  const cfg = resolveHstConfig({ ...weights.shape, ...sideCfg, num_classes: 0 });
+  const hst = new HstModel(cfg, { backbone: 'pending', seed });
+  try {
+    loadBackbone(hst, weights, { name: fromFile ? file : id, file, sha256: manifest?.sha256 });
+  } catch (err) {
+    hst.dispose();
+    throw err;
+  }
+  return { hst, label: fromFile ? file : id };
+}
+
+export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
+  const emit = ctl.onEvent ?? (() => {});
+  const size = o.size ?? 160;
+  if (!(Number.isInteger(size) && size >= 64 && size % 32 === 0)) throw new Error(`--size must be a multiple of 32 of at least 64, got ${size}`);
+  const seed = o.seed ?? 0;
+  const src = await openSource(o.project);
+  let model: TaskModel | null = null;
+  let trainer: Trainer | null = null;
+  let runId: number | null = null;
+  try {
+    const ds = src.dataset;
+    const tasks = o.tasks ?? inferTasks(ds);
+    const classes = ds.classes.map((c) => c.name);
+    if (classes.length === 0) throw new Error('the project has no classes');
+    const warnings: string[] = [];
+    const onWarning = (m: string) => {
+      warnings.push(m);
+      emit({ type: 'warning', message: m });
+    };
+    const trainData = createDataPipeline({
+      dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'train', onWarning,
+      augment: o.augment === undefined ? { hflip: 0.5, scaleJitter: [0.8, 1.2], colorJitter: 0.1 } : o.augment,
+      imageClass: tasks.includes('classify') ? 'sole-class' : 'none',
+    });
+    const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
+    if (trainData.length === 0) throw new Error('the train split has no images: mark some images as train');
+    const batchSize = o.batchSize ?? 4;
+    const steps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 20) * trainData.length) / batchSize));
+
+    emit({ type: 'phase', message: 'building the model' });
+    const side = o.side ?? 'small';
+    const { hst, label } = await buildHst(o, size, side, seed);
+    const heads = defaultHeadSettings(tasks, classes.length, o.heads);
+    const spec: TaskModelSpec = {
+      format: 'hst-studio-task-model', version: 1, hst: {}, heads, classes, inputSize: size, norm: VIT_AUGREG_NORM,
+      backbone: hst.backboneSource, seed,
+    };
+    model = buildTaskModel(spec, hst);
+    if (hst.backboneSource.kind === 'random') emit({ type: 'warning', message: 'training on a RANDOM (untrained) backbone, as asked with --backbone random' });
+
+    const ckptDir = join(src.root, 'models', 'checkpoints');
+    const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)) };
+    trainer = new Trainer(model, trainData, trainOpts);
+    if (o.resume) {
+      const last = await latestCheckpoint(ckptDir);
+      if (!last) throw new Error(`--resume: no checkpoint under ${ckptDir}; start without --resume`);
+      const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number };
+      if (JSON.stringify(prevSpec.classes) !== JSON.stringify(classes) || prevSpec.inputSize !== size || JSON.stringify(prevSpec.heads.tasks) !== JSON.stringify(heads.tasks)) {
+        throw new Error(`--resume: the checkpoint in ${last} was trained with other classes, size or tasks; start without --resume`);
+      }
+      await trainer.resume(last);
+      emit({ type: 'phase', message: `resuming from ${last} (step ${trainer.currentStep})` });
+    } else {
+      await rm(ckptDir, { recursive: true, force: true });
+      await mkdir(ckptDir, { recursive: true });
+      await writeFile(join(ckptDir, 'spec.json'), JSON.stringify(spec));
+    }
+    const backend = getComputeInfo()?.backend ?? 'unknown';
+    if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend } }).id;
+    const res = await trainer.run({
+      signal: ctl.signal,
+      onEvent: (e) => {
+        emit(e);
+        if (src.store && runId !== null && (e.type === 'checkpoint' || (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)))) src.store.appendRunEvent(runId, e.type, e);
+      },
+    });
+    if (res.status === 'cancelled') {
+      if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'cancelled' });
+      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'cancelled', backbone: label, trainableParams: model.trainableParamCount() };
+    }
+
+    let metrics: EvalMetrics | null = null;
+    if (valData.length > 0) {
+      emit({ type: 'phase', message: `evaluating on ${valData.length} val images` });
+      metrics = (await evaluateModel(model, ds, valData, classes, { signal: ctl.signal, keepPredictions: false })).metrics;
+      emit({ type: 'eval', metrics });
+    } else emit({ type: 'warning', message: 'the project has no val images: no held-out metrics were computed' });
+
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const modelDir = join(src.root, 'models', `${tasks.join('+')}-${stamp}`);
+    await mkdir(modelDir, { recursive: true });
+    const saved = await saveTaskModel(model, spec, join(modelDir, 'model.safetensors'));
+    const trainable = model.trainableParamCount();
+    let versionId: number | null = null;
+    if (src.store) {
+      const v = src.store.addModelVersion({
+        name: `${tasks.join('+')} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+        task: tasks.join('+'),
+        config: { spec, train: trainOpts, backbone: label, backend, trainableParams: trainable, seconds: res.seconds, size },
+        metrics: { ...(metrics ?? {}), trainLoss: res.loss },
+        datasetRevision: src.revision,
+        files: [relative(src.root, saved.weights), relative(src.root, saved.spec)],
+        active: true,
+      });
+      versionId = v.id;
+      if (runId !== null) src.store.finishTrainingRun(runId, { status: 'done', modelVersion: v.id });
+    }
+    return { modelVersion: versionId, modelDir, metrics, steps: res.step, seconds: res.seconds, status: 'done', backbone: label, trainableParams: trainable };
+  } catch (err) {
+    if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'failed', error: (err as Error).message });
+    throw err;
+  } finally {
+    trainer?.dispose();
+    model?.dispose();
+    src.close();
+  }
+}
+
+/** The newest model folder of a project / COCO folder: the active version's files, else the latest folder. */
+export async function findModel(src: Source, task?: string): Promise<string> {
+  if (src.store) {
+    const versions = src.store.listModelVersions(task);
+    const v = versions.find((m) => m.active && m.files.some((f) => f.endsWith('.safetensors'))) ?? versions.filter((m) => m.files.some((f) => f.endsWith('.safetensors'))).at(-1);
+    if (v) return join(src.root, v.files.find((f) => f.endsWith('.safetensors'))!);
+  }
+  const { readdir } = await import('node:fs/promises');
+  const dir = join(src.root, 'models');
+  const names = existsSync(dir) ? (await readdir(dir)).filter((n) => existsSync(join(dir, n, 'model.safetensors'))).sort() : [];
+  if (names.length === 0) throw new Error(`${src.root}: no trained model yet; run \`hst-studio train ${src.root}\` first`);
+  return join(dir, names.at(-1)!, 'model.safetensors');
+}

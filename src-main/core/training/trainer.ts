@@ -1,0 +1,282 @@
+// The training loop: AdamW (no decay on norms/biases), warm-up + cosine, global-norm clipping, optional
+// gradient accumulation, progress events, cancel, checkpoints that make a resumed run reproduce an
+// uninterrupted one, and a hard stop on a non-finite loss that keeps the last good checkpoint.
+//
+// Everything a step depends on is either in the checkpoint or derived from it: parameters and BatchNorm
+// statistics (model.safetensors), AdamW moments and t (optimizer.safetensors), the augmentation RNG state and
+// the data cursor (state.json). The data order is a pure function of (seed, epoch), so the cursor alone
+// (samples consumed so far) says which images come next.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tf } from '../compute/engine';
+import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../io/safetensors';
+import type { DataPipeline } from './data/pipeline';
+import { Rng, type RngState } from './data/rng';
+import type { Sample } from './data/types';
+import { AdamW } from './optim/adamw';
+import { clipByGlobalNorm, disposeGrads, GradAccumulator } from './optim/clip';
+import { warmupCosineLr } from './optim/schedule';
+import { TaskModel } from './task-model';
+
+export interface TrainOptions {
+  /** optimizer steps in the whole run (a resumed run keeps the original total) */
+  steps: number;
+  batchSize: number;
+  /** micro-batches per optimizer step (default 1) */
+  accumulate?: number;
+  lr: number;
+  weightDecay?: number; // 0.05
+  warmupSteps?: number; // default min(100, steps/10)
+  minLr?: number; // default lr/100
+  clipNorm?: number; // default 1.0; 0 = off
+  seed: number;
+  /** write a checkpoint every N optimizer steps (and always at the end); 0 = only at the end */
+  checkpointEvery?: number;
+  /** checkpoint folder; no checkpoints without it */
+  checkpointDir?: string;
+}
+
+export type TrainEvent =
+  | { type: 'start'; step: number; totalSteps: number; resumed: boolean; trainableParams: number; images: number }
+  | { type: 'step'; step: number; totalSteps: number; loss: number; parts: Record<string, number>; lr: number; gradNorm: number; imagesPerSec: number; etaSec: number }
+  | { type: 'checkpoint'; step: number; dir: string }
+  | { type: 'warning'; message: string };
+
+export interface TrainResult {
+  status: 'done' | 'cancelled';
+  step: number;
+  /** the last step's loss */
+  loss: number;
+  seconds: number;
+  checkpoint: string | null;
+}
+
+/** A non-finite loss or gradient; the run stops and the last good checkpoint stays as it was. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly parts: Record<string, number>,
+    readonly lastCheckpoint: string | null,
+  ) {
+    const bad = Object.entries(parts)
+      .filter(([, v]) => !Number.isFinite(v))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    super(
+      `training stopped at step ${step}: the loss is not finite (${bad || 'gradient norm not finite'}); ` +
+        (lastCheckpoint ? `the last good checkpoint is kept at ${lastCheckpoint}` : 'no checkpoint had been written yet') +
+        '. Try a lower learning rate, or check the data for broken images/annotations.',
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+interface CheckpointState {
+  version: 1;
+  step: number;
+  /** samples consumed (data order position) */
+  cursor: number;
+  rng: RngState;
+  options: TrainOptions;
+  lastLoss: number;
+}
+
+const LATEST = 'latest.json';
+
+/** The folder of the newest complete checkpoint under `dir`, or null. */
+export async function latestCheckpoint(dir: string): Promise<string | null> {
+  const p = join(dir, LATEST);
+  if (!existsSync(p)) return null;
+  const { name } = JSON.parse(await readFile(p, 'utf8')) as { name: string };
+  const full = join(dir, name);
+  return existsSync(join(full, 'state.json')) ? full : null;
+}
+
+export async function readCheckpointState(ckpt: string): Promise<CheckpointState> {
+  return JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as CheckpointState;
+}
+
+export class Trainer {
+  readonly opts: Required<Omit<TrainOptions, 'checkpointDir'>> & { checkpointDir?: string };
+  private readonly optimizer: AdamW;
+  private step = 0;
+  private cursor = 0;
+  private rng: Rng;
+  private lastCheckpoint: string | null = null;
+  private lastLoss = NaN;
+
+  constructor(
+    readonly model: TaskModel,
+    readonly data: DataPipeline,
+    opts: TrainOptions,
+  ) {
+    if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new Error(`training: steps must be a positive integer, got ${opts.steps}`);
+    if (!(Number.isInteger(opts.batchSize) && opts.batchSize > 0)) throw new Error(`training: batch size must be a positive integer, got ${opts.batchSize}`);
+    if (!(opts.lr > 0)) throw new Error(`training: learning rate must be positive, got ${opts.lr}`);
+    if (data.length === 0) throw new Error('training: the training split has no images');
+    this.opts = {
+      accumulate: 1,
+      weightDecay: 0.05,
+      warmupSteps: Math.min(100, Math.floor(opts.steps / 10)),
+      minLr: opts.lr / 100,
+      clipNorm: 1,
+      checkpointEvery: 0,
+      ...opts,
+    };
+    this.optimizer = new AdamW(model.optimParams(), { lr: opts.lr, weightDecay: this.opts.weightDecay });
+    this.rng = new Rng(opts.seed, 0xa06);
+  }
+
+  get currentStep(): number {
+    return this.step;
+  }
+
+  /** Restores parameters, optimizer, step, RNG and data position from a checkpoint folder. */
+  async resume(ckpt: string): Promise<void> {
+    const state = await readCheckpointState(ckpt);
+    const model = await readSafetensors(join(ckpt, 'model.safetensors'));
+    this.model.importTensors(model.tensors, join(ckpt, 'model.safetensors'));
+    const opt = await readSafetensors(join(ckpt, 'optimizer.safetensors'));
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, v] of opt.tensors) tensors[k] = tf.tensor(toFloat32(v, k), v.shape);
+    try {
+      this.optimizer.importState(tensors);
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
+    this.step = state.step;
+    this.cursor = state.cursor;
+    this.rng = Rng.fromState(state.rng);
+    this.lastLoss = state.lastLoss;
+    this.lastCheckpoint = ckpt;
+  }
+
+  /** Image indices of the next micro-batch, continuing the (seed, epoch) shuffles across epoch boundaries. */
+  private nextIndices(): number[] {
+    const n = this.data.length;
+    const out: number[] = [];
+    let order: number[] | null = null;
+    let orderEpoch = -1;
+    for (let i = 0; i < this.opts.batchSize; i++) {
+      const epoch = Math.floor(this.cursor / n);
+      if (epoch !== orderEpoch) {
+        order = this.data.epochOrder(epoch);
+        orderEpoch = epoch;
+      }
+      out.push(order![this.cursor % n]);
+      this.cursor++;
+    }
+    return out;
+  }
+
+  private async nextBatch(onEvent?: (e: TrainEvent) => void): Promise<Sample[]> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const batch = await this.data.batch(this.nextIndices(), this.rng);
+      if (batch.length > 0) return batch;
+      onEvent?.({ type: 'warning', message: 'a whole batch failed to decode and was skipped' });
+    }
+    throw new Error('training: 8 batches in a row had no decodable image; check the dataset');
+  }
+
+  async run(opts: { signal?: AbortSignal; onEvent?: (e: TrainEvent) => void } = {}): Promise<TrainResult> {
+    const { signal, onEvent } = opts;
+    const o = this.opts;
+    const t0 = Date.now();
+    const startStep = this.step;
+    onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.model.trainableParamCount(), images: this.data.length });
+    const vars = this.model.optimParams().map((p) => p.variable);
+    let imagesSeen = 0;
+    const acc = new GradAccumulator();
+    try {
+      while (this.step < o.steps) {
+        if (signal?.aborted) return { status: 'cancelled', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
+        const lr = warmupCosineLr(this.step, { baseLr: o.lr, totalSteps: o.steps, warmupSteps: o.warmupSteps, warmupInitLr: o.lr / 100, minLr: o.minLr });
+        const parts: Record<string, number> = {};
+        let loss = 0;
+        for (let m = 0; m < o.accumulate; m++) {
+          const samples = await this.nextBatch(onEvent);
+          imagesSeen += samples.length;
+          const targets = this.model.prepareTargets(samples);
+          const x = TaskModel.batchTensor(samples);
+          let kept: Record<string, tf.Scalar> = {};
+          const { value, grads } = tf.variableGrads(() => {
+            const r = this.model.lossFor(x, targets, true);
+            kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
+            return r.total;
+          }, vars);
+          x.dispose();
+          const lv = (await value.data())[0];
+          value.dispose();
+          for (const [k, v] of Object.entries(kept)) {
+            parts[k] = (parts[k] ?? 0) + v.dataSync()[0] / o.accumulate;
+            v.dispose();
+          }
+          loss += lv / o.accumulate;
+          acc.add(grads);
+        }
+        let grads = acc.takeMean();
+        let gradNorm: number;
+        if (o.clipNorm > 0) {
+          const c = clipByGlobalNorm(grads, o.clipNorm);
+          grads = c.grads;
+          gradNorm = c.norm;
+        } else {
+          gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+        }
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          disposeGrads(grads);
+          throw new NonFiniteLossError(this.step + 1, { ...parts, total: loss }, this.lastCheckpoint);
+        }
+        this.optimizer.applyGradients(grads, lr);
+        disposeGrads(grads);
+        this.step++;
+        this.lastLoss = loss;
+        const secs = (Date.now() - t0) / 1000;
+        const ips = imagesSeen / Math.max(secs, 1e-6);
+        const perStep = secs / (this.step - startStep);
+        onEvent?.({ type: 'step', step: this.step, totalSteps: o.steps, loss, parts, lr, gradNorm, imagesPerSec: ips, etaSec: perStep * (o.steps - this.step) });
+        const atEnd = this.step === o.steps;
+        if (o.checkpointDir && (atEnd || (o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0))) {
+          const dir = await this.saveCheckpoint(o.checkpointDir);
+          onEvent?.({ type: 'checkpoint', step: this.step, dir });
+        }
+        // let cancel messages and progress posts through between steps
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      acc.dispose();
+    }
+    return { status: 'done', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
+  }
+
+  /** Writes `<dir>/step-NNNNNN/` completely, then points latest.json at it (atomic rename), then prunes. */
+  async saveCheckpoint(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    const name = `step-${String(this.step).padStart(6, '0')}`;
+    const final = join(dir, name);
+    const tmp = join(dir, `.${name}.tmp`);
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await writeSafetensors(join(tmp, 'model.safetensors'), this.model.exportTensors(), { format: 'pt', kind: 'hst-task-model' });
+    const st = this.optimizer.exportState();
+    const opt = new Map<string, StTensor>();
+    for (const [k, t] of Object.entries(st)) opt.set(k, f32Tensor(Float32Array.from(t.dataSync(), Number), t.shape));
+    tf.dispose(Object.values(st));
+    await writeSafetensors(join(tmp, 'optimizer.safetensors'), opt, { kind: 'adamw-state' });
+    const state: CheckpointState = { version: 1, step: this.step, cursor: this.cursor, rng: this.rng.getState(), options: this.opts, lastLoss: this.lastLoss };
+    await writeFile(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+    await rm(final, { recursive: true, force: true });
+    await rename(tmp, final);
+    await writeFile(join(dir, LATEST + '.tmp'), JSON.stringify({ name, step: this.step }));
+    await rename(join(dir, LATEST + '.tmp'), join(dir, LATEST));
+    const prev = this.lastCheckpoint;
+    this.lastCheckpoint = final;
+    if (prev && prev !== final && prev.startsWith(dir)) await rm(prev, { recursive: true, force: true });
+    return final;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

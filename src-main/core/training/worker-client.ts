@@ -1,0 +1,59 @@
+// Starts the training worker thread and runs one job on it: the caller gets progress callbacks and a promise,
+// and its own event loop stays free. The worker is the built file dist/main/core/training/worker-train.js,
+// found relative to the running module (bundled in dist/main/**, or the source tree under test).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { FromWorker } from '../../electron/trainer-protocol';
+import type { TrainJobConfig } from './train-job';
+import type { TrainProjectResult } from './train-project';
+
+export function defaultTrainWorkerFile(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  const rel = ['core', 'training', 'worker-train.js'];
+  let dir = from;
+  for (let i = 0; i < 8; i++) {
+    for (const c of [join(dir, 'worker-train.js'), join(dir, ...rel), join(dir, 'dist', 'main', ...rel)]) if (existsSync(c)) return c;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`the training worker (dist/main/core/training/worker-train.js) was not found near ${from}; run \`node scripts/build.mjs\``);
+}
+
+export interface WorkerJob {
+  /** resolves with the job's result; rejects with the job's error message */
+  done: Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>;
+  cancel(): void;
+}
+
+export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void; workerFile?: string } = {}): WorkerJob {
+  const worker = new Worker(opts.workerFile ?? defaultTrainWorkerFile());
+  const jobId = `train-${Date.now().toString(36)}`;
+  let settled = false;
+  const done = new Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>((resolve, reject) => {
+    worker.on('message', (raw: unknown) => {
+      const p = FromWorker.safeParse(raw);
+      if (!p.success) return;
+      const m = p.data;
+      if (m.type === 'ready') worker.postMessage({ type: 'start', jobId, kind: 'train', config });
+      else if (m.type === 'progress' && m.jobId === jobId) opts.onProgress?.(m);
+      else if (m.type === 'done' && m.jobId === jobId) {
+        settled = true;
+        worker.postMessage({ type: 'shutdown' });
+        void worker.terminate();
+        if (m.status === 'error') reject(new Error(m.message ?? 'the training job failed'));
+        else resolve({ status: m.status, result: m.result as TrainProjectResult | undefined, message: m.message });
+      }
+    });
+    worker.on('error', (err) => {
+      if (!settled) reject(new Error(`the training worker crashed: ${err.message}`));
+      settled = true;
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`the training worker exited (code ${code}) before the job finished`));
+      settled = true;
+    });
+  });
+  return { done, cancel: () => worker.postMessage({ type: 'cancel', jobId }) };
+}
