@@ -30,8 +30,8 @@ interface Map4 {
 }
 
 function conv(g: OnnxGraph, c: Conv2d, x: Map4): Map4 {
-  const k = c.weight.shape[0];
-  const out = c.weight.shape[3];
+  const k = c.weight.shape[0] as number;
+  const out = c.weight.shape[3] as number;
   return { t: g.convNhwc(x.t, convW(g, 'conv.w', c.weight), w(g, 'conv.b', c.bias), k, 1, (k - 1) / 2), h: x.h, w: x.w, c: out };
 }
 
