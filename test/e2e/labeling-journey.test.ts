@@ -40,6 +40,9 @@ async function drag(points: [number, number][]) {
   await page.mouse.up();
 }
 
+/** Polls until the assertion holds: generous, because the CI machine may be busy (seconds, not 1 s). */
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
+
 const shapes = () => page.locator('[data-testid="shape-list"] li[data-kind]');
 
 async function shapeTexts(): Promise<string[]> {
@@ -92,12 +95,12 @@ describe('labeling journey', () => {
 
     await page.getByTestId('import-paths').fill(join(studio.tmp, 'photos'));
     await page.getByTestId('import-start').click();
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toContain('Imported 3 images');
+    await eventually(() => page.getByTestId('import-summary').textContent(), 30_000).toContain('Imported 3 images');
     await shot('projects');
 
     // The browser cannot hand paths to a server: picked (or dropped) files are uploaded, then imported.
     await page.getByTestId('upload-input').setInputFiles(join(studio.tmp, 'extra', 'photo-1.jpg'));
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toContain('Imported 1 image');
+    await eventually(() => page.getByTestId('import-summary').textContent(), 30_000).toContain('Imported 1 image');
 
     await page.getByTestId('nav-classes').click();
     for (const name of ['cat', 'dog']) {
@@ -108,63 +111,63 @@ describe('labeling journey', () => {
     await saved();
 
     await page.getByTestId('nav-gallery').click();
-    await expect.poll(() => page.locator('[data-testid^="thumb-"]').count()).toBe(4);
+    await eventually(() => page.locator('[data-testid^="thumb-"]').count()).toBe(4);
     await shot('gallery');
   }, 120_000);
 
   it('draws a box, a polygon and a brush mask and assigns classes with hotkeys', async () => {
     await page.locator('[data-testid^="thumb-"]').first().click();
     await page.getByTestId('editor-canvas').waitFor();
-    await expect.poll(() => page.getByTestId('image-name').textContent()).toContain('photo-1.jpg');
+    await eventually(() => page.getByTestId('image-name').textContent()).toContain('photo-1.jpg');
     await page.waitForTimeout(300);
 
     await page.keyboard.press('r');
     await drag([[80, 80], [200, 180], [320, 270]]);
-    await expect.poll(shapeTexts).toEqual(['Box · cat']);
+    await eventually(shapeTexts).toEqual(['Box · cat']);
     await page.keyboard.press('2'); // the new box is selected: 2 makes it a dog
-    await expect.poll(shapeTexts).toEqual(['Box · dog']);
+    await eventually(shapeTexts).toEqual(['Box · dog']);
 
     await page.keyboard.press('Escape');
     await page.keyboard.press('p');
     for (const [x, y] of [[400, 100], [560, 120], [540, 300], [420, 290]] as [number, number][]) await click(x, y);
     await click(400, 100); // back on the first point closes the polygon
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · dog']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · dog']);
     await page.keyboard.press('1');
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat']);
 
     await page.keyboard.press('Escape');
     await page.keyboard.press('b');
     await drag([[150, 420], [220, 440], [300, 450]]);
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
     await saved();
     await shot('editor');
   }, 120_000);
 
   it('undoes and redoes edits', async () => {
     await page.keyboard.press('Control+z');
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat']);
     await page.keyboard.press('Control+Shift+Z');
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
     await page.keyboard.press('Control+z');
     await page.keyboard.press('Control+y');
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
     await saved();
   }, 60_000);
 
   it('moves to the next image and back', async () => {
     await page.keyboard.press('d');
-    await expect.poll(() => page.getByTestId('image-name').textContent()).toContain('photo-2.jpg');
-    await expect.poll(shapeTexts).toEqual([]);
+    await eventually(() => page.getByTestId('image-name').textContent()).toContain('photo-2.jpg');
+    await eventually(shapeTexts).toEqual([]);
     await page.keyboard.press('a');
-    await expect.poll(() => page.getByTestId('image-name').textContent()).toContain('photo-1.jpg');
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(() => page.getByTestId('image-name').textContent()).toContain('photo-1.jpg');
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
   }, 60_000);
 
   it('finds everything saved after a reload', async () => {
     await page.reload();
     await page.getByTestId('gallery-screen').waitFor();
     await page.locator('[data-testid^="thumb-"]').first().click();
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
 
     const { ids } = await api<{ ids: number[] }>('images.ids', {});
     const { items } = await api<{ items: Ann[] }>('annotations.list', { imageId: ids[0] });
@@ -184,17 +187,17 @@ describe('labeling journey', () => {
   it('deletes a class with its annotations and undoes that', async () => {
     await page.getByTestId('nav-classes').click();
     await page.getByTestId('class-delete-dog').click();
-    await expect.poll(() => page.getByTestId('confirm-count').textContent()).toBe('1');
+    await eventually(() => page.getByTestId('confirm-count').textContent()).toBe('1');
     await shot('classes-delete-confirm');
     await page.getByTestId('confirm-ok').click();
-    await expect.poll(() => page.getByTestId('class-row-dog').count()).toBe(0);
+    await eventually(() => page.getByTestId('class-row-dog').count()).toBe(0);
     await page.getByTestId('classes-undo').click();
     await page.getByTestId('class-row-dog').waitFor();
-    await expect.poll(() => page.getByTestId('class-row-dog').locator('td.num').textContent()).toBe('1');
+    await eventually(() => page.getByTestId('class-row-dog').locator('td.num').textContent()).toBe('1');
     await shot('classes');
 
     await page.getByTestId('nav-editor').click();
-    await expect.poll(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
+    await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
   }, 60_000);
 
   it('shows the shortcut sheet on F1 and remaps a key', async () => {
@@ -203,11 +206,11 @@ describe('labeling journey', () => {
     await shot('shortcuts');
     await page.getByTestId('rebind-tool.polygon').click();
     await page.keyboard.press('w');
-    await expect.poll(() => page.getByTestId('rebind-tool.polygon').textContent()).toBe('W');
+    await eventually(() => page.getByTestId('rebind-tool.polygon').textContent()).toBe('W');
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByTestId('shortcut-sheet').count()).toBe(0);
+    await eventually(() => page.getByTestId('shortcut-sheet').count()).toBe(0);
     await page.keyboard.press('v');
     await page.keyboard.press('w');
-    await expect.poll(() => page.getByTestId('tool-polygon').getAttribute('class')).toContain('on');
+    await eventually(() => page.getByTestId('tool-polygon').getAttribute('class')).toContain('on');
   }, 30_000);
 });
