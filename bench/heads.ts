@@ -2,6 +2,7 @@
 // image for the multi-task heads (detect + instance + semantic) on random stage features at 224 px, batch 4,
 // for the dense head widths and a CPU preset, on the backend the engine picks. Also the kernels taking the most
 // time in one train step (tf.profile), to see what limits the heads.
+import os from 'node:os';
 import { initCompute, tf } from '../src-main/core/compute/engine';
 import { MultiTaskHeads, type MultiTaskOptions } from '../src-main/core/heads/multi-task';
 import { AdamW } from '../src-main/core/training/optim/adamw';
@@ -66,5 +67,6 @@ export async function run(): Promise<BenchTable> {
     tf.dispose(stages);
   }
   notes.push('Head cost only: the HST backbone + side network come on top (bench model).');
+  notes.push(`Load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')} on ${os.cpus().length} cores (timings scale with contention).`);
   return { title: 'Task heads (multi-task) at 224 px', rows, notes };
 }

@@ -152,14 +152,18 @@ export class CondInstHead {
     const x = tf.concat([rel, sel], 2); // [M, HW, C+2], coordinates first (CondInst order)
     const sizes = [(C + 2) * d, d * d, d, d, d, 1];
     const [w0, w1, w2, b0, b1, b2] = tf.split(params, sizes, 1);
-    // PyTorch stores each dynamic weight as (out, in): reshape to [M,out,in] and transpose to [M,in,out]
-    const W0 = tf.transpose(tf.reshape(w0, [M, d, C + 2]), [0, 2, 1]);
-    const W1 = tf.transpose(tf.reshape(w1, [M, d, d]), [0, 2, 1]);
-    const W2 = tf.reshape(w2, [M, d, 1]);
-    let h = tf.relu(tf.add(tf.matMul(x, W0), tf.reshape(b0, [M, 1, d])));
-    h = tf.relu(tf.add(tf.matMul(h, W1), tf.reshape(b1, [M, 1, d])));
-    const logits = tf.add(tf.matMul(h, W2), tf.reshape(b2, [M, 1, 1]));
-    return tf.reshape(logits, [M, HW]) as tf.Tensor2D;
+    // Per-instance weights make these batched [M,HW,in]×[M,in,out] products; with in/out ≤ 10 they are done as
+    // broadcast multiply + sum, which is much faster than M tiny matmuls (and their transposed backward passes).
+    // PyTorch stores each dynamic weight as (out, in): reshape to [M,1,out,in] and reduce over `in`.
+    const W0 = tf.reshape(w0, [M, 1, d, C + 2]);
+    const W1 = tf.reshape(w1, [M, 1, d, d]);
+    const W2 = tf.reshape(w2, [M, 1, d]);
+    let h = tf.sum(tf.mul(tf.reshape(x, [M, HW, 1, C + 2]), W0), 3); // [M,HW,d]
+    h = tf.relu(tf.add(h, tf.reshape(b0, [M, 1, d])));
+    h = tf.sum(tf.mul(tf.reshape(h, [M, HW, 1, d]), W1), 3);
+    h = tf.relu(tf.add(h, tf.reshape(b1, [M, 1, d])));
+    const logits = tf.add(tf.sum(tf.mul(h, W2), 2), tf.reshape(b2, [M, 1])); // [M,HW]
+    return logits as tf.Tensor2D;
   }
 
   private oneHot(indices: Int32Array, depth: number): tf.Tensor2D {
