@@ -51,7 +51,8 @@ function readme(b: OnnxBuild, src: ExportSource): string {
 
 Input \`image\`: float32 NHWC \`[batch, ${b.inputSize}, ${b.inputSize}, 3]\`, RGB, \`(pixel/255 − mean) / std\` with
 mean ${JSON.stringify(src.spec.norm.mean)}, std ${JSON.stringify(src.spec.norm.std)} (see metadata.json). Letterbox the image
-to ${b.inputSize}×${b.inputSize} (uniform scale, pad right/bottom with the mean colour) and map results back with the same transform.
+to ${b.inputSize}×${b.inputSize} (uniform scale to fit, centred) and map results back with the same transform
+(input = original · scale + pad; the studio's letterboxTransform/boxToOriginal, also in the tfjs export's inference.mjs).
 
 Outputs (raw, before post-processing):
 ${outs}
@@ -61,9 +62,11 @@ ${outs}
   row-major; a cell (row i, col j) of stride s sits at x = (j + 0.5)·s, y = (i + 0.5)·s. score = √(σ(det_cls) · σ(det_ctr));
   keep score classes with σ(det_cls) ≥ 0.05, the best 1000, box = (x − l, y − t, x + r, y + b) clipped to the input,
   class-wise NMS at IoU 0.6, top 100, then apply metadata.scoreThreshold.
-- Instance masks (CondInst): for each kept detection at location n, mask_params[n] holds the weights and biases of
-  three 1×1 convs (C+2 → 8 → 8 → 1, ReLU between; weights first, then biases), applied to [relative coordinates
-  (location − pixel)/(stride·8)... as in the studio's condinst-head.ts, mask_feats]; sigmoid, upsample to the input, threshold 0.5.
+- Instance masks (CondInst, mask stride m): for a kept detection at location n (x, y, level stride s), the input of
+  its dynamic network at mask cell (i, j) is [(x − px)/(8s), (y − py)/(8s), mask_feats[i, j, :]] with
+  px = j·m + ⌊m/2⌋, py = i·m + ⌊m/2⌋. mask_params[n] = [W0 (8×(C+2), out-major), W1 (8×8), W2 (1×8), b0 (8), b1 (8), b2 (1)];
+  logits = W2·relu(W1·relu(W0·v + b0) + b1) + b2 per cell; upsample bilinearly (half-pixel) by m, crop to the
+  input, mask = logits > 0 (σ > 0.5).
 - Semantic: upsample sem_logits bilinearly (half-pixel) to the input size, argmax; 0 = background, k+1 = class k.
 - Classification: softmax(cls_logits).
 

@@ -76,7 +76,9 @@ import { loadHstModel, tf } from './inference.mjs';
 
 await tf.setBackend('cpu');
 const model = await loadHstModel('/path/to/this/folder');
-const { inputSize } = model.metadata;                 // resize/letterbox your image to inputSize × inputSize first
+const { inputSize } = model.metadata;                 // letterbox your image to inputSize × inputSize first:
+// t = letterboxTransform(w, h, { width: inputSize, height: inputSize }) gives scale/padX/padY (centred);
+// boxToOriginal(box, t) and maskToOriginal(mask, inputSize, inputSize, t) map predictions back (also exported)
 const x = model.toInput(rgbBytes, inputSize, inputSize); // RGB (or RGBA with channels = 4) bytes → normalised tensor
 const [pred] = await model.predict(x);               // { detections?, masks?, semantic?, classProbs? }
 // detections: boxes [x1,y1,x2,y2]* in input pixels, scores, labels (index into metadata.classes)

@@ -63,8 +63,22 @@ export async function makeSource(manager: BackboneManager, tasks: TaskName[] = [
   return { model, spec, metrics: { box_ap: 0.5 }, classes: [{ name: 'cat', color: '#ff0000' }, { name: 'dog', color: '#00ff00' }] };
 }
 
-export function inputBatch(b = 2, seed = 11): tf.Tensor4D {
-  return tf.randomUniform([b, INPUT, INPUT, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
+export function inputBatch(b = 2, seed = 11, size = INPUT): tf.Tensor4D {
+  return tf.randomUniform([b, size, size, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
+}
+
+/** A task model on an explicitly random ViT (no backbone store), e.g. odd input sizes or a layer-scale ViT. */
+export function makeRandomSource(config: HstConfigInput, inputSize: number, tasks: TaskName[] = ['detect', 'instance', 'semantic', 'classify']): ExportSource {
+  const cfg = resolveHstConfig({ ...config, num_classes: 0 });
+  const hst = createRandomHst(cfg, 4);
+  const heads = defaultHeadSettings(tasks, 3, { fpnWidth: 16, towerDepth: 1, maskBranchDepth: 2 });
+  const model = new TaskModel(hst, heads, 2);
+  perturb([...hst.store.entries.values()].map((e) => e.variable).concat(model.heads.params().map((p) => p.variable)), 9);
+  const spec: TaskModelSpec = {
+    format: 'hst-studio-task-model', version: 1, hst: configToJson(cfg) as HstConfigInput, heads, classes: ['a', 'b', 'c'],
+    inputSize, norm: VIT_AUGREG_NORM, backbone: hst.backboneSource, seed: 4,
+  };
+  return { model, spec };
 }
 
 export function maxRelErr(a: Float32Array, b: Float32Array): number {

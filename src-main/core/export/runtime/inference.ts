@@ -16,6 +16,8 @@ import { headOptions } from './head-options';
 import { rawOutputs } from './raw-outputs';
 
 export { tf };
+// the studio's letterbox geometry: fit an image into the input square and map predictions back to it
+export { letterboxTransform, boxToOriginal, maskToOriginal } from '../../training/data/letterbox';
 
 export interface WeightSpec {
   name: string;
