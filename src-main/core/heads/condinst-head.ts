@@ -166,8 +166,11 @@ export class CondInstHead {
     return logits as tf.Tensor2D;
   }
 
+  /** [M, depth] selection matrix (built in JS: tf.oneHot rejects depth 1, i.e. a batch of one image). */
   private oneHot(indices: Int32Array, depth: number): tf.Tensor2D {
-    return tf.cast(tf.oneHot(tf.tensor1d(indices, 'int32'), depth), 'float32') as tf.Tensor2D;
+    const m = new Float32Array(indices.length * depth);
+    indices.forEach((v, i) => (m[i * depth + v] = 1));
+    return tf.tensor2d(m, [indices.length, depth]);
   }
 
   /** Mean dice loss over the sampled instances; exactly 0 (finite) when the batch has none. */

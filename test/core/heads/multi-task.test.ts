@@ -103,4 +103,24 @@ describe('multi-task heads', () => {
     expect(preds[0].detections!.scores.length).toBeGreaterThan(0);
     tf.dispose(stages);
   }, 120_000);
+
+  it('handles an input size that is not a multiple of 32 (ceil-rounded pyramid)', async () => {
+    const odd = new MultiTaskHeads({ stageChannels: SMALL, numClasses: 2, tasks: ['instance', 'semantic'], fpnWidth: 8, towerDepth: 1, maskBranchDepth: 1, detStrides: [8, 16, 32], seed: 2 });
+    const H = 40, W = 56;
+    const m = new Uint8Array(H * W);
+    for (let y = 5; y < 30; y++) for (let x = 10; x < 40; x++) m[y * W + x] = 1;
+    const t = odd.prepareTargets([{ boxes: [10, 5, 40, 30], labels: [1], masks: [m] }], [H, W]);
+    const stages = [4, 8, 16, 32].map((s, i) => tf.randomNormal([1, Math.ceil(H / s), Math.ceil(W / s), SMALL[i]], 0, 1, 'float32', i) as tf.Tensor4D);
+    const parts = tf.tidy(() => Object.values(odd.loss(stages, t).parts).map((v) => v.dataSync()[0]));
+    expect(parts.every(Number.isFinite)).toBe(true);
+    const [p] = await odd.predict(stages, { imageSize: [H, W], scoreThreshold: 0 });
+    expect(p.semantic!.length).toBe(H * W);
+    expect(p.masks!.every((mm) => mm.length === H * W)).toBe(true);
+    for (let i = 0; i < p.detections!.scores.length; i++) {
+      const [x1, y1, x2, y2] = p.detections!.boxes.subarray(4 * i, 4 * i + 4);
+      expect(x1 >= 0 && y1 >= 0 && x2 <= W && y2 <= H).toBe(true);
+    }
+    odd.dispose();
+    tf.dispose(stages);
+  }, 120_000);
 });
