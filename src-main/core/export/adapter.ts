@@ -1,7 +1,13 @@
 // Adapter export: only what HST trains (spec §1.2 freeze rule: side network, bridges, bridge LNs, MetaT, every
 // ViT block's norm1/norm2; plus every head weight) and the BatchNorm buffers, with the task-model spec and the
 // backbone's name and sha256. A studio that has the same backbone installed restores the model exactly from it.
-import { readSafetensors, serializeSafetensors, toFloat32, type StTensor } from '../io/safetensors';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { readSafetensors, readSafetensorsHeader, serializeSafetensors, toFloat32, type StTensor } from '../io/safetensors';
+import { openProject } from '../store/project';
+import type { ModelVersion } from '../store/models';
+import { saveTaskModel } from '../training/model-spec';
 import { isTrainableName } from '../model/trainable';
 import { resolveHstConfig } from '../model/config';
 import type { BackboneManager } from '../backbones/manager';
@@ -111,4 +117,38 @@ export async function importAdapter(file: string, backbones: BackboneManager): P
   }
   hst.backboneSource = { kind: 'pretrained', name: backbone.id, file: installed.path, sha256: installed.sha256 };
   return { model, spec: { ...spec, backbone: hst.backboneSource } };
+}
+
+/**
+ * Imports an adapter into a project as a new (inactive) model version: rebuilds the model on the installed backbone,
+ * saves it under models/<folder>/model.safetensors and records the version with the adapter's metrics.
+ */
+export async function importAdapterToProject(projectDir: string, file: string, backbones: BackboneManager, opts: { name?: string } = {}): Promise<ModelVersion> {
+  const metricsRaw = (await readSafetensorsHeader(file)).metadata.metrics;
+  const { model, spec } = await importAdapter(file, backbones);
+  const store = openProject(projectDir);
+  try {
+    const folder = `adapter-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const rel = join('models', folder, 'model.safetensors');
+    await mkdir(join(projectDir, 'models', folder), { recursive: true });
+    await saveTaskModel(model, spec, join(projectDir, rel));
+    let metrics: Record<string, unknown> = {};
+    try {
+      metrics = metricsRaw ? (JSON.parse(metricsRaw) as Record<string, unknown>) : {};
+    } catch {
+      /* metrics are informative only */
+    }
+    return store.addModelVersion({
+      name: opts.name ?? `imported ${basename(file)}`,
+      task: spec.heads.tasks.join('+'),
+      config: { ...spec, importedFrom: file },
+      metrics,
+      datasetRevision: store.revision(),
+      files: [rel],
+      active: false,
+    });
+  } finally {
+    store.close();
+    model.dispose();
+  }
 }

@@ -10,7 +10,7 @@ import { exportSafetensors } from './safetensors-export';
 import { exportTfjs } from './tfjs-export';
 
 export { AtomicOutput, ExportCancelled, describeIoError, type ExportIo, type WriteFn } from './atomic-output';
-export { exportAdapter, importAdapter, readAdapterInfo, adapterTensors, ADAPTER_FORMAT } from './adapter';
+export { exportAdapter, importAdapter, importAdapterToProject, readAdapterInfo, adapterTensors, ADAPTER_FORMAT } from './adapter';
 export { loadVersionForExport, pickVersion, type ExportSource, type ExportClass } from './export-source';
 export { exportSafetensors } from './safetensors-export';
 export { exportTfjs } from './tfjs-export';

@@ -7,7 +7,9 @@ import { readSafetensors, serializeSafetensors } from '../../../src-main/core/io
 import { exportState, saveHstCheckpoint } from '../../../src-main/core/model/weights';
 import { loadTaskModel } from '../../../src-main/core/training/model-spec';
 import { exportSafetensors } from '../../../src-main/core/export/safetensors-export';
-import { adapterTensors, exportAdapter, importAdapter } from '../../../src-main/core/export/adapter';
+import { adapterTensors, exportAdapter, importAdapter, importAdapterToProject } from '../../../src-main/core/export/adapter';
+import { loadVersionForExport } from '../../../src-main/core/export/export-source';
+import { createProject } from '../../../src-main/core/store/project';
 import { rawOutputs } from '../../../src-main/core/export/runtime/raw-outputs';
 import type { ExportSource } from '../../../src-main/core/export/export-source';
 import { BACKBONE_ID, inputBatch, installBackbone, makeSource, setup, tmp } from './helpers';
@@ -89,6 +91,21 @@ describe('adapter export', () => {
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     for (const k of Object.keys(a)) expect(Buffer.from(b[k].buffer).equals(Buffer.from(a[k].buffer)), k).toBe(true);
     model.dispose();
+  });
+
+  it('imported into a project, the adapter becomes a model version that exports like the original', async () => {
+    const out = join(dir, 'proj.adapter.safetensors');
+    await exportAdapter(src, out);
+    const proj = join(tmp(), 'p');
+    createProject(proj).close();
+    const v = await importAdapterToProject(proj, out, manager, { name: 'from colleague' });
+    expect(v.name).toBe('from colleague');
+    expect(v.metrics).toEqual({ box_ap: 0.5 });
+    const again = await loadVersionForExport(proj, v.id);
+    const a = outputsOf(src.model);
+    const b = outputsOf(again.model);
+    for (const k of Object.keys(a)) expect(Buffer.from(b[k].buffer).equals(Buffer.from(a[k].buffer)), k).toBe(true);
+    again.model.dispose();
   });
 
   it('importing into a studio without the backbone names it and says how to get it', async () => {
