@@ -63,7 +63,7 @@ describe('Trainer', () => {
     // the run really moved the parameters (a resume that restored nothing could not pass the check above anyway)
     resumed.dispose();
     model.dispose();
-  });
+  }, 180_000);
 
   it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ck-nan-'));
@@ -97,7 +97,7 @@ describe('Trainer', () => {
     again.dispose();
     trainer.dispose();
     model.dispose();
-  });
+  }, 120_000);
 
   it('keeps the tensor count flat over 50 steps', async () => {
     const model = tinyModel(SIZE);
@@ -108,7 +108,7 @@ describe('Trainer', () => {
     expect(counts[49]).toBe(counts[1]);
     trainer.dispose();
     model.dispose();
-  });
+  }, 300_000);
 
   it('accumulates gradients, reports lr warm-up and cancels between steps', async () => {
     const model = tinyModel(SIZE, ['detect']);
