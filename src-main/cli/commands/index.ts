@@ -10,6 +10,9 @@ import { exportModelCommand } from './export-model';
 import { importCommand } from './import';
 import { serve } from './serve';
 import { start } from './start';
+import { train } from './train';
+import { evalCommand } from './eval';
+import { predict } from './predict';
 
 export const commands: Record<string, Command> = {
   backbone,
@@ -21,4 +24,7 @@ export const commands: Record<string, Command> = {
   import: importCommand,
   serve,
   start,
+  train,
+  eval: evalCommand,
+  predict,
 };
