@@ -58,11 +58,15 @@ async function populate(service: StudioService, files: string[]): Promise<void> 
   await service.call('annotations.apply', { changeset: { created: shapes(big.id) } });
 }
 
-async function timeToPaint(page: Page, thumbIndex: number): Promise<number> {
+/** [ms to the first frame with the image, ms to the first frame with the image and its shapes] */
+async function timeToPaint(page: Page, thumbIndex: number): Promise<[number, number]> {
   await page.evaluate(() => performance.clearMarks());
   await page.locator('[data-testid^="thumb-"]').nth(thumbIndex).click();
-  await page.waitForFunction(() => performance.getEntriesByName('hst:image-painted').length > 0, undefined, { timeout: 60_000 });
-  return page.evaluate(() => performance.getEntriesByName('hst:image-painted')[0].startTime - performance.getEntriesByName('hst:image-requested')[0].startTime);
+  await page.waitForFunction(() => performance.getEntriesByName('hst:image-complete').length > 0, undefined, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const t0 = performance.getEntriesByName('hst:image-requested')[0].startTime;
+    return [performance.getEntriesByName('hst:image-painted')[0].startTime - t0, performance.getEntriesByName('hst:image-complete')[0].startTime - t0] as [number, number];
+  });
 }
 
 /** Pans with synthetic middle-button drags every animation frame for `ms`; returns fps and draw times. */
@@ -144,8 +148,10 @@ export async function run(): Promise<BenchTable> {
       title: 'Editor: 24 MP image with 2,000 shapes in headless Chromium',
       columns: ['measure', 'value', 'target'],
       rows: [
-        ['time to first paint, first open after import (ms)', Math.round(first), '≤ 300'],
-        ['time to first paint, re-open (ms)', Math.round(again), '≤ 300'],
+        ['time to first paint, first open after import (ms)', Math.round(first[0]), '≤ 300'],
+        ['… with its 2,000 shapes (ms)', Math.round(first[1]), ''],
+        ['time to first paint, re-open (ms)', Math.round(again[0]), '≤ 300'],
+        ['… with its 2,000 shapes (ms)', Math.round(again[1]), ''],
         ['server: 1024 px level from the 24 MP JPEG, uncached (ms)', Math.round(levelMs), ''],
         ['panning, fitted: frames/s', fitted.fps, '60'],
         ['panning, fitted: draw ms/frame (avg / max)', `${fitted.avgDraw.toFixed(1)} / ${fitted.maxDraw.toFixed(1)}`, '< 16'],
@@ -154,7 +160,7 @@ export async function run(): Promise<BenchTable> {
       ],
       notes: [
         `Image ${W}×${H} JPEG, ${SHAPES} shapes (half boxes, half 8-point polygons); viewport 1600×1000; Chromium with --disable-gpu (software canvas).`,
-        'First paint = from the editor asking for the image (its record, 2,000 annotations, the 1024 px pyramid level) to the first frame with pixels. The server renders that level in the background after an import; uncached it costs the sharp time shown.',
+        'First paint = from the editor asking for the image to the first frame showing its pixels (from the 1024 px pyramid level, fetched in parallel with the annotations); shapes are drawn as soon as their list arrives (second line). The server renders that level in the background after an import; uncached it costs the sharp time shown.',
         'Panning is driven by synthetic middle-button pointer moves every animation frame; frames/s counts frames actually drawn.',
         `Project set-up (import + 2,000 shapes) took ${setupMs} ms. Load average during the run: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (a shared machine: expect noise).`,
       ],

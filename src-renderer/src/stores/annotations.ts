@@ -32,13 +32,21 @@ export const useAnnotationsStore = defineStore('annotations', () => {
     loading.value = true;
     globalThis.performance?.mark?.('hst:image-requested', { detail: imageId });
     prefetchFirstLevel(imageId);
+    // The record is asked for first (the server answers in order): the image shows as soon as it is here,
+    // shapes follow (editing waits for them: see loading).
+    const imgP = api()['images.get']({ id: imageId });
+    const annsP = api()['annotations.list']({ imageId });
+    annsP.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     try {
-      const [img, anns] = await Promise.all([api()['images.get']({ id: imageId }), api()['annotations.list']({ imageId })]);
+      const img = await imgP;
       if (seq !== loadSeq) return; // a newer navigation won
       image.value = img;
-      list.value = sortByCreation(anns.items);
+      list.value = [];
       selected.value = [];
       hidden.value = [];
+      const anns = await annsP;
+      if (seq !== loadSeq) return;
+      list.value = sortByCreation(anns.items);
     } finally {
       if (seq === loadSeq) loading.value = false;
     }
