@@ -17,6 +17,7 @@ import type { TaskModelSpec } from '../training/model-spec';
 import { AtomicOutput, type ExportIo } from './atomic-output';
 import type { ExportSource } from './export-source';
 import { currentSpec } from './safetensors-export';
+import { loadTorchState, torchState } from './torch-state';
 
 export const ADAPTER_FORMAT = 'hst-studio-adapter';
 
@@ -27,11 +28,8 @@ export interface AdapterBackbone {
 
 /** The adapter's tensors: the HST's trainable set and buffers, and all head parameters (PyTorch names/layouts). */
 export function adapterTensors(model: TaskModel): Map<string, StTensor> {
-  const headNames = new Set(model.heads.params().map((p) => p.name));
-  const hstKeep = new Set([...model.hst.store.entries.values()].filter((e) => e.buffer || isTrainableName(e.name)).map((e) => e.name));
-  const all = model.exportTensors();
-  for (const name of [...all.keys()]) if (!headNames.has(name) && !hstKeep.has(name)) all.delete(name);
-  return all;
+  const frozen = new Set([...model.hst.store.entries.values()].filter((e) => !e.buffer && !isTrainableName(e.name)).map((e) => e.name));
+  return torchState(model, (name) => !frozen.has(name));
 }
 
 export async function exportAdapter(src: ExportSource, out: string, io: ExportIo = {}): Promise<{ file: string; bytes: number; tensors: number }> {
@@ -99,7 +97,7 @@ export async function importAdapter(file: string, backbones: BackboneManager): P
   const hst = await buildHstWithBackbone(cfg, backbone.id, backbones, spec.seed);
   const model = new TaskModel(hst, spec.heads, spec.seed);
   try {
-    const merged = model.exportTensors();
+    const merged = torchState(model);
     for (const [name, t] of tensors) {
       const have = merged.get(name);
       if (!have) throw new Error(`${file}: tensor '${name}' does not belong to this model (config mismatch?)`);
@@ -110,7 +108,7 @@ export async function importAdapter(file: string, backbones: BackboneManager): P
     const frozen = [...merged.keys()].filter((n) => !tensors.has(n));
     const missingTrainable = frozen.filter((n) => !hst.store.entries.get(n)?.backbone || isTrainableName(n));
     if (missingTrainable.length) throw new Error(`${file}: the adapter lacks ${missingTrainable.length} trained tensor(s): ${missingTrainable.slice(0, 6).join(', ')}`);
-    model.importTensors(merged, file);
+    loadTorchState(model, merged, file);
   } catch (err) {
     model.dispose();
     throw err;

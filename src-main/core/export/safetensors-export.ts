@@ -9,6 +9,7 @@ import type { TaskModelSpec } from '../training/model-spec';
 import { rm } from 'node:fs/promises';
 import { AtomicOutput, describeIoError, ExportCancelled, type ExportIo } from './atomic-output';
 import type { ExportSource } from './export-source';
+import { torchState } from './torch-state';
 
 /** The spec as it is now (config and backbone from the live model). */
 export function currentSpec(src: ExportSource): TaskModelSpec {
@@ -26,7 +27,7 @@ export async function exportSafetensors(src: ExportSource, out: string, io: Expo
   try {
     o = await AtomicOutput.begin(out, 'file', io);
     o.progress(0, 'collecting tensors');
-    const tensors = src.model.exportTensors();
+    const tensors = torchState(src.model);
     o.checkCancel();
     const data = serializeSafetensors(tensors, {
       format: 'pt',

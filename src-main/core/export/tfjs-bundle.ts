@@ -17,6 +17,8 @@ export function runtimeEntry(): string {
     if (existsSync(local)) return local;
     d = dirname(d);
   }
+  const fromCwd = join(process.cwd(), ENTRY_REL);
+  if (existsSync(fromCwd)) return fromCwd;
   throw new Error(`the tfjs export needs the studio's runtime sources (${ENTRY_REL}), which this installation lacks`);
 }
 
