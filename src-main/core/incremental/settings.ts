@@ -24,7 +24,7 @@ export const INCREMENTAL_DEFAULTS: IncrementalSettings = {
   enabled: true,
   debounceMs: 1500,
   mode: 'auto',
-  steps: 12,
+  steps: 8,
   batchSize: 4,
   lr: 2e-4,
   replayFraction: 0.5,

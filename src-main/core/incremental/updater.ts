@@ -58,6 +58,8 @@ export interface UpdateDone {
   wallMs: number;
   /** ViT passes computed during this update (cache misses) */
   cacheComputed: number;
+  /** where the wall time went, ms: model load, data + val cache, previous model's eval, train, eval, save */
+  phaseMs: Record<'load' | 'prepare' | 'previousEval' | 'train' | 'eval' | 'save', number>;
 }
 
 export type UpdaterEvent =
@@ -109,7 +111,7 @@ function filterDataset(ds: Dataset, keys: Set<string>): Dataset {
   return { ...ds, images: ds.images.filter((im) => keys.has(im.key)), annotations: ds.annotations.filter((a) => keys.has(a.imageKey)) };
 }
 
-function backboneId(spec: TaskModelSpec, model: TaskModel): string {
+export function backboneId(spec: TaskModelSpec, model: TaskModel): string {
   const c = model.hst.config;
   const b = spec.backbone;
   const name = b.kind === 'pretrained' ? b.name : b.kind;
@@ -277,7 +279,22 @@ export class IncrementalUpdater {
       computed += await cache.ensure(l.model.hst, sources, { signal: opts.signal });
       opts.onProgress?.(Math.min(i + 8, total), total);
     }
+    // the baseline the first update is compared with, so that update does not pay for it
+    const valKeys = new Set([...info.values()].filter((i) => i.labelled && i.split === 'val').map((i) => String(i.id)));
+    const dsVal = filterDataset(ds, valKeys);
+    const memoKey = `${active.id}|fast|${this.valSignature(dsVal, l.spec.classes)}`;
+    if (!this.evalMemo.has(memoKey) && dsVal.images.length > 0) {
+      const valPipe = this.pipeline(dsVal, l.spec, l.model, false, s.seed);
+      this.evalMemo.set(memoKey, await this.evaluate(l.model, dsVal, valPipe, l.spec, cache, info, opts.signal ?? new AbortController().signal));
+    }
     return computed;
+  }
+
+  /** Metrics of `model` on `dataset` (its images must be labelled project images), ViT pass from the cache. */
+  async evaluateCached(model: TaskModel, spec: TaskModelSpec, dataset: Dataset, paramsVersion?: string): Promise<EvalMetrics> {
+    const cache = new FeatureCache({ store: this.opts.store, backbone: backboneId(spec, model), size: spec.inputSize, paramsVersion: paramsVersion ?? frozenParamsVersion(model.hst), maxBytes: this.opts.cacheBytes });
+    const pipe = this.pipeline(dataset, spec, model, false, this.settings.seed);
+    return this.evaluate(model, dataset, pipe, spec, cache, this.images(), new AbortController().signal);
   }
 
   private valSignature(ds: Dataset, classes: readonly string[]): string {
@@ -310,8 +327,16 @@ export class IncrementalUpdater {
     if (!s.enabled) return skip('incremental updates are switched off in the settings');
     const parent = store.activeModel(this.opts.task);
     if (!parent) return skip(`no active ${this.opts.task} model yet: run Fine-tune first; later label changes then update it incrementally`);
+    const phaseMs = { load: 0, prepare: 0, previousEval: 0, train: 0, eval: 0, save: 0 };
+    let tPhase = performance.now();
+    const lap = (k: keyof typeof phaseMs) => {
+      const now = performance.now();
+      phaseMs[k] += now - tPhase;
+      tPhase = now;
+    };
     const l = await this.modelFor(parent);
     const { model, spec } = l;
+    lap('load');
     const cache = this.cacheFor(l);
     const mode: UpdateMode = cache ? 'fast' : 'full';
 
@@ -369,12 +394,14 @@ export class IncrementalUpdater {
       cacheComputed += await cache.ensure(model.hst, sources, { signal, onProgress: (d, t) => this.emit({ type: 'progress', phase: 'cache', done: d, total: t }) });
     };
     await ensureVal();
+    lap('prepare');
     const memoKey = `${parent.id}|${mode}|${valSig}`;
     let previous = this.evalMemo.get(memoKey);
     if (!previous) {
       previous = await this.evaluate(model, dsVal, valPipe, spec, cache, info, signal);
       this.evalMemo.set(memoKey, previous);
     }
+    lap('previousEval');
 
     const stepper = new FastStepper(model, { lr: s.lr, mode });
     const saved = snapshot(model, stepper.params.map((p) => p.variable));
@@ -409,6 +436,7 @@ export class IncrementalUpdater {
         await new Promise((res) => setImmediate(res));
       }
       if (signal.aborted) return cancelled();
+      lap('train');
       this.emit({ type: 'progress', phase: 'eval', done: 0, total: valPipe.length });
       let metrics: EvalMetrics;
       try {
@@ -421,6 +449,7 @@ export class IncrementalUpdater {
       const main = mainMetric(metrics);
       const previousMain = mainMetric(previous);
       const decision = promotionDecision(main, previousMain, s.epsilon);
+      lap('eval');
 
       this.emit({ type: 'progress', phase: 'save', done: 0, total: 1 });
       const folder = join(projectPaths(store.dir).models, `incremental-${Date.now()}-from-${parent.id}`);
@@ -446,9 +475,10 @@ export class IncrementalUpdater {
         if (mode === 'full') l.paramsVersion = null;
         this.evalMemo.set(`${version.id}|${mode}|${valSig}`, metrics);
       }
+      lap('save');
       const done: UpdateDone = {
         type: 'done', versionId: version.id, parentVersionId: parent.id, promoted: decision.promoted, reason: decision.reason, mode,
-        metrics, previous, main, previousMain, newImages: newIdx.length, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed,
+        metrics, previous, main, previousMain, newImages: newIdx.length, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed, phaseMs,
       };
       this.emit(done);
       return done;

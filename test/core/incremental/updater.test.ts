@@ -45,9 +45,9 @@ describe('IncrementalUpdater', () => {
     await saveTaskModel(model, spec, w);
     model.dispose();
     baseId = store.addModelVersion({ name: 'base', task: 'detect', config: spec, datasetRevision: store.revision(), files: [relative(store.dir, w)], active: true }).id;
-    trainIds = store.imageIds({ split: 'train' } as never);
+    trainIds = store.imageIds({ split: 'train' });
     expect(trainIds.length).toBeGreaterThan(3);
-    expect(store.imageIds({ split: 'val' } as never).length).toBeGreaterThan(0);
+    expect(store.imageIds({ split: 'val' }).length).toBeGreaterThan(0);
   }, 60_000);
   afterAll(() => {
     store.close();
@@ -73,7 +73,7 @@ describe('IncrementalUpdater', () => {
       expect(events.filter((e) => e.type === 'progress' && e.phase === 'train').length).toBe(3);
       // the new image's two flips and the val images were cached
       const cached = store.featureCache.stats().entries;
-      expect(cached).toBeGreaterThanOrEqual(2 + store.imageIds({ split: 'val' } as never).length);
+      expect(cached).toBeGreaterThanOrEqual(2 + store.imageIds({ split: 'val' }).length);
 
       const v = store.getModelVersion(done.versionId)!;
       expect(v.parentId).toBe(baseId);
@@ -97,6 +97,30 @@ describe('IncrementalUpdater', () => {
       if (done.promoted) store.setActiveModel(baseId); // leave the base active for the next tests
     } finally {
       up.dispose();
+    }
+  }, 120_000);
+
+  it('prepareCache fills the cache for every labelled image once (train: both flips; val: plain)', async () => {
+    const up = new IncrementalUpdater({ store, task: 'detect', settings: { steps: 1, batchSize: 2 } });
+    try {
+      const nTrain = store.imageIds({ split: 'train', status: 'labeled' }).length;
+      const nVal = store.imageIds({ split: 'val', status: 'labeled' }).length;
+      const already = store.featureCache.stats().entries;
+      const computed = await up.prepareCache();
+      expect(store.featureCache.stats().entries).toBe(2 * nTrain + nVal);
+      expect(computed).toBe(2 * nTrain + nVal - already);
+      expect(await up.prepareCache()).toBe(0);
+      // the baseline is known: an update now spends (almost) nothing on the previous model's evaluation
+      up.notifyChanged([trainIds[4]]);
+      const r = await up.flush();
+      expect(r?.type).toBe('done');
+      if (r?.type === 'done') {
+        expect(r.cacheComputed).toBe(0);
+        expect(r.phaseMs.previousEval).toBeLessThan(r.phaseMs.eval);
+      }
+    } finally {
+      up.dispose();
+      store.setActiveModel(baseId);
     }
   }, 120_000);
 
@@ -160,7 +184,7 @@ describe('IncrementalUpdater', () => {
         a.dispose();
         b.dispose();
       }
-      const valId = store.imageIds({ split: 'val' } as never)[0];
+      const valId = store.imageIds({ split: 'val' })[0];
       up.notifyChanged([valId]);
       expect(await up.flush()).toMatchObject({ type: 'skipped', reason: expect.stringMatching(/training image/) });
     } finally {
