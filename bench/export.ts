@@ -2,6 +2,7 @@
 // side network + the default CPU heads, 224 px), and the ONNX model's per-image forward under onnxruntime-node
 // next to the studio's tfjs forward. Random weights (sizes and times do not depend on the values).
 import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ function source(shape: BackboneShape): ExportSource {
 export async function run(): Promise<BenchTable> {
   const info = await initCompute();
   const rows: object[] = [];
-  const notes: string[] = [`backend ${info.backend} (${info.threads} threads); input ${SIZE}², side preset "small", heads detect+instance+semantic (FPN 64, towers 2).`];
+  const notes: string[] = [`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the start (timings scale with it)`, `backend ${info.backend} (${info.threads} threads); input ${SIZE}², side preset "small", heads detect+instance+semantic (FPN 64, towers 2).`];
   let ort: typeof import('onnxruntime-node') | null = null;
   try {
     ort = createRequire(import.meta.url)('onnxruntime-node');
@@ -64,7 +65,7 @@ export async function run(): Promise<BenchTable> {
         ortMs = (performance.now() - t1) / 3;
       }
       x.dispose();
-      notes.push(`${shape}: ${(counts.trainable / 1e6).toFixed(2)}M trainable HST params (+ heads) of ${((counts.trainable + counts.frozen) / 1e6).toFixed(1)}M; forward (HST+heads to raw outputs excluded: HST only) ${info.backend} ${tfMs.toFixed(0)} ms/img${ortMs === null ? '' : `, ONNX model (HST + heads) on onnxruntime-node ${ortMs.toFixed(0)} ms/img`}.`);
+      notes.push(`${shape}: ${(counts.trainable / 1e6).toFixed(2)}M trainable HST params (+ heads) of ${((counts.trainable + counts.frozen) / 1e6).toFixed(1)}M; studio forward of the HST alone on ${info.backend}: ${tfMs.toFixed(0)} ms/img${ortMs === null ? '' : `; the exported ONNX model (HST + heads) on onnxruntime-node: ${ortMs.toFixed(0)} ms/img`}.`);
     } finally {
       src.model.dispose();
       rmSync(dir, { recursive: true, force: true });

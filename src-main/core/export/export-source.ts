@@ -1,11 +1,16 @@
 // What an export is made from: a trained task model (HST + heads), its spec (config, head settings, classes,
 // input size, normalisation, backbone) and what the project knows about it (class colours, metrics, version).
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readSafetensors } from '../io/safetensors';
+import { resolveHstConfig } from '../model/config';
+import { HstModel } from '../model/hst';
 import { openProject } from '../store/project';
 import type { ModelVersion } from '../store/models';
-import { loadTaskModel, type TaskModelSpec } from '../training/model-spec';
-import type { TaskModel } from '../training/task-model';
+import { specPath, type TaskModelSpec } from '../training/model-spec';
+import { TaskModel } from '../training/task-model';
+import { loadTorchState } from './torch-state';
 
 export interface ExportClass {
   name: string;
@@ -53,7 +58,7 @@ export async function loadVersionForExport(projectDir: string, versionId?: numbe
   if (!weights) throw new Error(`model version ${version.id} (${version.name}) of ${projectDir} lists no weights file (.safetensors); it cannot be exported`);
   const path = join(projectDir, weights);
   if (!existsSync(path)) throw new Error(`model version ${version.id} (${version.name}): its weights file ${path} is missing`);
-  const { model, spec } = await loadTaskModel(path);
+  const { model, spec } = await loadTaskModelForExport(path);
   const byName = new Map(classes.map((c) => [c.name, c]));
   return {
     model,
@@ -72,4 +77,34 @@ export function defaultColor(i: number): string {
 
 export function sourceClasses(src: ExportSource): ExportClass[] {
   return src.classes ?? src.spec.classes.map((n, i) => ({ name: n, color: defaultColor(i) }));
+}
+
+/**
+ * Reads a model version's weights as model-spec.ts's loadTaskModel does (spec from the sidecar JSON, else the
+ * file's metadata), but assigns the weights through loadTorchState: same values, without the wasm backend's slow
+ * tf.transpose (a ViT-S took ~50 s to load that way).
+ */
+export async function loadTaskModelForExport(path: string): Promise<{ model: TaskModel; spec: TaskModelSpec }> {
+  if (!existsSync(path)) throw new Error(`${path}: model file not found`);
+  const file = await readSafetensors(path);
+  let spec: TaskModelSpec;
+  try {
+    if (existsSync(specPath(path))) spec = JSON.parse(await readFile(specPath(path), 'utf8')) as TaskModelSpec;
+    else if (file.metadata.task_model) spec = JSON.parse(file.metadata.task_model) as TaskModelSpec;
+    else throw new Error(`no ${specPath(path)} and no task_model metadata: not an HST Studio task model`);
+  } catch (err) {
+    throw new Error(`${path}: cannot read the model spec (${(err as Error).message})`);
+  }
+  if (spec?.format !== 'hst-studio-task-model') throw new Error(`${specPath(path)}: not an HST Studio task model spec`);
+  const cfg = resolveHstConfig({ ...spec.hst, num_classes: 0 }, specPath(path));
+  const hst = new HstModel(cfg, { backbone: 'pending', seed: spec.seed });
+  const model = new TaskModel(hst, spec.heads, spec.seed);
+  try {
+    loadTorchState(model, file.tensors, path);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  hst.backboneSource = spec.backbone.kind === 'random' || spec.backbone.kind === 'pretrained' ? spec.backbone : { kind: 'checkpoint', file: path };
+  return { model, spec };
 }
