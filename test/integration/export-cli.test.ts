@@ -52,6 +52,10 @@ describe('hst-studio export-model', () => {
   it('bad arguments and a missing version are sentences', async () => {
     await expect(exportModelCommand.run([proj, '--format', 'keras', join(dir, 'x')])).rejects.toThrow(/--format must be one of tfjs, onnx, safetensors, adapter/);
     await expect(exportModelCommand.run([proj, '--version', '9', '--format', 'tfjs', join(dir, 'x')])).rejects.toThrow(/no model version 9/);
+    const empty = join(dir, 'empty-proj');
+    createProject(empty).close();
+    await expect(exportModelCommand.run([empty, '--format', 'onnx', join(dir, 'x')])).rejects.toThrow(/has no trained model yet: fine-tune one first .*hst-studio train/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
     await expect(exportModelCommand.run([join(dir, 'nowhere'), '--format', 'tfjs', join(dir, 'x')])).rejects.toThrow(/not an HST Studio project/);
   });
 });
