@@ -98,13 +98,15 @@ export class HstModel {
 
   classify(stage4: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
     if (!this.head) throw new Error('this model has no classification head (num_classes is 0)');
-    return this.head.forward(stage4, opts.training ?? false);
+    const head = this.head;
+    return tf.tidy(() => head.forward(stage4, opts.training ?? false));
   }
 
   forward(x: tf.Tensor4D, opts: ForwardOptions & { keepTokens?: boolean } = {}): HstOutput {
     const vit = this.vitForward(x, opts);
     const side = this.sideForward(x, vit, opts);
-    const logits = this.head ? this.head.forward(side.stages[3], opts.training ?? false) : undefined;
+    const head = this.head;
+    const logits = head ? tf.tidy(() => head.forward(side.stages[3], opts.training ?? false)) : undefined;
     return { vit, ...side, logits };
   }
 

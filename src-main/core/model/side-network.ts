@@ -49,19 +49,31 @@ export class SideNetwork {
   /** img [B, H, W, 3] + the ViT pass → stem and 4 stage maps. */
   forward(x: tf.Tensor4D, vit: VitOutput, opts: { training?: boolean; dropPathRate?: number } = {}): SideOutput {
     const training = opts.training ?? false;
-    const stem = this.stem.forward(x, training);
+    const stem = tf.tidy(() => this.stem.forward(x, training));
     let { tokens, h, w } = stem;
     const stages: tf.Tensor4D[] = [];
     let k = 0;
+    // Each step runs in its own tidy and the previous internal token tensor is released, so eval memory stays
+    // near one block's worth; the stem output and the stage outputs are returned and never released here.
     for (let s = 0; s < 4; s++) {
       const down = this.downs[s];
-      if (down) ({ tokens, h, w } = down.forward(tokens, h, w));
+      if (down) {
+        const src = tokens; // the previous stage's output: returned to the caller, so not released
+        ({ tokens, h, w } = tf.tidy(() => down.forward(src, h, w)));
+      }
       this.cfg.stageLayers[s].forEach((l, j) => {
-        const { kv, fine } = this.bridges[s].forward(l, vit.metaOut[l], vit.patches[l], h, w);
-        const [b, , , c] = fine.shape;
-        tokens = this.blocks[s][j].forward(tokens, kv, tf.reshape(fine, [b, h * w, c]) as tf.Tensor3D, training, this.dropRate(k++, opts.dropPathRate ?? 0));
+        const prev = tokens;
+        const rate = this.dropRate(k++, opts.dropPathRate ?? 0);
+        tokens = tf.tidy(() => {
+          const { kv, fine } = this.bridges[s].forward(l, vit.metaOut[l], vit.patches[l], h, w);
+          const [b, , , c] = fine.shape;
+          return this.blocks[s][j].forward(prev, kv, tf.reshape(fine, [b, h * w, c]) as tf.Tensor3D, training, rate);
+        });
+        if (prev !== stem.tokens) prev.dispose();
       });
-      tokens = layerNorm(tokens, this.norms[s].g, this.norms[s].b, this.stageNormEps) as tf.Tensor3D;
+      const pre = tokens;
+      tokens = tf.tidy(() => layerNorm(pre, this.norms[s].g, this.norms[s].b, this.stageNormEps) as tf.Tensor3D);
+      pre.dispose();
       stages.push(toMap(tokens, h, w));
     }
     return { stem: stem.tokens, stages };

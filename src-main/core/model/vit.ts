@@ -97,18 +97,31 @@ export class Vit {
    */
   forwardWithMeta(x: tf.Tensor4D, meta: MetaTokens, opts: { training?: boolean; dropPathRate?: number; keepTokens?: boolean } = {}): VitOutput {
     const training = opts.training ?? false;
-    const { tokens: t0, h, w } = this.embed(x);
+    const { tokens: t0, h, w } = tf.tidy(() => this.embed(x));
     const [b, n1, dim] = t0.shape;
     const n = n1 - 1;
     let cur = t0;
     const out: VitOutput = { metaOut: [], patches: [], tokens: opts.keepTokens ? [] : undefined };
     for (let l = 0; l < this.d.depth; l++) {
-      const y = this.blocks[l].forward(meta.prepend(cur, l), training, this.dropRate(l, opts.dropPathRate ?? 0)); // [B, 2+N, D]
-      out.metaOut.push(tf.slice(y, [0, 0, 0], [b, 1, dim]));
-      out.patches.push(tf.reshape(tf.slice(y, [0, 2, 0], [b, n, dim]), [b, h, w, dim]));
-      out.tokens?.push(y);
-      cur = tf.slice(y, [0, 1, 0], [b, n1, dim]);
+      // One tidy per block frees its intermediates as soon as it is done (eval memory ≈ one block, not the whole
+      // network); under a gradient tape, tfjs keeps its own copies of what backprop needs.
+      const r = tf.tidy(() => {
+        const y = this.blocks[l].forward(meta.prepend(cur, l), training, this.dropRate(l, opts.dropPathRate ?? 0)); // [B, 2+N, D]
+        return {
+          y,
+          meta: tf.slice(y, [0, 0, 0], [b, 1, dim]) as tf.Tensor3D,
+          patches: tf.reshape(tf.slice(y, [0, 2, 0], [b, n, dim]), [b, h, w, dim]) as tf.Tensor4D,
+          next: tf.slice(y, [0, 1, 0], [b, n1, dim]) as tf.Tensor3D,
+        };
+      });
+      out.metaOut.push(r.meta);
+      out.patches.push(r.patches);
+      if (out.tokens) out.tokens.push(r.y);
+      else r.y.dispose();
+      cur.dispose(); // internal: the embedding or the previous block's [CLS, patches]
+      cur = r.next;
     }
+    cur.dispose();
     return out;
   }
 

@@ -64,6 +64,27 @@ describe('HST with other configs', () => {
     m.dispose();
   });
 
+  it('leaks no tensors in eval or in a training step, and frees intermediates block by block', () => {
+    const m = createRandomHst({ img_size: 32, patch_size: 16, embed_dim: 16, depth: 4, num_heads: 2, num_classes: 3, m_embed_dims: [8, 8, 8, 8], m_c_num_heads: [1, 1, 2, 2] }, 6);
+    const x = tf.randomNormal([2, 48, 48, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    tf.tidy(() => { m.forward(x); }); // warm-up: creates the resampled pos_embed cache once
+    const base = tf.memory().numTensors;
+    const out = m.forward(x);
+    // what stays alive is exactly the returned tensors: 2 per ViT layer, stem, 4 stages, logits (+ their shared-data views)
+    expect(tf.memory().numTensors - base).toBe(2 * 4 + 1 + 4 + 1 + 4);
+    tf.dispose([out.vit.metaOut, out.vit.patches, out.stem, out.stages, out.logits!]);
+    expect(tf.memory().numTensors).toBe(base + 4); // the 3-D stage tokens behind the stage maps
+    const opt = tf.train.adam(1e-3);
+    const before = tf.memory().numTensors;
+    opt.minimize(() => tf.mean(m.forward(x, { training: true }).logits!) as tf.Scalar, false, m.trainableVariables());
+    const afterFirst = tf.memory().numTensors; // Adam creates its moment slots on the first step
+    opt.minimize(() => tf.mean(m.forward(x, { training: true }).logits!) as tf.Scalar, false, m.trainableVariables());
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    expect(afterFirst).toBeGreaterThanOrEqual(before);
+    opt.dispose();
+    m.dispose();
+  });
+
   it('train mode is stochastic with drop-path and eval mode is deterministic', () => {
     const m = createRandomHst({ img_size: 32, patch_size: 16, embed_dim: 16, depth: 4, num_heads: 2, num_classes: 3, m_embed_dims: [8, 8, 8, 8], m_c_num_heads: [1, 1, 2, 2], drop_path_rate: 0.5 }, 5);
     tf.tidy(() => {
