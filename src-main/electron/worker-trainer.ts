@@ -1,12 +1,12 @@
 // The trainer's worker thread (built to dist/main/electron/worker-trainer.js). It speaks the protocol in
-// trainer-protocol.ts. Until the training engine lands, it knows one job kind, `probe`, which exercises
-// the whole path (start → progress → done / cancel) without tfjs; `train` answers with a clear error.
+// trainer-protocol.ts. Job kinds: `probe` (the whole path without tfjs) and `train` (core/training/train-job.ts).
 import { parentPort } from 'node:worker_threads';
 import { FromWorker, ProbeConfig, ToWorker, TRAINER_PROTOCOL_VERSION } from './trainer-protocol';
 
 if (!parentPort) throw new Error('worker-trainer must run as a worker thread');
 const port = parentPort;
 const cancelled = new Set<string>();
+const aborts = new Map<string, AbortController>();
 
 function post(msg: FromWorker): void {
   port.postMessage(FromWorker.parse(msg));
@@ -44,12 +44,24 @@ port.on('message', (raw: unknown) => {
   }
   if (msg.type === 'cancel') {
     cancelled.add(msg.jobId);
+    aborts.get(msg.jobId)?.abort();
     return;
   }
-  const run = msg.kind === 'probe' ? probe(msg.jobId, msg.config) : Promise.resolve(post({ type: 'done', jobId: msg.jobId, status: 'error', message: `job kind '${msg.kind}' is not available in this build (the training engine is not wired in yet)` }));
+  const ctl = new AbortController();
+  aborts.set(msg.jobId, ctl);
+  const run =
+    msg.kind === 'probe'
+      ? probe(msg.jobId, msg.config)
+      : msg.kind === 'train'
+        ? // loaded on first use: tfjs, sharp and the store stay out of the probe path
+          import('../core/training/train-job').then((m) => m.runTrainJob(msg.jobId, msg.config, post, ctl.signal)).then(post)
+        : Promise.resolve(post({ type: 'done', jobId: msg.jobId, status: 'error', message: `job kind '${msg.kind}' is not available in this build` }));
   run
     .catch((err) => post({ type: 'done', jobId: msg.jobId, status: 'error', message: err instanceof Error ? err.message : String(err) }))
-    .finally(() => cancelled.delete(msg.jobId));
+    .finally(() => {
+      cancelled.delete(msg.jobId);
+      aborts.delete(msg.jobId);
+    });
 });
 
-post({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, kinds: ['probe'] });
+post({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, kinds: ['probe', 'train'] });

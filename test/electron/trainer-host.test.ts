@@ -115,7 +115,9 @@ describe('TrainerHost (real worker thread from dist)', () => {
       expect(emitted.at(-1)).toEqual(['job.done', { jobId, kind: 'probe', status: 'ok' }]);
 
       const train = h.start('train', {});
-      expect(await train.done).toMatchObject({ status: 'error', message: expect.stringMatching(/not available in this build/) });
+      expect(await train.done).toMatchObject({ status: 'error', message: expect.stringMatching(/train config: project/) });
+      const other = h.start('export', {});
+      expect(await other.done).toMatchObject({ status: 'error', message: expect.stringMatching(/not available in this build/) });
       const bad = h.start('probe', { steps: 0 });
       expect(await bad.done).toMatchObject({ status: 'error', message: expect.stringMatching(/probe config: steps/) });
     } finally {
