@@ -51,6 +51,111 @@ export const ImageCounts = z.object({
   predicted: z.number().int(),
 });
 
+
+// ---- the loop: fine-tune → predict → accept → export (issue 8) ----
+
+/** "Advanced" overrides of the automatic training plan; everything is optional. */
+export const TrainOverrides = z.object({
+  size: z.number().int().min(64).max(1024).multipleOf(32).optional(),
+  steps: z.number().int().min(1).max(1_000_000).optional(),
+  batchSize: z.number().int().min(1).max(64).optional(),
+  lr: z.number().positive().max(1).optional(),
+  /** an installed backbone id, or 'random' (explicitly untrained: only for the synthetic demo) */
+  backbone: z.string().min(1).optional(),
+  /** a named plan: 'tiny' (seconds; tests and the demo) or 'auto' */
+  preset: z.enum(['auto', 'tiny']).optional(),
+});
+export type TrainOverrides = z.infer<typeof TrainOverrides>;
+
+export const TrainPlan = z.object({
+  tasks: z.array(z.string()),
+  size: z.number().int(),
+  steps: z.number().int(),
+  batchSize: z.number().int(),
+  lr: z.number(),
+  backbone: z.string(),
+  /** true when the backbone is a random, untrained one (said in the UI) */
+  randomBackbone: z.boolean(),
+  trainImages: z.number().int(),
+  valImages: z.number().int(),
+  preset: z.string(),
+});
+export type TrainPlan = z.infer<typeof TrainPlan>;
+
+export const EvalSummary = z.object({
+  boxAP: z.number().nullable(),
+  boxAP50: z.number().nullable(),
+  maskAP: z.number().nullable(),
+  maskAP50: z.number().nullable(),
+  mIoU: z.number().nullable(),
+  /** per class name: box AP50 (null: class absent in val) */
+  perClass: z.array(z.object({ name: z.string(), ap50: z.number().nullable(), iou: z.number().nullable() })),
+  /** rows = truth, cols = prediction, class order of `labels`; last label is 'background' */
+  confusion: z.object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number())) }).nullable(),
+  images: z.number().int(),
+});
+export type EvalSummary = z.infer<typeof EvalSummary>;
+
+export const TrainStatus = z.object({
+  state: z.enum(['idle', 'running', 'done', 'cancelled', 'error']),
+  jobId: z.string().nullable(),
+  plan: TrainPlan.nullable(),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  message: z.string().optional(),
+  modelVersion: z.number().int().nullable(),
+  /** loss curve so far (a late-joining window can draw the whole chart) */
+  history: z.array(z.object({ step: z.number().int(), loss: z.number(), lr: z.number() })),
+  eval: EvalSummary.nullable(),
+});
+export type TrainStatus = z.infer<typeof TrainStatus>;
+
+
+export const ModelInfo = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  task: z.string(),
+  active: z.boolean(),
+  parentId: z.number().int().nullable(),
+  datasetRevision: z.number().int(),
+  createdAt: z.number(),
+  trainableParams: z.number().int().nullable(),
+  seconds: z.number().nullable(),
+  backend: z.string().nullable(),
+  backbone: z.string().nullable(),
+  /** 'full' fine-tune or 'incremental' update */
+  origin: z.string(),
+  eval: EvalSummary.nullable(),
+  metrics: z.record(z.string(), z.unknown()),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const PredictionInfo = z.object({
+  id: z.number().int(),
+  imageId: z.number().int(),
+  modelVersion: z.number().int(),
+  classId: z.number().int(),
+  geometry: S.Geometry,
+  score: z.number(),
+});
+export type PredictionInfo = z.infer<typeof PredictionInfo>;
+
+export const IncrementalSettingsSchema = z.object({
+  enabled: z.boolean(),
+  debounceMs: z.number().nonnegative(),
+  mode: z.enum(['auto', 'fast', 'full']),
+  steps: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  lr: z.number().positive(),
+  replayFraction: z.number().min(0).max(1),
+  epsilon: z.number().min(0).max(1),
+  flips: z.boolean(),
+  seed: z.number(),
+});
+export type IncrementalSettingsInfo = z.infer<typeof IncrementalSettingsSchema>;
+
+export const EXPORT_FORMAT_NAMES = ['tfjs', 'onnx', 'safetensors', 'adapter'] as const;
+
 const ClassCounts = z.record(z.string(), z.number().int());
 const JobStarted = z.object({ jobId: z.string() });
 const Empty = z.object({});
@@ -88,6 +193,33 @@ export const methods = {
   'classes.delete': m(z.object({ classId: z.number().int().positive() }), z.object({ revision: z.number().int(), inverse: S.Changeset, affected: z.number().int() })),
   'classes.merge': m(z.object({ fromId: z.number().int().positive(), intoId: z.number().int().positive() }), z.object({ revision: z.number().int(), inverse: S.Changeset, affected: z.number().int() })),
 
+
+  /** Fine-tune: no settings needed (tasks, split, size, steps, lr inferred); `advanced` overrides the plan. */
+  'train.plan': m(z.object({ advanced: TrainOverrides.optional() }), TrainPlan),
+  'train.start': m(z.object({ advanced: TrainOverrides.optional() }), z.object({ jobId: z.string(), plan: TrainPlan })),
+  'train.cancel': m(Empty, Ok),
+  'train.status': m(Empty, TrainStatus),
+
+  'models.list': m(Empty, z.object({ items: z.array(ModelInfo) })),
+  'models.get': m(z.object({ id: z.number().int().positive() }), ModelInfo),
+  'models.setActive': m(z.object({ id: z.number().int().positive() }), Ok),
+  'models.delete': m(z.object({ id: z.number().int().positive() }), Ok),
+  'models.compare': m(z.object({ a: z.number().int().positive(), b: z.number().int().positive() }), z.object({ a: ModelInfo, b: ModelInfo, rows: z.array(z.object({ metric: z.string(), a: z.number().nullable(), b: z.number().nullable() })) })),
+
+  /** Predict with the active model; progress as job.* events (kind 'predict'); cancel with jobs.cancel. */
+  'predict.run': m(z.object({ split: z.enum(['unlabeled', 'val', 'all']).optional(), scoreThreshold: z.number().min(0).max(1).optional() }), JobStarted),
+  'predictions.list': m(z.object({ imageId: z.number().int().positive() }), z.object({ items: z.array(PredictionInfo) })),
+  /** Accepting turns predictions into human annotations in ONE changeset (undoable like any other). */
+  'predictions.accept': m(z.object({ ids: z.array(z.number().int().positive()).min(1) }), z.object({ revision: z.number().int(), inverse: S.Changeset, created: z.array(S.Annotation) })),
+  'predictions.reject': m(z.object({ ids: z.array(z.number().int().positive()).min(1) }), z.object({ removed: z.number().int() })),
+  /** "Label next": unlabeled image ids, most informative first (by the active model's stored predictions). */
+  'al.queue': m(z.object({ limit: z.number().int().positive().max(10_000).optional() }), z.object({ items: z.array(z.object({ imageId: z.number().int(), score: z.number() })), modelVersion: z.number().int().nullable() })),
+
+  /** Export a model version (default: active) to `out` (a folder or file path on the core's machine). */
+  'export.run': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), out: z.string().min(1), version: z.number().int().positive().optional() }), JobStarted),
+
+  'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
+
   'jobs.cancel': m(JobStarted, Ok),
 } as const satisfies Record<string, MethodDef>;
 
@@ -107,6 +239,23 @@ export const events = {
     /** import jobs: counts and the skipped files with reasons */
     added: z.number().int().optional(),
     skipped: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  }),
+
+  /** Fine-tune progress, one per reported step. */
+  'train.progress': z.object({
+    jobId: z.string(), step: z.number().int(), totalSteps: z.number().int(), loss: z.number(), lr: z.number(),
+    parts: z.record(z.string(), z.number()), imagesPerSec: z.number(), etaSec: z.number(), message: z.string().optional(),
+  }),
+  /** Evaluation on the fixed val split after a run. */
+  'train.eval': z.object({ jobId: z.string(), modelVersion: z.number().int().nullable(), eval: EvalSummary }),
+  /** Incremental side-tuning: scheduled → started → done (promoted or candidate, and why) | skipped | error. */
+  'incremental.update': z.object({
+    state: z.enum(['scheduled', 'started', 'done', 'skipped', 'cancelled', 'error']),
+    mode: z.enum(['fast', 'full']).optional(),
+    promoted: z.boolean().optional(),
+    versionId: z.number().int().optional(),
+    seconds: z.number().optional(),
+    message: z.string(),
   }),
   /** Labels changed (by any client): lets other windows refresh. */
   'project.changed': z.object({ revision: z.number().int() }),

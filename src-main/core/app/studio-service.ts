@@ -12,6 +12,7 @@ import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
+import { LoopService } from './loop-service';
 import { RecentList } from './recent';
 
 export interface StoreFactory {
@@ -34,7 +35,9 @@ const DEMO_CLASSES: Pick<LabelClass, 'name' | 'color'>[] = [
 ];
 
 export class StudioService {
-  readonly jobs: JobRunner;
+  readonly jobs: JobRunner = new JobRunner((e, p) => this.emit(e, p));
+  /** fine-tune, predictions, suggestions, label-next, export, incremental updates */
+  readonly loop: LoopService = new LoopService({ need: () => this.need(), emit: (e, p) => this.emit(e, p), jobs: this.jobs, apply: (cs) => this.applyAndAnnounce(this.need(), cs) });
   private store: ProjectStore | null = null;
   private pyramid = new ImagePyramid();
   private recent: RecentList;
@@ -44,7 +47,6 @@ export class StudioService {
   constructor(private opts: StudioServiceOptions) {
     this.recent = opts.recent ?? new RecentList();
     if (opts.emit) this.listeners.add(opts.emit);
-    this.jobs = new JobRunner((e, p) => this.emit(e, p));
   }
 
   /** Subscribe to events (the WebSocket hub / webContents bridge); returns the unsubscribe function. */
@@ -84,6 +86,7 @@ export class StudioService {
 
   private closeProject(): void {
     this.jobs.cancelAll();
+    this.loop.close();
     this.pyramid.clear();
     this.store?.close();
     this.store = null;
@@ -109,6 +112,7 @@ export class StudioService {
   private applyAndAnnounce(s: ProjectStore, cs: Changeset) {
     const res = s.apply(cs);
     this.emit('project.changed', { revision: res.revision });
+    this.loop.afterApply(cs);
     return res;
   }
 
@@ -227,6 +231,8 @@ export class StudioService {
       });
       return { ...res, affected: anns.length };
     },
+
+    ...this.loop.handlers,
 
     'jobs.cancel': ({ jobId }) => {
       if (!this.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);

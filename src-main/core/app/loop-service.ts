@@ -1,0 +1,421 @@
+// The label → fine-tune → predict → accept → export loop behind the API: handlers for train.*, models.*,
+// predict.run, predictions.*, al.queue, export.run and incremental.settings, plus the incremental updater that
+// follows every applied changeset. StudioService owns the project; this owns the model side of it.
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ModelInfo } from '../../contract/api';
+import type { Annotation, Changeset, Geometry } from '../../contract/schemas';
+import { labelNextQueue } from '../active/uncertainty';
+import { exportModel, loadVersionForExport } from '../export/index';
+import { IncrementalUpdater, type UpdaterEvent } from '../incremental/updater';
+import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/settings';
+import type { ModelVersion } from '../store/models';
+import type { NewPrediction } from '../store/predictions';
+import type { FullProjectStore, ProjectStore } from '../store/types';
+import { createDataPipeline } from '../training/data/pipeline';
+import { predictAll } from '../training/evaluate';
+import { loadTaskModel } from '../training/model-spec';
+import type { Handlers } from './dispatch';
+import { ApiError, badRequest, conflict, notFound } from './errors';
+import { classAp50, confusion, evalSummary, type ValImage } from './eval-summary';
+import type { Emit, JobRunner } from './jobs';
+import { TrainService } from './train-service';
+
+type LoopMethods =
+  | 'train.plan' | 'train.start' | 'train.cancel' | 'train.status'
+  | 'models.list' | 'models.get' | 'models.setActive' | 'models.delete' | 'models.compare'
+  | 'predict.run' | 'predictions.list' | 'predictions.accept' | 'predictions.reject' | 'al.queue'
+  | 'export.run' | 'incremental.settings';
+export type LoopHandlers = Pick<Handlers, LoopMethods>;
+
+function full(s: ProjectStore): FullProjectStore {
+  const x = s as Partial<FullProjectStore>;
+  if (typeof x.listModelVersions !== 'function' || typeof x.listPredictions !== 'function') {
+    throw conflict('this project store cannot hold models (open a studio project folder)');
+  }
+  return s as FullProjectStore;
+}
+
+const cfgNum = (c: unknown, k: string): number | null => {
+  const v = (c as Record<string, unknown> | null)?.[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+const cfgStr = (c: unknown, k: string): string | null => {
+  const v = (c as Record<string, unknown> | null)?.[k];
+  return typeof v === 'string' ? v : null;
+};
+
+export interface LoopHost {
+  need(): ProjectStore;
+  emit: Emit;
+  jobs: JobRunner;
+  /** applies a changeset as any edit (announces project.changed, feeds the incremental updater) */
+  apply(cs: Changeset): { revision: number; inverse: Changeset };
+}
+
+export class LoopService {
+  readonly train: TrainService;
+  private updater: { store: FullProjectStore; task: string; u: IncrementalUpdater; off: () => void } | null = null;
+  /** images the last predict job covered per model version (an image with no detections has no rows) */
+  private predicted = new Map<number, Set<number>>();
+
+  constructor(private readonly host: LoopHost) {
+    this.train = new TrainService(host.jobs, host.emit, (v, jobId) => this.afterTraining(v, jobId));
+  }
+
+  private store(): FullProjectStore {
+    return full(this.host.need());
+  }
+
+  /** The version predictions and exports use: the newest active one, else the newest. */
+  activeVersion(s: FullProjectStore): ModelVersion | null {
+    const all = s.listModelVersions();
+    const act = all.filter((v) => v.active);
+    return (act.length ? act : all).at(-1) ?? null;
+  }
+
+  private classNames(s: FullProjectStore, v: ModelVersion): string[] {
+    const spec = (v.config as { spec?: { classes?: string[] } } | null)?.spec;
+    return spec?.classes ?? s.listClasses().map((c) => c.name);
+  }
+
+  info(s: FullProjectStore, v: ModelVersion): ModelInfo {
+    return {
+      id: v.id, name: v.name, task: v.task, active: v.active, parentId: v.parentId, datasetRevision: v.datasetRevision, createdAt: v.createdAt,
+      trainableParams: cfgNum(v.config, 'trainableParams'), seconds: cfgNum(v.config, 'seconds'), backend: cfgStr(v.config, 'backend'),
+      backbone: cfgStr(v.config, 'backbone'), origin: v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full',
+      eval: evalSummary(v.metrics, this.classNames(s, v)), metrics: v.metrics,
+    };
+  }
+
+  private version(s: FullProjectStore, id: number): ModelVersion {
+    const v = s.getModelVersion(id);
+    if (!v) throw notFound(`model version ${id} does not exist in this project`);
+    return v;
+  }
+
+  /** After a full fine-tune: per-class AP and confusion on val (from predictions), `train.eval`, incremental on. */
+  private async afterTraining(versionId: number | null, jobId: string): Promise<void> {
+    if (versionId === null) return;
+    try {
+      const s = this.store();
+      await this.predictImages(s, this.version(s, versionId), 'val', 0.05);
+      const v = this.version(s, versionId);
+      const ev = this.info(s, v).eval;
+      if (ev) {
+        this.train.setEval(ev);
+        this.host.emit('train.eval', { jobId, modelVersion: versionId, eval: ev });
+      }
+    } catch (err) {
+      this.host.emit('train.eval', { jobId, modelVersion: versionId, eval: { boxAP: null, boxAP50: null, maskAP: null, maskAP50: null, mIoU: null, perClass: [], confusion: null, images: 0 } });
+      this.host.emit('job.progress', { jobId, kind: 'train', fraction: 1, message: `evaluation details failed: ${(err as Error).message}` });
+    }
+    this.resetUpdater();
+  }
+
+  // ---- predict ----
+
+  /** Runs `v` on a split's images, stores the predictions; for val also per-class AP50 + confusion into metrics. */
+  private async predictImages(s: FullProjectStore, v: ModelVersion, split: 'unlabeled' | 'val' | 'all', score: number, ctl: { signal?: AbortSignal; progress?: (f: number, m?: string) => void } = {}): Promise<number> {
+    const weights = v.files.find((f) => f.endsWith('.safetensors'));
+    if (!weights) throw new Error(`model version ${v.id} has no weights file`);
+    const { model, spec } = await loadTaskModel(join(s.dir, weights));
+    try {
+      let dataset = s.toDataset();
+      const labelled = new Set(dataset.annotations.map((a) => a.imageKey));
+      if (split === 'unlabeled') dataset = { ...dataset, images: dataset.images.filter((im) => !labelled.has(im.key)) };
+      else if (split === 'val') dataset = { ...dataset, images: dataset.images.filter((im) => im.split === 'val' && labelled.has(im.key)) };
+      if (dataset.images.length === 0) return 0;
+      const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, onWarning: () => {} });
+      const classId = new Map(s.listClasses().map((c) => [c.name, c.id]));
+      const seen = this.predicted.get(v.id) ?? new Set<number>();
+      this.predicted.set(v.id, seen);
+      const byImage = new Map<number, NewPrediction[]>();
+      const bs = 2;
+      for (let i = 0; i < data.length; i += bs) {
+        if (ctl.signal?.aborted) break;
+        const part = createDataPipeline({ dataset: { ...dataset, images: dataset.images.slice(i, i + bs) }, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, onWarning: () => {} });
+        for (const p of await predictAll(model, part, { scoreThreshold: score, signal: ctl.signal })) {
+          const imageId = Number(p.key);
+          const preds: NewPrediction[] = [];
+          for (const o of p.prediction.objects ?? []) {
+            const cid = classId.get(spec.classes[o.classIndex]);
+            if (cid === undefined) continue;
+            const [x, y, w, h] = o.bbox;
+            const geometry: Geometry = o.rle ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
+            preds.push({ classId: cid, geometry, score: Math.min(1, Math.max(0, o.score)) });
+          }
+          s.putPredictions(imageId, v.id, preds);
+          byImage.set(imageId, preds);
+          seen.add(imageId);
+        }
+        ctl.progress?.(Math.min(1, (i + bs) / data.length), `${Math.min(data.length, i + bs)}/${data.length} images`);
+        await new Promise((r) => setImmediate(r)); // let the server answer requests between batches
+      }
+      if (split === 'val' && !ctl.signal?.aborted) {
+        const names = spec.classes;
+        const ids = names.map((n) => classId.get(n) ?? -1);
+        const images: ValImage[] = [...byImage.entries()].map(([id, preds]) => ({ truth: s.annotationsOf(id), preds }));
+        const perClassAp50 = ids.map((c) => classAp50(images, c));
+        s.updateModelVersion(v.id, { metrics: { ...v.metrics, val: { perClassAp50, confusion: confusion(images, ids), images: images.length } } });
+      }
+      return byImage.size;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  // ---- incremental ----
+
+  private resetUpdater(): void {
+    this.updater?.off();
+    this.updater?.u.dispose();
+    this.updater = null;
+  }
+
+  private ensureUpdater(s: FullProjectStore): IncrementalUpdater | null {
+    const v = this.activeVersion(s);
+    if (!v) return null;
+    if (this.updater && this.updater.store === s && this.updater.task === v.task) return this.updater.u;
+    this.resetUpdater();
+    const u = new IncrementalUpdater({ store: s, task: v.task });
+    const off = u.on((e) => this.relayIncremental(e));
+    this.updater = { store: s, task: v.task, u, off };
+    return u;
+  }
+
+  private relayIncremental(e: UpdaterEvent): void {
+    const emit = (p: Parameters<Emit>[1] & object) => this.host.emit('incremental.update', p as never);
+    switch (e.type) {
+      case 'scheduled':
+        return emit({ state: 'scheduled', message: `model update scheduled (${e.imageIds.length} changed image${e.imageIds.length === 1 ? '' : 's'})` });
+      case 'started':
+        return emit({ state: 'started', mode: e.mode, message: `updating the model (${e.mode} mode)…` });
+      case 'done': {
+        const secs = Math.round(e.wallMs / 100) / 10;
+        const message = e.promoted ? `model updated (${e.mode} mode, ${secs} s)` : `candidate kept: ${e.reason}`;
+        return emit({ state: 'done', mode: e.mode, promoted: e.promoted, versionId: e.versionId, seconds: secs, message });
+      }
+      case 'skipped':
+        return emit({ state: 'skipped', message: `model update skipped: ${e.reason}` });
+      case 'cancelled':
+        return emit({ state: 'cancelled', message: `model update cancelled: ${e.reason}` });
+      case 'error':
+        return emit({ state: 'error', message: e.message });
+    }
+  }
+
+  /** Every applied changeset: the images whose labels changed feed the debounced incremental update. */
+  afterApply(cs: Changeset): void {
+    if (this.train.running) return; // a full fine-tune is running; its result supersedes small updates
+    let s: FullProjectStore;
+    try {
+      s = this.store();
+    } catch {
+      return;
+    }
+    const ids = new Set<number>();
+    for (const a of cs.created) ids.add(a.imageId);
+    for (const u of cs.updated) ids.add(u.after.imageId);
+    for (const a of cs.deleted) ids.add(a.imageId);
+    if (ids.size === 0) return;
+    this.ensureUpdater(s)?.notifyChanged([...ids]);
+  }
+
+  /** Waits for a scheduled/running incremental update (tests; project close). */
+  async incrementalIdle(): Promise<void> {
+    await this.updater?.u.idle();
+  }
+
+  close(): void {
+    this.resetUpdater();
+    this.predicted.clear();
+  }
+
+  readonly handlers: LoopHandlers = {
+    'train.plan': async ({ advanced }) => {
+      const { planTraining } = await import('./train-service');
+      return planTraining(this.store(), advanced);
+    },
+    'train.start': ({ advanced }) => {
+      this.resetUpdater();
+      return this.train.start(this.store(), advanced);
+    },
+    'train.cancel': () => {
+      this.train.cancel();
+      return { ok: true as const };
+    },
+    'train.status': () => this.train.status(),
+
+    'models.list': () => {
+      const s = this.store();
+      return { items: s.listModelVersions().map((v) => this.info(s, v)).reverse() };
+    },
+    'models.get': ({ id }) => {
+      const s = this.store();
+      return this.info(s, this.version(s, id));
+    },
+    'models.setActive': ({ id }) => {
+      const s = this.store();
+      this.version(s, id);
+      s.setActiveModel(id);
+      this.resetUpdater();
+      return { ok: true as const };
+    },
+    'models.delete': ({ id }) => {
+      const s = this.store();
+      const v = this.version(s, id);
+      if (v.active) throw conflict(`model version ${id} is active: set another version active before deleting it`);
+      const db = rawDb(s);
+      if (!db) throw new ApiError(500, 'this project store cannot delete model versions');
+      // predictions cascade; training runs keep their log with the version link cleared (schema: ON DELETE)
+      db.prepare('DELETE FROM model_versions WHERE id = ?').run(id);
+      for (const f of v.files) {
+        const p = resolve(s.dir, f);
+        if (p.startsWith(resolve(s.dir, 'models'))) rmSync(p, { force: true });
+      }
+      this.predicted.delete(id);
+      return { ok: true as const };
+    },
+    'models.compare': ({ a, b }) => {
+      const s = this.store();
+      const A = this.info(s, this.version(s, a));
+      const B = this.info(s, this.version(s, b));
+      const keys: [string, (m: ModelInfo) => number | null][] = [
+        ['box AP', (m) => m.eval?.boxAP ?? null], ['box AP50', (m) => m.eval?.boxAP50 ?? null], ['mask AP', (m) => m.eval?.maskAP ?? null],
+        ['mask AP50', (m) => m.eval?.maskAP50 ?? null], ['mIoU', (m) => m.eval?.mIoU ?? null], ['dataset revision', (m) => m.datasetRevision],
+        ['trainable params', (m) => m.trainableParams], ['train time (s)', (m) => m.seconds],
+      ];
+      return { a: A, b: B, rows: keys.map(([metric, f]) => ({ metric, a: f(A), b: f(B) })) };
+    },
+
+    'predict.run': ({ split, scoreThreshold }) => {
+      const s = this.store();
+      const v = this.activeVersion(s);
+      if (!v) throw conflict('no trained model yet: press Fine-tune first');
+      if (this.train.running) throw conflict('a fine-tune is running: predict when it has finished');
+      const jobId = this.host.jobs.start('predict', async ({ signal, progress }) => {
+        const n = await this.predictImages(s, v, split ?? 'unlabeled', scoreThreshold ?? 0.05, { signal, progress });
+        progress(1);
+        this.host.emit('project.changed', { revision: s.revision() });
+        return { added: n, message: `predicted ${n} image${n === 1 ? '' : 's'} with model version ${v.id}` };
+      });
+      return { jobId };
+    },
+    'predictions.list': ({ imageId }) => {
+      const s = this.store();
+      const v = this.activeVersion(s);
+      if (!v) return { items: [] };
+      return { items: s.listPredictions(imageId, v.id).map(({ id, imageId: im, modelVersion, classId, geometry, score }) => ({ id, imageId: im, modelVersion, classId, geometry, score })) };
+    },
+    'predictions.accept': ({ ids }) => {
+      const s = this.store();
+      const found = this.findPredictions(s, ids);
+      const now = Date.now();
+      const created: Annotation[] = found.map((p) => ({
+        id: randomUUID(), imageId: p.imageId, classId: p.classId, geometry: p.geometry, source: 'human',
+        score: null, modelVersion: p.modelVersion, createdAt: now, updatedAt: now,
+      }));
+      const res = this.host.apply({ created, updated: [], deleted: [], label: `accept ${created.length} suggestion${created.length === 1 ? '' : 's'}` });
+      this.dropPredictions(s, found);
+      return { ...res, created };
+    },
+    'predictions.reject': ({ ids }) => {
+      const s = this.store();
+      const found = this.findPredictions(s, ids);
+      this.dropPredictions(s, found);
+      return { removed: found.length };
+    },
+    'al.queue': ({ limit }) => {
+      const s = this.store();
+      const v = this.activeVersion(s);
+      if (!v) return { items: s.imageIds({ status: 'unlabeled' }).slice(0, limit).map((imageId) => ({ imageId, score: 0 })), modelVersion: null };
+      const ranked = labelNextQueue(s, v.id, { limit, predictedIds: this.predicted.get(v.id) });
+      return { items: ranked.map((r) => ({ imageId: r.imageId, score: r.score ?? 0 })), modelVersion: v.id };
+    },
+
+    'export.run': ({ format, out, version }) => {
+      const s = this.store();
+      const versions = s.listModelVersions();
+      if (versions.length === 0) throw conflict('there is no trained model to export: press Fine-tune first');
+      if (version !== undefined) this.version(s, version);
+      const target = resolve(out);
+      const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
+        const src = await loadVersionForExport(s.dir, version ?? this.activeVersion(s)?.id);
+        try {
+          const r = await exportModel(src, format, target, { signal, onProgress: (f, label) => progress(f, label) });
+          progress(1);
+          return { message: `exported model version ${src.version?.id} as ${format} to ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)` };
+        } finally {
+          src.model.dispose();
+        }
+      });
+      return { jobId };
+    },
+
+    'incremental.settings': ({ set }) => {
+      const s = this.store();
+      const current = s.settings()[INCREMENTAL_SETTING];
+      if (set) {
+        const merged = { ...(current && typeof current === 'object' ? current : {}), ...set };
+        try {
+          resolveIncrementalSettings(merged);
+        } catch (err) {
+          throw badRequest((err as Error).message);
+        }
+        s.setSettings({ [INCREMENTAL_SETTING]: merged });
+      }
+      return resolveIncrementalSettings(s.settings()[INCREMENTAL_SETTING]);
+    },
+  };
+
+  private findPredictions(s: FullProjectStore, ids: number[]) {
+    // predictions are stored per image: look them up through the images that have any
+    const want = new Set(ids);
+    const out: ReturnType<FullProjectStore['listPredictions']> = [];
+    const v = this.activeVersion(s);
+    const candidates = new Set<number>(this.predicted.get(v?.id ?? -1) ?? []);
+    const scan = (imageIds: Iterable<number>) => {
+      for (const imageId of imageIds) {
+        if (out.length === want.size) return;
+        for (const p of s.listPredictions(imageId)) if (want.has(p.id) && !out.some((q) => q.id === p.id)) out.push(p);
+      }
+    };
+    scan(candidates);
+    if (out.length !== want.size) scan(s.imageIds()); // e.g. predicted before a restart
+    if (out.length !== want.size) {
+      const missing = ids.filter((id) => !out.some((p) => p.id === id));
+      throw notFound(`prediction${missing.length === 1 ? '' : 's'} ${missing.slice(0, 5).join(', ')} no longer exist${missing.length === 1 ? 's' : ''} (re-run predict)`);
+    }
+    return out;
+  }
+
+  private dropPredictions(s: FullProjectStore, gone: ReturnType<FullProjectStore['listPredictions']>): void {
+    // Deleting by id keeps the other suggestions' ids stable (the editor holds them); the store has no
+    // delete-by-id yet, so use its database when it exposes one, else rewrite the image's rows.
+    const db = rawDb(s);
+    if (db) {
+      const del = db.prepare('DELETE FROM predictions WHERE id = ?');
+      for (const p of gone) del.run(p.id);
+      return;
+    }
+    const byKey = new Map<string, Set<number>>();
+    for (const p of gone) {
+      const k = `${p.imageId}:${p.modelVersion}`;
+      if (!byKey.has(k)) byKey.set(k, new Set());
+      byKey.get(k)!.add(p.id);
+    }
+    for (const [k, drop] of byKey) {
+      const [imageId, mv] = k.split(':').map(Number);
+      const keep = s.listPredictions(imageId, mv).filter((p) => !drop.has(p.id)).map(({ classId, geometry, score }) => ({ classId, geometry, score }));
+      s.putPredictions(imageId, mv, keep);
+    }
+  }
+}
+
+type RawDb = { prepare(sql: string): { run(...a: unknown[]): unknown } };
+function rawDb(s: FullProjectStore): RawDb | null {
+  const db = (s as unknown as { db?: RawDb }).db;
+  return db && typeof db.prepare === 'function' ? db : null;
+}

@@ -1,0 +1,181 @@
+// The loop's API over a real SQLite demo project: fine-tune (tiny plan, in the training worker) → models →
+// predict → accept/reject suggestions → label next → incremental update → export. One shared project: each
+// step builds on the last, as a user's session does.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload, MethodOutput } from '../../src-main/contract/api';
+import { RecentList } from '../../src-main/core/app/recent';
+import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
+import { StudioService } from '../../src-main/core/app/studio-service';
+import { createDemoProject } from '../../src-main/core/store/create-demo';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let tmp: string;
+let project: string;
+let service: StudioService;
+const events: { event: EventName; payload: unknown }[] = [];
+const call = <T>(name: string, input: unknown = {}) => service.call(name, input) as Promise<T>;
+
+function jobDone(jobId: string): Promise<EventPayload<'job.done'>> {
+  return new Promise((resolve) => {
+    const hit = events.find((e) => e.event === 'job.done' && (e.payload as EventPayload<'job.done'>).jobId === jobId);
+    if (hit) return resolve(hit.payload as EventPayload<'job.done'>);
+    const off = service.subscribe((event, payload) => {
+      if (event === 'job.done' && (payload as EventPayload<'job.done'>).jobId === jobId) {
+        off();
+        resolve(payload as EventPayload<'job.done'>);
+      }
+    });
+  });
+}
+
+const TINY = { preset: 'tiny', backbone: 'random' } as const;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer', '--quiet'], { cwd: root, stdio: 'pipe' });
+  tmp = mkdtempSync(join(tmpdir(), 'hst-loop-'));
+  project = join(tmp, 'demo');
+  const store = await createDemoProject(project, { count: 10 });
+  store.close();
+  process.env.HST_DATA_DIR = join(tmp, 'data'); // no backbone installed
+  service = new StudioService({
+    mode: 'server', stores: sqliteStores,
+    doctor: async () => ({ backend: 'cpu', threads: 1, tfjsVersion: 'test', extraKernels: [], notes: [] }),
+    recent: new RecentList(join(tmp, 'recent.json')),
+    emit: (event, payload) => events.push({ event, payload }),
+  });
+  await service.openAtStart(project);
+  // two train images become unlabeled (the demo labels everything)
+  const s = service.project!;
+  const train = s.listImages({ split: 'train', limit: 2 }).items;
+  const deleted = train.flatMap((im) => s.annotationsOf(im.id));
+  await call('annotations.apply', { changeset: { created: [], updated: [], deleted } });
+}, 600_000);
+
+afterAll(() => {
+  service?.close();
+  delete process.env.HST_DATA_DIR;
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('loop API', () => {
+  it('plans without settings, and asks for a backbone instead of silently using a random one', async () => {
+    await expect(call('train.start', {})).rejects.toThrow(/no pretrained backbone is installed.*random backbone \(demo only\)/s);
+    await expect(call('train.plan', {})).rejects.toThrow(/no pretrained backbone is installed/);
+    const plan = await call<MethodOutput<'train.plan'>>('train.plan', { advanced: { backbone: 'random' } });
+    expect(plan.tasks).toEqual(['detect', 'instance', 'semantic']);
+    expect(plan.trainImages).toBeGreaterThan(0);
+    expect(plan.valImages).toBeGreaterThan(0);
+    expect(plan.steps).toBeGreaterThanOrEqual(50);
+    const tiny = await call<MethodOutput<'train.plan'>>('train.plan', { advanced: { ...TINY, steps: 3 } });
+    expect(tiny).toMatchObject({ size: 64, steps: 3, randomBackbone: true, preset: 'tiny' });
+    await expect(call('predict.run', {})).rejects.toThrow(/no trained model yet/);
+    await expect(call('export.run', { format: 'tfjs', out: join(tmp, 'x') })).rejects.toThrow(/no trained model to export/);
+  });
+
+  it('fine-tunes in the worker with live progress, then evaluates', async () => {
+    const { jobId, plan } = await call<MethodOutput<'train.start'>>('train.start', { advanced: TINY });
+    expect(plan.steps).toBe(5);
+    await expect(call('train.start', { advanced: TINY })).rejects.toThrow(/already running/);
+    const done = await jobDone(jobId);
+    expect(done.status, done.message).toBe('ok');
+    const prog = events.filter((e) => e.event === 'train.progress').map((e) => e.payload as EventPayload<'train.progress'>);
+    expect(prog.map((p) => p.step)).toContain(5);
+    expect(prog.every((p) => Number.isFinite(p.loss) && p.lr >= 0 && p.totalSteps === 5)).toBe(true);
+    expect(Object.keys(prog[0].parts).length).toBeGreaterThan(0);
+    // the per-class evaluation arrives after the job (predicting the val split)
+    for (let i = 0; i < 600 && !events.some((e) => e.event === 'train.eval'); i++) await new Promise((r) => setTimeout(r, 100));
+    const ev = events.find((e) => e.event === 'train.eval')!.payload as EventPayload<'train.eval'>;
+    expect(ev.modelVersion).toBe(1);
+    const classNames = service.project!.listClasses().map((c) => c.name).sort();
+    expect(ev.eval.perClass.map((c) => c.name).sort()).toEqual(classNames);
+    expect(ev.eval.confusion!.matrix).toHaveLength(ev.eval.perClass.length + 1);
+    const st = await call<MethodOutput<'train.status'>>('train.status');
+    expect(st.state).toBe('done');
+    expect(st.history.length).toBeGreaterThan(0);
+    expect(st.eval).not.toBeNull();
+  }, 600_000);
+
+  it('lists, compares and guards model versions', async () => {
+    const { items } = await call<MethodOutput<'models.list'>>('models.list');
+    expect(items).toHaveLength(1);
+    const m = items[0];
+    expect(m).toMatchObject({ id: 1, active: true, origin: 'full' });
+    expect(m.trainableParams).toBeGreaterThan(1000);
+    expect(m.backbone).toMatch(/random/);
+    expect(m.eval!.boxAP50).not.toBeNull();
+    const cmp = await call<MethodOutput<'models.compare'>>('models.compare', { a: 1, b: 1 });
+    expect(cmp.rows.find((r) => r.metric === 'box AP50')!.a).toBe(m.eval!.boxAP50);
+    await expect(call('models.delete', { id: 1 })).rejects.toThrow(/is active/);
+    await expect(call('models.get', { id: 99 })).rejects.toThrow(/does not exist/);
+  });
+
+  it('predicts unlabeled images; accept makes one undoable changeset; reject drops; label-next ranks', async () => {
+    const { jobId } = await call<MethodOutput<'predict.run'>>('predict.run', { split: 'unlabeled', scoreThreshold: 0 });
+    const done = await jobDone(jobId);
+    expect(done.status, done.message).toBe('ok');
+    expect(done.added).toBe(2);
+    const q = await call<MethodOutput<'al.queue'>>('al.queue', {});
+    expect(q.modelVersion).toBe(1);
+    expect(q.items).toHaveLength(2);
+    expect(q.items[0].score).toBeGreaterThanOrEqual(q.items[1].score);
+    const imageId = q.items[0].imageId;
+    const { items: preds } = await call<MethodOutput<'predictions.list'>>('predictions.list', { imageId });
+    expect(preds.length).toBeGreaterThan(1); // threshold 0 on an untrained model: plenty
+    const before = service.project!.revision();
+    const acc = await call<MethodOutput<'predictions.accept'>>('predictions.accept', { ids: [preds[0].id] });
+    expect(acc.revision).toBe(before + 1);
+    expect(acc.created[0]).toMatchObject({ imageId, classId: preds[0].classId, source: 'human', modelVersion: 1 });
+    expect(acc.inverse.deleted.map((a) => a.id)).toEqual([acc.created[0].id]);
+    const anns = service.project!.annotationsOf(imageId);
+    expect(anns.map((a) => a.id)).toContain(acc.created[0].id);
+    const rej = await call<MethodOutput<'predictions.reject'>>('predictions.reject', { ids: [preds[1].id] });
+    expect(rej.removed).toBe(1);
+    const left = await call<MethodOutput<'predictions.list'>>('predictions.list', { imageId });
+    expect(left.items.map((p) => p.id)).not.toContain(preds[0].id);
+    expect(left.items.map((p) => p.id)).not.toContain(preds[1].id);
+    expect(left.items).toHaveLength(preds.length - 2);
+    await expect(call('predictions.accept', { ids: [preds[0].id] })).rejects.toThrow(/no longer exists/);
+  }, 300_000);
+
+  it('incremental settings validate; a new label triggers an update that is promoted or kept with a reason', async () => {
+    const s0 = await call<MethodOutput<'incremental.settings'>>('incremental.settings', {});
+    expect(s0.enabled).toBe(true);
+    await expect(call('incremental.settings', { set: { steps: 0 } })).rejects.toThrow(/steps/);
+    const s1 = await call<MethodOutput<'incremental.settings'>>('incremental.settings', { set: { debounceMs: 10, steps: 2, batchSize: 2 } });
+    expect(s1).toMatchObject({ debounceMs: 10, steps: 2 });
+    const img = service.project!.listImages({ status: 'unlabeled' }).items[0];
+    const now = Date.now();
+    await call('annotations.apply', {
+      changeset: { created: [{ id: 'inc-1', imageId: img.id, classId: 1, geometry: { kind: 'box', x: 10, y: 10, w: 30, h: 30 }, createdAt: now, updatedAt: now }], updated: [], deleted: [] },
+    });
+    for (let i = 0; i < 1200 && !events.some((e) => e.event === 'incremental.update' && ['done', 'error', 'skipped'].includes((e.payload as { state: string }).state)); i++) await new Promise((r) => setTimeout(r, 100));
+    await service.loop.incrementalIdle();
+    const upd = events.filter((e) => e.event === 'incremental.update').map((e) => e.payload as EventPayload<'incremental.update'>);
+    expect(upd[0].state).toBe('scheduled');
+    const end = upd.at(-1)!;
+    expect(end.state, end.message).toBe('done');
+    expect(end.mode).toMatch(/fast|full/);
+    expect(end.message).toMatch(end.promoted ? /model updated \((fast|full) mode, [\d.]+ s\)/ : /candidate kept: /);
+    const { items } = await call<MethodOutput<'models.list'>>('models.list');
+    expect(items.find((m) => m.id === end.versionId)!.origin).toBe('incremental');
+  }, 300_000);
+
+  it('exports tfjs in a job, and says clearly when a version does not exist', async () => {
+    const out = join(tmp, 'export-tfjs');
+    const { jobId } = await call<MethodOutput<'export.run'>>('export.run', { format: 'tfjs', out });
+    const done = await jobDone(jobId);
+    expect(done.status, done.message).toBe('ok');
+    expect(done.message).toMatch(/exported model version \d+ as tfjs/);
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'))).toHaveProperty('weightsManifest');
+    await expect(call('export.run', { format: 'onnx', out: join(tmp, 'o'), version: 42 })).rejects.toThrow(/model version 42 does not exist/);
+    const again = await jobDone((await call<MethodOutput<'export.run'>>('export.run', { format: 'tfjs', out })).jobId);
+    expect(again.status).toBe('error'); // never overwrites a finished export
+    expect(again.message).toMatch(/exist/);
+    expect(existsSync(join(out, 'model.json'))).toBe(true);
+  }, 300_000);
+});
