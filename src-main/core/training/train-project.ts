@@ -159,6 +159,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
     if (trainData.length === 0) throw new Error('the train split has no images: mark some images as train');
     const batchSize = o.batchSize ?? 4;
+    // CondInst's loss one-hot-encodes the image index of each instance and needs a batch of at least 2
+    if (batchSize < 2 && tasks.includes('instance')) throw new Error('--batch must be at least 2 when training instance masks');
     const steps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 20) * trainData.length) / batchSize));
 
     emit({ type: 'phase', message: 'building the model' });
