@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
-export type Screen = 'projects' | 'gallery' | 'editor' | 'classes';
+export type Screen = 'projects' | 'gallery' | 'editor' | 'classes' | 'train' | 'models';
 
 export const useUiStore = defineStore('ui', () => {
   const screen = ref<Screen>('projects');
