@@ -1,0 +1,122 @@
+// The loop in a browser (server mode, Chromium): demo project → Fine-tune (HST_TRAIN_PRESET=tiny: 64 px,
+// 5 steps, shallow random ViT, so it takes seconds) → metrics and charts → predict unlabeled → accept
+// suggestions → label one more image → an incremental update → export tfjs and ONNX. Screenshots of the
+// Train screen, Models screen and suggestions go to test/e2e/screenshots/.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoProject } from '../../src-main/core/store/create-demo';
+import { openBrowser, requireBrowserAndBuild, SCREENSHOTS, startStudio, type Studio } from './studio-harness';
+
+let studio: Studio;
+let context: BrowserContext;
+let page: Page;
+let project: string;
+
+async function shot(name: string) {
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+beforeAll(async () => {
+  requireBrowserAndBuild();
+  process.env.HST_TRAIN_PRESET = 'tiny';
+  // the project is made first so serve can open it; startStudio's temp folder is made inside it
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  project = join(mkdtempSync(join(tmpdir(), 'hst-loop-e2e-')), 'demo');
+  const store = await createDemoProject(project, { count: 8 });
+  try {
+    // two train images unlabeled (the demo labels everything); quick incremental updates
+    const train = store.listImages({ split: 'train', limit: 2 }).items;
+    store.apply({ created: [], updated: [], deleted: train.flatMap((im) => store.annotationsOf(im.id)) });
+    store.setSettings({ incremental: { debounceMs: 300, steps: 2, batchSize: 2 } });
+  } finally {
+    store.close();
+  }
+  studio = await startStudio(['--project', project]);
+  ({ context, page } = await openBrowser(studio.tmp));
+  await page.goto(studio.url);
+  await page.waitForSelector('[data-ready="true"]');
+}, 180_000);
+
+afterAll(async () => {
+  delete process.env.HST_TRAIN_PRESET;
+  await context?.close();
+  await studio?.stop();
+});
+
+describe('loop journey', () => {
+  it('fine-tunes with one button (after choosing the demo backbone) and shows metrics and charts', async () => {
+    await page.click('[data-testid="nav-train"]');
+    await page.waitForSelector('[data-testid="train-plan-error"]');
+    expect(await page.textContent('[data-testid="train-plan-error"]')).toMatch(/no pretrained backbone is installed/);
+    await page.click('[data-testid="use-random-backbone"]');
+    const plan = await page.textContent('[data-testid="train-plan"]');
+    expect(plan).toMatch(/64 px · 5 steps/);
+    expect(plan).toMatch(/random \(untrained — demo only\)/);
+    await page.click('[data-testid="fine-tune"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-state"]')?.textContent === 'done', null, { timeout: 300_000 });
+    await page.waitForSelector('[data-testid="train-eval"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="chart-loss"] canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="per-class-ap"] tbody tr').count()).toBe(3);
+    expect(await page.locator('[data-testid="confusion"] tbody tr').count()).toBe(4);
+    expect(await page.textContent('[data-testid="eval-ap50"]')).toMatch(/^\d\.\d{3}$/);
+    await shot('loop-train');
+  }, 420_000);
+
+  it('lists the model version and predicts the unlabeled images', async () => {
+    await page.click('[data-testid="nav-models"]');
+    await page.waitForSelector('[data-testid="model-row-1"]');
+    expect(await page.textContent('[data-testid="model-row-1"]')).toMatch(/active/);
+    await page.click('[data-testid="predict-unlabeled"]');
+    await page.waitForFunction(() => /predicted 2 images/.test(document.querySelector('[data-testid="predict-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    await shot('loop-models');
+  }, 180_000);
+
+  it('opens "label next", shows dashed suggestions and accepts them; then labels one more image', async () => {
+    await page.click('[data-testid="nav-gallery"]');
+    await page.click('[data-testid="label-next"]');
+    await page.waitForSelector('[data-testid="suggestion-list"]');
+    await page.locator('[data-testid="suggest-threshold"]').fill('0');
+    const n = await page.locator('[data-testid="suggestion-list"] li').count();
+    expect(n).toBeGreaterThan(0);
+    await shot('loop-suggestions');
+    const shapesBefore = await page.locator('[data-testid="shape-list"] li[data-kind]').count();
+    await page.click('[data-testid="suggest-accept"]');
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length === k + 1, shapesBefore);
+    await page.click('[data-testid="suggest-accept-all"]');
+    await page.waitForFunction((want) => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length === want, shapesBefore + n);
+    await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent !== 'Saving…');
+    // the next unlabeled image: accept its best suggestion
+    await page.click('[data-testid="next-image"]');
+    await page.waitForSelector('[data-testid="suggest-accept"]');
+    await page.click('[data-testid="suggest-accept"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length >= 1);
+  }, 120_000);
+
+  it('runs an incremental update after the new labels and says so in the status bar', async () => {
+    await page.waitForFunction(() => /model updated \((fast|full) mode, [\d.]+ s\)|candidate kept: /.test(document.querySelector('[data-testid="incremental-status"]')?.textContent ?? ''), null, { timeout: 400_000 });
+    await shot('loop-incremental');
+  }, 420_000);
+
+  it('exports tfjs and ONNX from the Export dialog, and names the problem when the folder exists', async () => {
+    await page.click('[data-testid="nav-models"]');
+    await page.click('[data-testid="models-export"]');
+    for (const fmt of ['tfjs', 'onnx'] as const) {
+      const out = join(studio.tmp, `export-${fmt}`);
+      await page.check(`[data-testid="export-format-${fmt}"]`);
+      await page.fill('[data-testid="export-path"]', out);
+      await page.click('[data-testid="export-run"]');
+      await page.waitForSelector('[data-testid="export-result"]', { timeout: 120_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid="export-run"]') !== null, null, { timeout: 120_000 });
+      expect(await page.textContent('[data-testid="export-result"]')).toMatch(new RegExp(`exported model version \\d+ as ${fmt}`));
+      expect(existsSync(join(out, fmt === 'tfjs' ? 'model.json' : 'model.onnx'))).toBe(true);
+    }
+    await page.click('[data-testid="export-run"]'); // same ONNX folder again
+    await page.waitForFunction(() => !/exported/.test(document.querySelector('[data-testid="export-result"]')?.textContent ?? 'exported'), null, { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="export-result"]')).toMatch(/exist/);
+    await page.click('[data-testid="export-close"]');
+  }, 300_000);
+});
