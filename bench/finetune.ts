@@ -64,7 +64,7 @@ export async function run(): Promise<BenchTable> {
       const ctl = new AbortController();
       const target = step + CHUNK;
       const ts = performance.now();
-      await trainer.run({ signal: ctl.signal, onEvent: (e) => e.type === 'step' && e.step >= target && ctl.abort() });
+      await trainer.run({ signal: ctl.signal, onEvent: (e) => e.type === 'step' && (e.step >= target || (performance.now() - t0) / 1000 >= maxS) && ctl.abort() });
       trainS += (performance.now() - ts) / 1000;
       images += (trainer.currentStep - step) * BATCH;
       step = trainer.currentStep;
@@ -94,7 +94,7 @@ export async function run(): Promise<BenchTable> {
       ],
       notes: [
         `backend ${info.backend}, ${info.threads ?? 1} thread(s); ${os.cpus().length} vCPUs, load average at the end ${os.loadavg()[0].toFixed(1)} (other jobs share the machine: wall times scale with it, CPU times much less)`,
-        'phases: ViT fwd = vitForward; side fwd = + sideForward; heads = loss forward minus the HST forward; backward = variableGrads minus the loss forward; optimizer = one AdamW update',
+        'phases (medians of 3; differences of medians, so a small phase can read negative under load): ViT fwd = vitForward; side fwd = + sideForward; heads = loss forward minus the HST forward; backward = variableGrads minus the loss forward; optimizer = one AdamW update',
         'The ViT is random and frozen except its LayerNorms and the Meta Tokens (HST freeze rule); the side network and heads do the learning.',
       ],
     };
