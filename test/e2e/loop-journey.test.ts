@@ -2,8 +2,8 @@
 // 5 steps, shallow random ViT, so it takes seconds) → metrics and charts → predict unlabeled → accept
 // suggestions → label one more image → an incremental update → export tfjs and ONNX. Screenshots of the
 // Train screen, Models screen and suggestions go to test/e2e/screenshots/.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
@@ -45,6 +45,7 @@ afterAll(async () => {
   delete process.env.HST_TRAIN_PRESET;
   await context?.close();
   await studio?.stop();
+  if (project) rmSync(dirname(project), { recursive: true, force: true });
 });
 
 describe('loop journey', () => {

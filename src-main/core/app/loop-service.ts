@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { ModelInfo } from '../../contract/api';
 import type { Annotation, Changeset, Geometry } from '../../contract/schemas';
 import { labelNextQueue } from '../active/uncertainty';
+import { toBbox } from '../geometry/rle';
 import { exportModel, loadVersionForExport } from '../export/index';
 import { IncrementalUpdater, type UpdaterEvent } from '../incremental/updater';
 import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/settings';
@@ -143,7 +144,9 @@ export class LoopService {
             const cid = classId.get(spec.classes[o.classIndex]);
             if (cid === undefined) continue;
             const [x, y, w, h] = o.bbox;
-            const geometry: Geometry = o.rle ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
+            // an untrained mask head can give an empty mask for a real box: then the box is the suggestion
+            const maskArea = o.rle ? toBbox(o.rle)[2] * toBbox(o.rle)[3] : 0;
+            const geometry: Geometry = o.rle && maskArea > 0 ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
             preds.push({ classId: cid, geometry, score: Math.min(1, Math.max(0, o.score)) });
           }
           s.putPredictions(imageId, v.id, preds);
