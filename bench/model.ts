@@ -78,7 +78,8 @@ export function trainBytesEstimate(c: ResolvedHstConfig, size: number, batch: nu
   return 4 * batch * (vit + side) * 2.6;
 }
 
-const WASM_BUDGET = 3.4 * 1024 ** 3;
+// ViT-Ti/224 batch 4 (estimate 3.3 GB) hung the wasm heap, so the budget leaves that much margin.
+const WASM_BUDGET = 3.0 * 1024 ** 3;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
