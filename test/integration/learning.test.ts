@@ -18,8 +18,10 @@ import { Trainer } from '../../src-main/core/training/trainer';
 const SIZE = 96;
 const CLASSES = ['circle', 'triangle', 'square'];
 
-// ~1000 training images through a full HST forward/backward: on an idle 2-core machine (wasm, 2 threads) this
-// is minutes; on a shared, loaded one it took > 30 min, beyond the suite's budget. Opt in with HST_LEARNING=1.
+// ~1900 training images through a full HST forward/backward: ~5 min on an idle 2-core machine (wasm, 2 threads,
+// 6–7 img/s measured), over 30 min on the shared, loaded one: beyond the suite's budget. Opt in with HST_LEARNING=1.
+// Measured with this recipe at 240 steps (idle machine, 142 s): box AP50 0.60, mask AP50 0.61, mIoU 0.71 on the
+// held-out split; 480 steps is the recipe's step count, not yet confirmed to pass.
 const optIn = process.env.HST_LEARNING === '1';
 
 describe('learning (CPU, random backbone)', () => {
@@ -41,7 +43,7 @@ describe('learning (CPU, random backbone)', () => {
     };
     const model = buildTaskModel(spec);
     expect(model.hst.backboneSource.kind).toBe('random');
-    const trainer = new Trainer(model, train, { steps: 240, batchSize: 4, lr: 3e-3, seed: 5, warmupSteps: 20 });
+    const trainer = new Trainer(model, train, { steps: 480, batchSize: 4, lr: 3e-3, seed: 5, warmupSteps: 20 });
     const res = await trainer.run({ onEvent: (e) => e.type === 'step' && e.step % 40 === 0 && console.log(`step ${e.step} loss ${e.loss.toFixed(3)} ${e.imagesPerSec.toFixed(2)} img/s`) });
     expect(res.status).toBe('done');
     const ev = await evaluateModel(model, ds, val, CLASSES, { keepPredictions: false });
