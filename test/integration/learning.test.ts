@@ -18,14 +18,14 @@ import { Trainer } from '../../src-main/core/training/trainer';
 const SIZE = 96;
 const CLASSES = ['circle', 'triangle', 'square'];
 
-// ~1900 training images through a full HST forward/backward: ~5 min on an idle 2-core machine (wasm, 2 threads,
-// 6–7 img/s measured), over 30 min on the shared, loaded one: beyond the suite's budget. Opt in with HST_LEARNING=1.
-// Measured with this recipe at 240 steps (idle machine, 142 s): box AP50 0.60, mask AP50 0.61, mIoU 0.71 on the
-// held-out split; 480 steps is the recipe's step count, not yet confirmed to pass.
-const optIn = process.env.HST_LEARNING === '1';
+// ~1900 training images through a full HST forward/backward: ~3 min on an idle 2-core machine (wasm, 2 threads,
+// 10 img/s). Measured with this recipe (480 steps, 188 s): held-out box AP50 0.909 (AP 0.527), mask AP50 0.897,
+// mIoU 0.895; at 240 steps it was still below (0.60 / 0.61 / 0.71). HST_LEARNING=0 skips it for quick local runs
+// (reported as skipped, never as passed); CI runs it.
+const skip = process.env.HST_LEARNING === '0';
 
 describe('learning (CPU, random backbone)', () => {
-  it.skipIf(!optIn)('(opt-in: HST_LEARNING=1, long CPU run) reaches box AP50 ≥ 0.7, mask AP50 ≥ 0.6 and mIoU ≥ 0.6 on held-out images', async () => {
+  it.skipIf(skip)('reaches box AP50 ≥ 0.7, mask AP50 ≥ 0.6 and mIoU ≥ 0.6 on held-out images', async () => {
     await initCompute();
     const ds = await generateShapes({ count: 110, size: SIZE, seed: 7, outDir: mkdtempSync(join(tmpdir(), 'learn-')), valFraction: 0.2, objectsPerImage: [1, 3], scale: [0.15, 0.32] });
     const train = createDataPipeline({ dataset: ds, classes: { names: CLASSES }, size: SIZE, norm: VIT_AUGREG_NORM, seed: 1, split: 'train', augment: { hflip: 0.5, scaleJitter: [0.85, 1.15], colorJitter: 0.1 } });
