@@ -109,11 +109,18 @@ describe('StudioService with the SQLite store', () => {
     expect(names.some((n) => n.endsWith('evil name.png') && !n.includes('batch1'))).toBe(true);
   });
 
-  it('creates the demo project with images and classes', async () => {
+  it('creates the demo project: the labelled shapes dataset, ready to fine-tune', async () => {
     const info = await call<{ imageCount: number }>('project.create', { dir: join(tmp, 'demo'), demo: true });
-    expect(info.imageCount).toBeGreaterThan(0);
-    expect((await call<{ classes: unknown[] }>('classes.list', {})).classes.length).toBeGreaterThan(0);
-  });
+    expect(info.imageCount).toBe(200);
+    const classes = (await call<{ classes: { name: string }[] }>('classes.list', {})).classes.map((c) => c.name).sort();
+    expect(classes).toEqual(['circle', 'square', 'triangle']);
+    const counts = await call<{ all: number; labeled: number }>('images.counts', {});
+    expect(counts.labeled).toBe(counts.all);
+    const first = (await call<{ items: { id: number }[] }>('images.list', { limit: 1 })).items[0];
+    const anns = (await call<{ items: { geometry: { kind: string } }[] }>('annotations.list', { imageId: first.id })).items;
+    expect(anns.length).toBeGreaterThan(0);
+    expect(anns.every((a) => a.geometry.kind === 'mask')).toBe(true);
+  }, 120_000);
 
   it('imports a COCO dataset as a job, and reports a broken one without importing anything', async () => {
     const coco = join(tmp, 'coco');

@@ -270,10 +270,7 @@ export class LoopService {
       const s = this.store();
       const v = this.version(s, id);
       if (v.active) throw conflict(`model version ${id} is active: set another version active before deleting it`);
-      const db = rawDb(s);
-      if (!db) throw new ApiError(500, 'this project store cannot delete model versions');
-      // predictions cascade; training runs keep their log with the version link cleared (schema: ON DELETE)
-      db.prepare('DELETE FROM model_versions WHERE id = ?').run(id);
+      s.deleteModelVersion(id);
       for (const f of v.files) {
         const p = resolve(s.dir, f);
         if (p.startsWith(resolve(s.dir, 'models'))) rmSync(p, { force: true });
@@ -395,30 +392,7 @@ export class LoopService {
   }
 
   private dropPredictions(s: FullProjectStore, gone: ReturnType<FullProjectStore['listPredictions']>): void {
-    // Deleting by id keeps the other suggestions' ids stable (the editor holds them); the store has no
-    // delete-by-id yet, so use its database when it exposes one, else rewrite the image's rows.
-    const db = rawDb(s);
-    if (db) {
-      const del = db.prepare('DELETE FROM predictions WHERE id = ?');
-      for (const p of gone) del.run(p.id);
-      return;
-    }
-    const byKey = new Map<string, Set<number>>();
-    for (const p of gone) {
-      const k = `${p.imageId}:${p.modelVersion}`;
-      if (!byKey.has(k)) byKey.set(k, new Set());
-      byKey.get(k)!.add(p.id);
-    }
-    for (const [k, drop] of byKey) {
-      const [imageId, mv] = k.split(':').map(Number);
-      const keep = s.listPredictions(imageId, mv).filter((p) => !drop.has(p.id)).map(({ classId, geometry, score }) => ({ classId, geometry, score }));
-      s.putPredictions(imageId, mv, keep);
-    }
+    s.deletePredictions(gone.map((p) => p.id));
   }
 }
 
-type RawDb = { prepare(sql: string): { run(...a: unknown[]): unknown } };
-function rawDb(s: FullProjectStore): RawDb | null {
-  const db = (s as unknown as { db?: RawDb }).db;
-  return db && typeof db.prepare === 'function' ? db : null;
-}

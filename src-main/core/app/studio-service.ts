@@ -5,9 +5,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DoctorReport, ProjectInfo } from '../../contract/api';
-import type { Annotation, Changeset, LabelClass } from '../../contract/schemas';
+import type { Annotation, Changeset } from '../../contract/schemas';
 import type { ProjectStore, ProjectStoreExtras } from '../store/types';
-import { writeDemoImages } from './demo-images';
+import { generateDemo } from '../demo';
 import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
@@ -28,11 +28,6 @@ export interface StudioServiceOptions {
   emit?: Emit;
   recent?: RecentList;
 }
-
-const DEMO_CLASSES: Pick<LabelClass, 'name' | 'color'>[] = [
-  { name: 'circle', color: '#4f9dff' },
-  { name: 'rectangle', color: '#ff8a3d' },
-];
 
 export class StudioService {
   readonly jobs: JobRunner = new JobRunner((e, p) => this.emit(e, p));
@@ -129,15 +124,14 @@ export class StudioService {
       const s = await this.opts.stores.create(resolve(dir), name);
       const info = this.adopt(s);
       if (!demo) return info;
+      // The embedded default: the labelled synthetic shapes dataset (boxes + instance masks), so a new user can
+      // press Fine-tune at once. Same data as `hst-studio project create --demo`.
       const tmp = mkdtempSync(join(tmpdir(), 'hst-demo-'));
       try {
-        await s.ingest(await writeDemoImages(tmp), { mode: 'copy' });
+        await s.importDataset(await generateDemo(tmp), { mode: 'copy' });
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
-      const now = Date.now();
-      const max = Math.max(0, ...s.listClasses().map((c) => c.id));
-      s.apply({ classes: { created: DEMO_CLASSES.map((c, i) => ({ ...c, id: max + i + 1, hotkey: null, order: i })), updated: [], deleted: [] }, label: `demo classes ${now}` });
       return this.info(s);
     },
     'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(resolve(dir))),

@@ -5,30 +5,11 @@
 import { tf } from '../compute/engine';
 import { f32Tensor, toFloat32, type StTensor } from '../io/safetensors';
 import type { TaskModel } from '../training/task-model';
+import { fromTorchValues, toTorchValues, type TorchLayout } from '../io/torch-layout';
 
-type Layout = 'plain' | 'linear' | 'conv';
+export { fromTorchValues, toTorchValues };
 
-/** tfjs-layout values → torch layout: linear [in,out] → (out,in); conv [kh,kw,in,out] → (out,in,kh,kw). */
-export function toTorchValues(v: Float32Array, shape: readonly number[], layout: Layout): Float32Array {
-  if (layout === 'linear') {
-    const [i, o] = shape;
-    const out = new Float32Array(v.length);
-    for (let r = 0; r < i; r++) for (let c = 0; c < o; c++) out[c * i + r] = v[r * o + c];
-    return out;
-  }
-  if (layout === 'conv') {
-    const [kh, kw, ci, co] = shape;
-    const out = new Float32Array(v.length);
-    for (let y = 0; y < kh; y++)
-      for (let x = 0; x < kw; x++)
-        for (let a = 0; a < ci; a++) {
-          const src = ((y * kw + x) * ci + a) * co;
-          for (let b = 0; b < co; b++) out[((b * ci + a) * kh + y) * kw + x] = v[src + b];
-        }
-    return out;
-  }
-  return v;
-}
+type Layout = TorchLayout;
 
 /** Every HST entry and head parameter (optionally filtered by name) as PyTorch-layout F32 tensors. */
 export function torchState(model: TaskModel, keep: (name: string) => boolean = () => true): Map<string, StTensor> {
@@ -42,28 +23,6 @@ export function torchState(model: TaskModel, keep: (name: string) => boolean = (
     out.set(e.name, f32Tensor(toTorchValues(e.variable.dataSync() as Float32Array, e.variable.shape, e.layout), e.torchShape));
   }
   return out;
-}
-
-/** Inverse of toTorchValues: torch layout → tfjs layout (`shape` is the tfjs shape). */
-export function fromTorchValues(v: Float32Array, shape: readonly number[], layout: Layout): Float32Array {
-  if (layout === 'linear') {
-    const [i, o] = shape;
-    const out = new Float32Array(v.length);
-    for (let c = 0; c < o; c++) for (let r = 0; r < i; r++) out[r * o + c] = v[c * i + r];
-    return out;
-  }
-  if (layout === 'conv') {
-    const [kh, kw, ci, co] = shape;
-    const out = new Float32Array(v.length);
-    for (let y = 0; y < kh; y++)
-      for (let x = 0; x < kw; x++)
-        for (let a = 0; a < ci; a++) {
-          const dst = ((y * kw + x) * ci + a) * co;
-          for (let b = 0; b < co; b++) out[dst + b] = v[((b * ci + a) * kh + y) * kw + x];
-        }
-    return out;
-  }
-  return v;
 }
 
 /**

@@ -8,26 +8,17 @@ import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor 
 import { resolveHstConfig, type ResolvedHstConfig } from './config';
 import { HstModel, type BackboneSource } from './hst';
 import type { ParamEntry, ParamStore } from './params';
+import { fromTorchValues, toTorchValues } from '../io/torch-layout';
 
 /** PyTorch bookkeeping buffers we neither need nor write (PyTorch fills them in when absent). */
 const IGNORABLE = (name: string) => name.endsWith('num_batches_tracked');
 
 function toTorch(e: ParamEntry): Float32Array {
-  return tf.tidy(() => {
-    const v = e.variable;
-    if (e.layout === 'linear') return tf.transpose(v, [1, 0]).dataSync() as Float32Array;
-    if (e.layout === 'conv') return tf.transpose(v, [3, 2, 0, 1]).dataSync() as Float32Array;
-    return Float32Array.from(v.dataSync() as Float32Array);
-  });
+  return toTorchValues(Float32Array.from(e.variable.dataSync() as Float32Array), e.variable.shape, e.layout);
 }
 
 function fromTorch(e: ParamEntry, values: Float32Array): tf.Tensor {
-  return tf.tidy(() => {
-    const t = tf.tensor(values, e.torchShape, 'float32');
-    if (e.layout === 'linear') return tf.transpose(t, [1, 0]);
-    if (e.layout === 'conv') return tf.transpose(t, [2, 3, 1, 0]);
-    return t;
-  });
+  return tf.tensor(fromTorchValues(values, e.variable.shape, e.layout), e.variable.shape, 'float32');
 }
 
 /** The model's state in PyTorch names and layouts (float32). */

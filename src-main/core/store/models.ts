@@ -135,6 +135,15 @@ export class ModelRegistry {
     }).immediate();
   }
 
+  /** Deletes an inactive version (its predictions cascade; training runs keep their log, link cleared). */
+  delete(id: number): ModelVersion {
+    const m = this.get(id);
+    if (!m) throw new Error(`model version ${id} does not exist`);
+    if (m.active) throw new Error(`model version ${id} is active: set another version active before deleting it`);
+    this.st.get<[number]>('DELETE FROM model_versions WHERE id = ?').run(id);
+    return m;
+  }
+
   update(id: number, patch: { metrics?: Record<string, unknown>; files?: string[]; name?: string }): ModelVersion {
     const m = this.get(id);
     if (!m) throw new Error(`model version ${id} does not exist`);

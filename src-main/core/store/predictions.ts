@@ -65,6 +65,16 @@ export class PredictionStore {
     return rows.map(fromRow);
   }
 
+  /** Drops single predictions by id; the other suggestions keep their ids (the editor holds them). */
+  delete(ids: readonly number[]): number {
+    const del = this.st.get<[number]>('DELETE FROM predictions WHERE id = ?');
+    let n = 0;
+    this.st.db.transaction(() => {
+      for (const id of ids) n += del.run(id).changes;
+    }).immediate();
+    return n;
+  }
+
   /** Drops the predictions of one model (or all). */
   clear(modelVersion?: number): number {
     return modelVersion === undefined

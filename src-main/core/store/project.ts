@@ -375,6 +375,11 @@ export class SqliteProjectStore implements FullProjectStore {
   listModelVersions = (task?: string) => this.models.list(task);
   activeModel = (task: string) => this.models.active(task);
   setActiveModel = (id: number) => this.models.setActive(id);
+  deleteModelVersion = (id: number) => {
+    const m = this.models.delete(id);
+    this.wrote();
+    return m;
+  };
   updateModelVersion = (id: number, patch: { metrics?: Record<string, unknown>; files?: string[]; name?: string }) => this.models.update(id, patch);
   addTrainingRun = (r: { config: unknown; modelVersion?: number | null }) => this.models.addRun(r);
   finishTrainingRun = (id: number, end: { status: Exclude<RunStatus, 'running'>; error?: string; modelVersion?: number | null }) =>
@@ -392,4 +397,9 @@ export class SqliteProjectStore implements FullProjectStore {
   };
   listPredictions = (imageId: number, modelVersion?: number) => this.preds.list(imageId, modelVersion);
   clearPredictions = (modelVersion?: number) => this.preds.clear(modelVersion);
+  deletePredictions = (ids: readonly number[]) => {
+    const n = this.preds.delete(ids);
+    this.wrote();
+    return n;
+  };
 }

@@ -111,6 +111,8 @@ export interface ProjectStoreExtras {
   listModelVersions(task?: string): ModelVersion[];
   activeModel(task: string): ModelVersion | null;
   setActiveModel(id: number): void;
+  /** Deletes an inactive model version (throws for the active one); returns what was deleted (its files are the caller's). */
+  deleteModelVersion(id: number): ModelVersion;
   updateModelVersion(id: number, patch: { metrics?: Record<string, unknown>; files?: string[]; name?: string }): ModelVersion;
 
   addTrainingRun(r: { config: unknown; modelVersion?: number | null }): TrainingRun;
@@ -123,6 +125,8 @@ export interface ProjectStoreExtras {
   putPredictions(imageId: number, modelVersion: number, preds: NewPrediction[]): void;
   listPredictions(imageId: number, modelVersion?: number): Prediction[];
   clearPredictions(modelVersion?: number): number;
+  /** Deletes predictions by id, leaving the others' ids unchanged. */
+  deletePredictions(ids: readonly number[]): number;
 
   /** Index of cached backbone features (files under cache/features/). */
   readonly featureCache: FeatureCacheIndex;

@@ -130,8 +130,20 @@ describe('models, runs, predictions, feature cache', () => {
     expect(store.listPredictions(imgs[0], mv.id)).toMatchObject([{ classId: 1, score: 0.4, geometry: g, modelVersion: mv.id }]);
     expect(() => store.putPredictions(imgs[0], mv.id, [{ classId: 1, geometry: g, score: 2 }])).toThrow(/score 2 is not in \[0, 1\]/);
     expect(store.listPredictions(imgs[0])).toHaveLength(1);
-    store.db.prepare('DELETE FROM model_versions WHERE id = ?').run(mv.id);
+    store.deleteModelVersion(mv.id);
+    expect(store.getModelVersion(mv.id)).toBeNull();
     expect(store.listPredictions(imgs[0])).toEqual([]);
+  });
+
+  it('deletes predictions by id, keeping the other ids; refuses to delete the active model version', () => {
+    const mv = store.addModelVersion({ name: 'q', task: 'detect', config: {}, datasetRevision: 1, active: true });
+    const g = { kind: 'box' as const, x: 0, y: 0, w: 5, h: 5 };
+    store.putPredictions(imgs[1], mv.id, [0.9, 0.6, 0.3].map((score) => ({ classId: 1, geometry: g, score })));
+    const [hi, mid, lo] = store.listPredictions(imgs[1]);
+    expect(store.deletePredictions([mid.id])).toBe(1);
+    expect(store.listPredictions(imgs[1]).map((p) => p.id)).toEqual([hi.id, lo.id]);
+    expect(() => store.deleteModelVersion(mv.id)).toThrow(/is active/);
+    expect(() => store.deleteModelVersion(9999)).toThrow(/does not exist/);
   });
 
   it('indexes cached features and evicts least recently used entries with their files', () => {

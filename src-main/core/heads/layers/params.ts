@@ -8,6 +8,7 @@
 // suffix (`@<n>`) while `NamedParam.name` stays the clean checkpoint name. Gradients from
 // `tf.variableGrads` are keyed by `variable.name`.
 import { tf } from '../../compute/engine';
+import { fromTorchValues, toTorchValues } from '../../io/torch-layout';
 
 /** Same vocabulary as the model's ParamStore (src-main/core/model/params.ts): 'conv' = torch (out,in,kh,kw)
  *  ↔ ours [kh,kw,in,out]; 'linear' = torch (out,in) ↔ ours [in,out]; 'plain' = same shape. */
@@ -116,14 +117,13 @@ export class ParamStore {
 
 /** Converts a head parameter to the PyTorch layout used in checkpoints (new tensor; caller disposes). */
 export function toTorchLayout(p: NamedParam): tf.Tensor {
-  if (p.layout === 'conv') return tf.transpose(p.variable, [3, 2, 0, 1]);
-  if (p.layout === 'linear') return tf.transpose(p.variable, [1, 0]);
-  return p.variable.clone();
+  const v = Float32Array.from(p.variable.dataSync() as Float32Array);
+  return tf.tensor(toTorchValues(v, p.variable.shape, p.layout), p.torchShape, 'float32');
 }
 
 /** Inverse of toTorchLayout: a PyTorch-layout tensor → the TF layout of `layout` (new tensor). */
 export function fromTorchLayout(layout: ParamLayout, t: tf.Tensor): tf.Tensor {
-  if (layout === 'conv') return tf.transpose(t, [2, 3, 1, 0]);
-  if (layout === 'linear') return tf.transpose(t, [1, 0]);
-  return t.clone();
+  const s = t.shape as number[];
+  const tfShape: number[] = layout === 'conv' ? [s[2], s[3], s[1], s[0]] : layout === 'linear' ? [s[1], s[0]] : s;
+  return tf.tensor(fromTorchValues(Float32Array.from(t.dataSync() as Float32Array), tfShape, layout), tfShape, 'float32');
 }
