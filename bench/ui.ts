@@ -14,14 +14,25 @@ import type { BenchTable } from './types';
 
 const CHROMIUM = process.env.HST_CHROMIUM ?? '/usr/bin/chromium';
 const W = 6000, H = 4000, SHAPES = 2000;
+/**
+ * Big images; first opens are timed on gallery positions 0, 2 and 4, so none of them was prefetched as the
+ * neighbour of an image opened before (the editor warms the next and previous image's first level).
+ */
+const BIG = 5, COLD_OPENS = [0, 2, 4];
 
 async function makeImages(dir: string): Promise<string[]> {
-  // A textured 24 MP photo stand-in (noise compresses like a real photo, unlike a flat colour).
-  const noise = await sharp({ create: { width: W / 8, height: H / 8, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
-  const big = join(dir, 'a-big.jpg'), small = join(dir, 'b-small.jpg');
-  await sharp(noise).resize(W, H, { kernel: 'nearest' }).jpeg({ quality: 85 }).toFile(big);
+  const files: string[] = [];
+  for (let i = 0; i < BIG; i++) {
+    // A textured 24 MP photo stand-in (noise compresses like a real photo, unlike a flat colour); random
+    // noise also makes every file distinct, so none is skipped as a duplicate.
+    const noise = await sharp({ create: { width: W / 8, height: H / 8, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    const big = join(dir, `a-big-${i}.jpg`);
+    await sharp(noise).resize(W, H, { kernel: 'nearest' }).jpeg({ quality: 85 }).toFile(big);
+    files.push(big);
+  }
+  const small = join(dir, 'b-small.jpg');
   await sharp({ create: { width: 640, height: 480, channels: 3, background: '#556677' } }).jpeg().toFile(small);
-  return [big, small];
+  return [...files, small];
 }
 
 function shapes(imageId: number): Annotation[] {
@@ -34,7 +45,7 @@ function shapes(imageId: number): Annotation[] {
       i % 2
         ? { kind: 'box' as const, x, y, w: s, h: s * 0.7 }
         : { kind: 'polygon' as const, rings: [Array.from({ length: 8 }, (_, k) => [x + s / 2 + (s / 2) * Math.cos((k * Math.PI) / 4), y + s / 2 + (s / 2) * Math.sin((k * Math.PI) / 4)]).flat()] };
-    created.push({ id: `bench-${i}`, imageId, classId: 1, geometry, source: 'human', score: null, modelVersion: null, createdAt: i, updatedAt: i });
+    created.push({ id: `bench-${imageId}-${i}`, imageId, classId: 1, geometry, source: 'human', score: null, modelVersion: null, createdAt: i, updatedAt: i });
   }
   return created;
 }
@@ -53,20 +64,42 @@ async function populate(service: StudioService, files: string[]): Promise<void> 
   await service.call('images.import', { paths: files });
   await done;
   const { items } = (await service.call('images.list', {})) as { items: { id: number; width: number }[] };
-  const big = items.find((i) => i.width === W)!;
   await service.call('annotations.apply', { changeset: { classes: { created: [{ id: 1, name: 'thing', color: '#4f9dff', hotkey: null, order: 0 }] } } });
-  await service.call('annotations.apply', { changeset: { created: shapes(big.id) } });
+  for (const big of items.filter((i) => i.width === W)) await service.call('annotations.apply', { changeset: { created: shapes(big.id) } });
 }
 
-/** [ms to the first frame with the image, ms to the first frame with the image and its shapes] */
-async function timeToPaint(page: Page, thumbIndex: number): Promise<[number, number]> {
+/** [ms to the first frame with pixels (the thumbnail), … with a sharp pyramid level, … with that and the shapes] */
+async function timeToPaint(page: Page, thumbIndex: number): Promise<[number, number, number]> {
   await page.evaluate(() => performance.clearMarks());
   await page.locator('[data-testid^="thumb-"]').nth(thumbIndex).click();
   await page.waitForFunction(() => performance.getEntriesByName('hst:image-complete').length > 0, undefined, { timeout: 60_000 });
   return page.evaluate(() => {
     const t0 = performance.getEntriesByName('hst:image-requested')[0].startTime;
-    return [performance.getEntriesByName('hst:image-painted')[0].startTime - t0, performance.getEntriesByName('hst:image-complete')[0].startTime - t0] as [number, number];
+    const at = (name: string) => performance.getEntriesByName(name)[0].startTime - t0;
+    return [at('hst:image-painted'), at('hst:image-sharp'), at('hst:image-complete')] as [number, number, number];
   });
+}
+
+/** HST_BENCH_DEBUG=1: requests (start, duration, request sent, response started) and marks, as JSON. */
+async function debugTimeline(page: Page): Promise<void> {
+  console.log(
+    await page.evaluate(() =>
+      JSON.stringify(
+        [...performance.getEntriesByType('resource'), ...performance.getEntriesByType('mark')].map((e) => [
+          e.name.slice(-40),
+          Math.round(e.startTime),
+          Math.round(e.duration),
+          ...('requestStart' in e ? [Math.round((e as PerformanceResourceTiming).requestStart), Math.round((e as PerformanceResourceTiming).responseStart)] : []),
+        ]),
+      ),
+    ),
+  );
+}
+
+/** 'median / max' of column `k` of the timings, in whole ms. */
+function spread(rows: number[][], k: number): string {
+  const v = rows.map((r) => r[k]).sort((a, b) => a - b);
+  return `${Math.round(v[Math.floor(v.length / 2)])} / ${Math.round(v[v.length - 1])}`;
 }
 
 /** Pans with synthetic middle-button drags every animation frame for `ms`; returns fps and draw times. */
@@ -115,7 +148,7 @@ export async function run(): Promise<BenchTable> {
     const t0 = Date.now();
     await service.call('project.create', { dir: join(tmp, 'project'), name: 'bench' });
     await populate(service, files);
-    await new Promise((r) => setTimeout(r, 1500)); // the background warm-up of the first-paint level
+    await new Promise((r) => setTimeout(r, 2000)); // the background warm-up of the first-paint levels
     const setupMs = Date.now() - t0;
     const context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
       executablePath: CHROMIUM,
@@ -132,13 +165,16 @@ export async function run(): Promise<BenchTable> {
     await page.goto(server.loginUrl);
     await page.getByTestId('gallery-screen').waitFor();
     await page.locator('[data-testid^="thumb-"]').nth(1).waitFor();
-    const first = await timeToPaint(page, 0);
-    if (process.env.HST_BENCH_DEBUG)
-      console.log(await page.evaluate(() => JSON.stringify([...performance.getEntriesByType('resource'), ...performance.getEntriesByType('mark')].map((e) => [e.name.slice(-40), Math.round(e.startTime), Math.round(e.duration)]))));
-    await page.getByTestId('nav-gallery').click();
-    await timeToPaint(page, 1);
+    const cold: [number, number, number][] = [];
+    for (const k of COLD_OPENS) {
+      cold.push(await timeToPaint(page, k));
+      if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
+      await page.getByTestId('nav-gallery').click();
+    }
+    await timeToPaint(page, BIG); // the small image, so the next open is a real switch
     await page.getByTestId('nav-gallery').click();
     const again = await timeToPaint(page, 0);
+    if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
     await page.waitForTimeout(500);
     const fitted = await panFps(page, 3000);
     await page.keyboard.press('Control+0');
@@ -148,10 +184,12 @@ export async function run(): Promise<BenchTable> {
       title: 'Editor: 24 MP image with 2,000 shapes in headless Chromium',
       columns: ['measure', 'value', 'target'],
       rows: [
-        ['time to first paint, first open after import (ms)', Math.round(first[0]), '≤ 300'],
-        ['… with its 2,000 shapes (ms)', Math.round(first[1]), ''],
-        ['time to first paint, re-open (ms)', Math.round(again[0]), '≤ 300'],
-        ['… with its 2,000 shapes (ms)', Math.round(again[1]), ''],
+        ['first open after import: first paint, thumbnail preview (ms, median / max)', spread(cold, 0), '≤ 300'],
+        ['… sharp 1024 px level on screen (ms, median / max)', spread(cold, 1), '≤ 300'],
+        ['… sharp level and its 2,000 shapes (ms, median / max)', spread(cold, 2), ''],
+        ['re-open: first paint (ms)', Math.round(again[0]), '≤ 300'],
+        ['… sharp level (ms)', Math.round(again[1]), ''],
+        ['… sharp level and its 2,000 shapes (ms)', Math.round(again[2]), ''],
         ['server: 1024 px level from the 24 MP JPEG, uncached (ms)', Math.round(levelMs), ''],
         ['panning, fitted: frames/s', fitted.fps, '60'],
         ['panning, fitted: draw ms/frame (avg / max)', `${fitted.avgDraw.toFixed(1)} / ${fitted.maxDraw.toFixed(1)}`, '< 16'],
@@ -159,8 +197,8 @@ export async function run(): Promise<BenchTable> {
         ['panning, 1:1: draw ms/frame (avg / max)', `${oneToOne.avgDraw.toFixed(1)} / ${oneToOne.maxDraw.toFixed(1)}`, '< 16'],
       ],
       notes: [
-        `Image ${W}×${H} JPEG, ${SHAPES} shapes (half boxes, half 8-point polygons); viewport 1600×1000; Chromium with --disable-gpu (software canvas).`,
-        'First paint = from the editor asking for the image to the first frame showing its pixels (from the 1024 px pyramid level, fetched in parallel with the annotations); shapes are drawn as soon as their list arrives (second line). The server renders that level in the background after an import; uncached it costs the sharp time shown.',
+        `Images ${W}×${H} JPEG, ${SHAPES} shapes each (half boxes, half 8-point polygons); viewport 1600×1000; Chromium with --disable-gpu (software canvas).`,
+        `First paint = from the editor asking for the image (a click on its gallery tile) to the first frame showing its pixels: the gallery's 256 px thumbnail (made at import, on disk, usually in the browser's memory cache), stretched until the 1024 px pyramid level (fetched in parallel with the annotations, finer levels only after it) replaces it; shapes are drawn as soon as their list arrives. First opens: ${COLD_OPENS.length} different ${W}×${H} images, none opened or prefetched before. The server renders the 1024 px level in the background after an import; uncached it costs the sharp time shown.`,
         'Panning is driven by synthetic middle-button pointer moves every animation frame; frames/s counts frames actually drawn.',
         `Project set-up (import + 2,000 shapes) took ${setupMs} ms. Load average during the run: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (a shared machine: expect noise).`,
       ],

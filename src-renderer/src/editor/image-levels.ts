@@ -16,28 +16,99 @@ export const firstLevel = (width: number, height: number): number | null => need
 
 export interface LoadedLevel {
   bitmap: ImageBitmap | HTMLImageElement;
-  /** longest side of this level in px, or null for full resolution */
-  level: number | null;
+  /** longest side of this level in px, null for full resolution, 'preview' for the gallery thumbnail */
+  level: number | null | 'preview';
+}
+
+type Bitmap = LoadedLevel['bitmap'];
+
+/**
+ * Downloads started before the editor knows it needs them (stores/annotations starts the first level
+ * ahead of the annotation calls, so the server answers it first); consumed once by decodeUrl.
+ */
+const early = new Map<string, Promise<Blob | null>>();
+const EARLY_MAX = 8;
+
+export function prefetchLevel(url: string): void {
+  if (early.has(url) || typeof fetch !== 'function') return;
+  early.set(
+    url,
+    fetch(url)
+      .then((r) => (r.ok ? r.blob() : null))
+      .catch(() => null),
+  );
+  for (const k of early.keys()) {
+    if (early.size <= EARLY_MAX) break;
+    early.delete(k);
+  }
+}
+
+/** Decodes an image URL off the main thread where the browser can; null when it cannot be read. */
+export async function decodeUrl(url: string): Promise<Bitmap | null> {
+  const pending = early.get(url);
+  if (pending && typeof createImageBitmap === 'function') {
+    early.delete(url);
+    const blob = await pending;
+    if (blob) {
+      const bitmap = await createImageBitmap(blob).catch(() => null);
+      if (bitmap) return bitmap;
+    }
+  }
+  const img = new Image();
+  img.decoding = 'async';
+  img.src = url;
+  try {
+    await img.decode();
+  } catch {
+    return null;
+  }
+  return typeof createImageBitmap === 'function' ? await createImageBitmap(img).catch(() => img) : img;
+}
+
+const close = (b: Bitmap) => {
+  if ('close' in b) b.close();
+};
+
+export interface ImageLevelsOptions {
+  /** URL of a pyramid level (longest side ≥ max; full size when omitted) */
+  url: (max?: number) => string;
+  /**
+   * URL of the small thumbnail the gallery already shows (made at import, so it is on disk and usually in
+   * the browser's memory cache): painted at once, blurry, until the first level arrives.
+   */
+  preview?: string;
+  onUpdate: () => void;
+  decode?: (url: string) => Promise<Bitmap | null>;
 }
 
 export class ImageLevels {
   private best: LoadedLevel | null = null;
   private loading = new Set<string>();
   private disposed = false;
+  /** A finer level asked for before the first level arrived (fetched after it, not competing with it). */
+  private deferred: number | null | undefined = undefined;
+  private firstPending = false;
+  private readonly decode: (url: string) => Promise<Bitmap | null>;
 
   constructor(
     readonly imageId: number,
     private longest: number,
-    private url: (max?: number) => string,
-    private onUpdate: () => void,
-  ) {}
+    private opts: ImageLevelsOptions,
+  ) {
+    this.decode = opts.decode ?? decodeUrl;
+  }
 
   get current(): LoadedLevel | null {
     return this.best;
   }
 
-  private rank(l: number | null): number {
-    return l === null ? Infinity : l;
+  /** True once a real pyramid level (not just the preview) is on screen. */
+  get sharp(): boolean {
+    return !!this.best && this.best.level !== 'preview';
+  }
+
+  private rank(l: LoadedLevel['level']): number {
+    return l === 'preview' ? 0 : l === null ? Infinity : l;
   }
 
   /** Make sure a level at least as fine as needed for `scale` is loaded (or loading). */
@@ -45,40 +116,54 @@ export class ImageLevels {
     this.want(neededLevel(this.longest, scale, dpr));
   }
 
-  /** Starts with the first-paint level (a small, fast decode), whatever the zoom. */
+  /**
+   * Paints the preview at once and fetches the first-paint level (a small, fast decode), whatever the zoom;
+   * finer levels wait for it, so on a busy machine they do not slow down the first sharp frame.
+   */
   start(): void {
-    this.want(neededLevel(this.longest, FIRST_LEVEL / this.longest));
+    if (this.opts.preview) void this.fetch(this.opts.preview, 'preview');
+    this.firstPending = true;
+    const first = neededLevel(this.longest, FIRST_LEVEL / this.longest);
+    this.want(first, true);
   }
 
-  private want(want: number | null): void {
+  private want(want: number | null, first = false): void {
     if (this.best && this.rank(this.best.level) >= this.rank(want)) return;
+    if (this.firstPending && !first) {
+      if (this.deferred === undefined || this.rank(want) > this.rank(this.deferred)) this.deferred = want;
+      return;
+    }
     const key = String(want);
     if (this.loading.has(key)) return;
     this.loading.add(key);
-    void this.fetch(want).finally(() => this.loading.delete(key));
+    void this.fetch(this.opts.url(want ?? undefined), want).finally(() => {
+      this.loading.delete(key);
+      if (first) this.firstArrived();
+    });
   }
 
-  private async fetch(level: number | null): Promise<void> {
-    const img = new Image();
-    img.decoding = 'async';
-    img.src = this.url(level ?? undefined);
-    try {
-      await img.decode();
-    } catch {
-      return; // an unreadable level keeps the coarser one on screen; the editor shows the image error
-    }
-    const bitmap = typeof createImageBitmap === 'function' ? await createImageBitmap(img).catch(() => img) : img;
-    if (this.disposed) return;
+  private firstArrived(): void {
+    this.firstPending = false;
+    const d = this.deferred;
+    this.deferred = undefined;
+    if (d !== undefined && !this.disposed) this.want(d);
+  }
+
+  private async fetch(url: string, level: LoadedLevel['level']): Promise<void> {
+    // An unreadable level keeps the coarser one on screen; the editor shows the image error.
+    const bitmap = await this.decode(url);
+    if (!bitmap) return;
+    if (this.disposed) return close(bitmap);
     if (!this.best || this.rank(level) > this.rank(this.best.level)) {
-      if (this.best && 'close' in this.best.bitmap) this.best.bitmap.close();
+      if (this.best) close(this.best.bitmap);
       this.best = { bitmap, level };
-      this.onUpdate();
-    } else if ('close' in bitmap) bitmap.close();
+      this.opts.onUpdate();
+    } else close(bitmap);
   }
 
   dispose(): void {
     this.disposed = true;
-    if (this.best && 'close' in this.best.bitmap) this.best.bitmap.close();
+    if (this.best) close(this.best.bitmap);
     this.best = null;
   }
 }

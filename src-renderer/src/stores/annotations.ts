@@ -3,15 +3,17 @@ import type { Annotation, Changeset, ImageRecord } from '@contract/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { applyToList, sortByCreation } from '../editor/changeset';
-import { firstLevel } from '../editor/image-levels';
+import { firstLevel, prefetchLevel } from '../editor/image-levels';
 import { api, transport } from '../transport/current';
 import { useImagesStore } from './images';
 
-/** Starts the first-paint level download now, in parallel with the annotations (the canvas reuses it). */
-function prefetchFirstLevel(imageId: number) {
-  const rec = useImagesStore().items.find((i) => i.id === imageId);
-  if (!rec || typeof Image === 'undefined') return;
-  new Image().src = transport().imageUrl(imageId, firstLevel(rec.width, rec.height) ?? undefined);
+/**
+ * Starts the first-paint level download now, before the annotation calls: the server answers in arrival
+ * order, and 2,000 shapes take it longer than bytes from its cache. The canvas takes over this download.
+ */
+function prefetchFirstLevel(rec: ImageRecord | undefined) {
+  if (!rec) return;
+  prefetchLevel(transport().imageUrl(rec.id, firstLevel(rec.width, rec.height) ?? undefined));
 }
 
 export const useAnnotationsStore = defineStore('annotations', () => {
@@ -31,19 +33,26 @@ export const useAnnotationsStore = defineStore('annotations', () => {
     const seq = ++loadSeq;
     loading.value = true;
     globalThis.performance?.mark?.('hst:image-requested', { detail: imageId });
-    prefetchFirstLevel(imageId);
-    // The record is asked for first (the server answers in order): the image shows as soon as it is here,
-    // shapes follow (editing waits for them: see loading).
+    // The gallery's record is enough to start painting (size, thumbnail): no round trip before the pixels.
+    const known = useImagesStore().items.find((i) => i.id === imageId);
+    prefetchFirstLevel(known);
+    const reset = (img: ImageRecord) => {
+      image.value = img;
+      list.value = [];
+      selected.value = [];
+      hidden.value = [];
+    };
+    if (known) reset(known);
+    // The record is asked for first (the server answers in order), shapes follow (editing waits for them:
+    // see loading).
     const imgP = api()['images.get']({ id: imageId });
     const annsP = api()['annotations.list']({ imageId });
     annsP.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     try {
       const img = await imgP;
       if (seq !== loadSeq) return; // a newer navigation won
-      image.value = img;
-      list.value = [];
-      selected.value = [];
-      hidden.value = [];
+      if (image.value?.id === img.id) image.value = img; // fresher status/split; same id keeps the canvas as is
+      else reset(img);
       const anns = await annsP;
       if (seq !== loadSeq) return;
       list.value = sortByCreation(anns.items);

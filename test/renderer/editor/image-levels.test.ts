@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { levelFor } from '../../../src-main/core/app/image-pyramid';
-import { firstLevel, neededLevel } from '../../../src-renderer/src/editor/image-levels';
+import { firstLevel, ImageLevels, neededLevel } from '../../../src-renderer/src/editor/image-levels';
 
 describe('image pyramid levels', () => {
   it('asks for the smallest power-of-two level that covers the on-screen size', () => {
@@ -19,5 +19,88 @@ describe('image pyramid levels', () => {
       const client = neededLevel(Math.max(w, h), max / Math.max(w, h));
       expect(levelFor(client ?? undefined, w, h), `${w}x${h}@${max}`).toBe(client);
     }
+  });
+});
+
+describe('ImageLevels: preview first, then the first level, finer levels after it', () => {
+  type Pending = { url: string; resolve: (ok: boolean) => void };
+  function harness(longest: number) {
+    const asked: Pending[] = [];
+    const closed: string[] = [];
+    let updates = 0;
+    const decode = (url: string) =>
+      new Promise<ImageBitmap | null>((resolve) =>
+        asked.push({ url, resolve: (ok) => resolve(ok ? ({ width: 1, height: 1, close: () => closed.push(url), url } as unknown as ImageBitmap) : null) }),
+      );
+    const levels = new ImageLevels(7, longest, { url: (max) => `L${max ?? 'full'}`, preview: 'thumb', onUpdate: () => updates++, decode });
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+    const shown = () => (levels.current?.bitmap as unknown as { url: string } | undefined)?.url ?? null;
+    return { asked, closed, levels, settle, shown, updates: () => updates };
+  }
+
+  it('paints the thumbnail at once and swaps in the sharp level when it arrives', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024']);
+    h.asked[0].resolve(true);
+    await h.settle();
+    expect(h.shown()).toBe('thumb');
+    expect(h.levels.current?.level).toBe('preview');
+    expect(h.levels.sharp).toBe(false);
+    h.asked[1].resolve(true);
+    await h.settle();
+    expect(h.shown()).toBe('L1024');
+    expect(h.levels.sharp).toBe(true);
+    expect(h.closed).toEqual(['thumb']); // the replaced bitmap is released
+    expect(h.updates()).toBe(2);
+  });
+
+  it('never lets a late thumbnail replace a sharper level', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.asked[1].resolve(true);
+    await h.settle();
+    h.asked[0].resolve(true);
+    await h.settle();
+    expect(h.shown()).toBe('L1024');
+    expect(h.closed).toEqual(['thumb']);
+  });
+
+  it('asks for the finer level the zoom needs only after the first level, so it cannot slow it down', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.levels.ensure(0.2, 1); // fitted: 1200 px on screen needs 2048
+    h.levels.ensure(0.1, 1);
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024']);
+    h.asked[1].resolve(true);
+    await h.settle();
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'L2048']);
+    h.asked[2].resolve(true);
+    await h.settle();
+    expect(h.shown()).toBe('L2048');
+  });
+
+  it('still fetches the finer level when the first one fails, and keeps the preview meanwhile', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.levels.ensure(1, 1); // 1:1 needs the full image
+    h.asked[0].resolve(true);
+    h.asked[1].resolve(false);
+    await h.settle();
+    expect(h.shown()).toBe('thumb');
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'Lfull']);
+    h.asked[2].resolve(true);
+    await h.settle();
+    expect(h.shown()).toBe('Lfull');
+  });
+
+  it('releases whatever arrives after dispose', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.levels.dispose();
+    h.asked[1].resolve(true);
+    await h.settle();
+    expect(h.levels.current).toBeNull();
+    expect(h.closed).toEqual(['L1024']);
   });
 });
