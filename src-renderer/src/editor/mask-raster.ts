@@ -3,7 +3,7 @@
 // Masks as small bitmaps cropped to their bounding box: decoded once per (annotation, RLE, colour) and reused
 // every frame for drawing and pixel-exact hit-testing.
 import type { Rle } from '@contract/schemas';
-import { decodeMask, toBbox } from '@core/geometry/rle';
+import { decompress, toBbox } from '@core/geometry/rle';
 
 export interface MaskRaster {
   x: number;
@@ -20,14 +20,25 @@ function hexRgb(hex: string): [number, number, number] {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-/** Pure part (testable without a DOM): the crop and its bits. */
+/** Pure part (testable without a DOM): the crop and its bits, filled from the runs (no full-size decode). */
 export function cropMask(rle: Rle): Omit<MaskRaster, 'canvas'> {
-  const W = rle.size[1];
-  const [bx, by, bw, bh] = toBbox(rle);
-  const x = Math.floor(bx), y = Math.floor(by), w = Math.ceil(bw), h = Math.ceil(bh);
-  const full = decodeMask(rle);
+  const raw = decompress(rle);
+  const H = raw.size[0];
+  const [x, y, w, h] = toBbox(raw);
   const bits = new Uint8Array(w * h);
-  for (let cy = 0; cy < h; cy++) bits.set(full.subarray((y + cy) * W + x, (y + cy) * W + x + w), cy * w);
+  let pos = 0;
+  for (let i = 0; i < raw.counts.length; i++) {
+    const n = raw.counts[i];
+    if (i % 2 === 1) {
+      for (let p = pos, stop = pos + n; p < stop; ) {
+        const col = Math.floor(p / H), y0 = p - col * H;
+        const len = Math.min(H - y0, stop - p);
+        for (let k = 0, o = (y0 - y) * w + (col - x); k < len; k++, o += w) bits[o] = 1;
+        p += len;
+      }
+    }
+    pos += n;
+  }
   return { x, y, w, h, bits };
 }
 

@@ -1,7 +1,7 @@
 // Brush masks: a binary bitmap the size of the image, row-major (index y*w + x) as the RLE codec takes it.
 import type { Rle } from '@contract/schemas';
 import { polygonsToRle, rleToPolygons } from '@core/geometry/rasterize';
-import { decodeMask, encodeMask } from '@core/geometry/rle';
+import { compress, decodeMask, decompress, encodeMask } from '@core/geometry/rle';
 import type { Point, Rect } from './geometry';
 
 export interface MaskBitmap {
@@ -90,3 +90,47 @@ export function fillHoles(m: MaskBitmap): MaskBitmap {
 
 export const polygonToMaskRle = (rings: readonly (readonly number[])[], w: number, h: number): Rle => polygonsToRle(rings, h, w);
 export const maskRleToRings = (rle: Rle): number[][] => rleToPolygons(rle).rings;
+
+/**
+ * The mask moved by whole pixels (dx, dy), pixels pushed past the image edge dropped. Works on the runs
+ * (one column segment at a time), never on a full-size bitmap, so dragging a mask on a 24 MP image is cheap.
+ */
+export function translateRle(rle: Rle, dx: number, dy: number): Rle {
+  const { size, counts } = decompress(rle);
+  const [h, w] = size;
+  dx = Math.round(dx);
+  dy = Math.round(dy);
+  const out: number[] = [];
+  let last = 0; // column-major position where the last written 1-run ended
+  let start = -1, end = -1; // the 1-run being built, [start, end)
+  const flush = () => {
+    if (start < 0) return;
+    out.push(start - last, end - start);
+    last = end;
+  };
+  let pos = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i];
+    if (i % 2 === 1) {
+      for (let p = pos, stop = pos + n; p < stop; ) {
+        const x = Math.floor(p / h), y0 = p - x * h;
+        const len = Math.min(h - y0, stop - p);
+        const nx = x + dx, a = Math.max(0, y0 + dy), b = Math.min(h, y0 + len + dy);
+        if (nx >= 0 && nx < w && b > a) {
+          // Segments come out in column-major order (a shift keeps their order), so runs can be joined here.
+          if (nx * h + a === end) end = nx * h + b;
+          else {
+            flush();
+            start = nx * h + a;
+            end = nx * h + b;
+          }
+        }
+        p += len;
+      }
+    }
+    pos += n;
+  }
+  flush();
+  if (h * w > last || out.length === 0) out.push(h * w - last);
+  return compress({ size: [h, w], counts: out });
+}

@@ -1,8 +1,10 @@
 // Direct manipulation of the selected shape, shared by the select, box and polygon tools: resize a box by
-// its handles, move a box or polygon by dragging it, drag a polygon vertex, insert one by dragging an
+// its handles, move a box, polygon or mask by dragging it, drag a polygon vertex, insert one by dragging an
 // edge midpoint, delete the active vertex with Backspace.
 import type { Annotation, Geometry, PolygonGeometry } from '@contract/schemas';
 import { BOX_HANDLES, handlePoint, resizeBox, translate, type BoxHandle, type Point } from '../geometry';
+import { area } from '@core/geometry/rle';
+import { translateRle } from '../mask';
 import { deleteVertex, insertVertex, moveVertex, nearestVertex, vertex, type VertexRef } from '../polygon-edit';
 import { toScreen } from '../viewport';
 import { HANDLE_PX, imagePx, updated, type ToolHost, type ToolPointer } from './tool';
@@ -10,7 +12,7 @@ import { HANDLE_PX, imagePx, updated, type ToolHost, type ToolPointer } from './
 type Drag =
   | { kind: 'resize'; ann: Annotation; handle: BoxHandle }
   | { kind: 'vertex'; ann: Annotation; v: VertexRef; geometry: PolygonGeometry }
-  | { kind: 'move'; ann: Annotation; from: Point };
+  | { kind: 'move'; ann: Annotation; from: Point; last?: { dx: number; dy: number; g: Geometry } };
 
 export class EditHandles {
   private drag: Drag | null = null;
@@ -58,7 +60,7 @@ export class EditHandles {
         return true;
       }
     }
-    if (allowMove && g.kind !== 'mask' && this.host.hitTest(p.image)?.id === ann.id) return this.begin({ kind: 'move', ann, from: p.image });
+    if (allowMove && this.host.hitTest(p.image)?.id === ann.id) return this.begin({ kind: 'move', ann, from: p.image });
     return false;
   }
 
@@ -91,7 +93,12 @@ export class EditHandles {
       return { kind: 'box', ...resizeBox({ x: g.x, y: g.y, w: g.w, h: g.h }, d.handle, q) };
     }
     if (d.kind === 'vertex') return moveVertex(d.geometry, d.v, q);
-    return translate(d.ann.geometry, p.x - d.from.x, p.y - d.from.y);
+    const g = d.ann.geometry;
+    if (g.kind !== 'mask') return translate(g, p.x - d.from.x, p.y - d.from.y);
+    // Masks move by whole pixels; the same offset is not re-encoded on every pointer move.
+    const dx = Math.round(p.x - d.from.x), dy = Math.round(p.y - d.from.y);
+    if (d.last?.dx !== dx || d.last.dy !== dy) d.last = { dx, dy, g: dx || dy ? { kind: 'mask', rle: translateRle(g.rle, dx, dy) } : g };
+    return d.last.g;
   }
 
   move(p: ToolPointer): void {
@@ -109,6 +116,8 @@ export class EditHandles {
     if (!this.moved) return;
     const g = this.geometryFor(d, p.image);
     if (g.kind === 'box' && (g.w < 1 || g.h < 1)) return this.host.notify('A box needs some width and height: resize undone');
+    if (g === d.ann.geometry) return; // a mask dragged by less than a pixel
+    if (g.kind === 'mask' && area(g.rle) === 0) return this.host.notify('The mask would leave the image: move undone');
     const label = d.kind === 'resize' ? 'resize box' : d.kind === 'vertex' ? 'edit vertex' : 'move shape';
     this.host.commit({ created: [], deleted: [], updated: [updated(d.ann, g)], label });
   }

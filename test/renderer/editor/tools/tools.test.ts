@@ -1,5 +1,5 @@
 import type { Annotation, Changeset, Geometry } from '../../../../src-main/contract/schemas';
-import { area } from '../../../../src-main/core/geometry/rle';
+import { area, toBbox } from '../../../../src-main/core/geometry/rle';
 import { describe, expect, it } from 'vitest';
 import { applyToList } from '../../../../src-renderer/src/editor/changeset';
 import { AnnotationIndex } from '../../../../src-renderer/src/editor/annotation-index';
@@ -139,3 +139,58 @@ describe('brush and eraser', () => {
     expect(f.commits).toHaveLength(3);
   });
 });
+
+describe('moving a mask with the select tool', () => {
+  function withMask() {
+    const f = fakeHost();
+    const brush = new BrushTool(f.host, false);
+    brush.down(pt(30, 30));
+    brush.up();
+    f.host.select([]);
+    return f;
+  }
+  const rleOf = (a: Annotation) => (a.geometry as Extract<Geometry, { kind: 'mask' }>).rle;
+
+  it('drags it like a box, as one undoable changeset', () => {
+    const f = withMask();
+    const before = f.list()[0];
+    const t = new SelectTool(f.host, new EditHandles(f.host));
+    t.down(pt(30, 30)); // on the mask: selects it and starts a move
+    expect(f.selected()).toEqual([before.id]);
+    t.move(pt(40, 35));
+    expect(f.previews.get(before.id)?.kind).toBe('mask'); // shown moved while dragging
+    t.move(pt(50.4, 40.2));
+    t.up(pt(50.4, 40.2));
+    expect(f.previews.size).toBe(0);
+    expect(f.commits).toHaveLength(2); // the brush stroke, then one move
+    const cs = f.commits[1];
+    expect(cs.created).toEqual([]);
+    expect(cs.deleted).toEqual([]);
+    expect(cs.updated).toHaveLength(1);
+    expect(cs.updated[0].before).toEqual(before);
+    const after = f.list()[0];
+    const [bx, by, bw, bh] = toBbox(rleOf(before));
+    expect(toBbox(rleOf(after))).toEqual([bx + 20, by + 10, bw, bh]);
+    expect(area(rleOf(after))).toBe(area(rleOf(before)));
+    // undo = applying the inverse restores the original RLE exactly
+    const undone = applyToList(f.list(), { created: [], deleted: [], updated: [{ before: cs.updated[0].after, after: cs.updated[0].before }] }, 1);
+    expect(rleOf(undone[0])).toEqual(rleOf(before));
+  });
+
+  it('commits nothing for a drag under a pixel, and refuses to move it off the image', () => {
+    const f = withMask();
+    const notes: string[] = [];
+    f.host.notify = (t) => notes.push(t);
+    const t = new SelectTool(f.host, new EditHandles(f.host));
+    t.down(pt(30, 30));
+    t.move(pt(30.3, 30.2));
+    t.up(pt(30.3, 30.2));
+    expect(f.commits).toHaveLength(1);
+    t.down(pt(30, 30));
+    t.move(pt(500, 30));
+    t.up(pt(500, 30));
+    expect(f.commits).toHaveLength(1);
+    expect(notes.join()).toMatch(/leave the image/);
+  });
+});
+
