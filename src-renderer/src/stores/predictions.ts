@@ -1,10 +1,12 @@
 // Model suggestions in the editor: the open image's predictions above a confidence threshold, accepted as
-// human annotations through the history store (one undoable changeset) or rejected; plus running predict
-// and the "label next" queue.
+// human annotations through the history store (one undoable changeset) or rejected, or edited on the canvas
+// first (editor/suggestion-draft.ts) and accepted as edited; plus running predict and the "label next" queue.
 import type { PredictionInfo } from '@contract/api';
 import type { Annotation } from '@contract/schemas';
 import { defineStore } from 'pinia';
-import { computed, ref, toRaw } from 'vue';
+import { computed, ref, shallowRef, toRaw } from 'vue';
+import type { Geometry } from '@contract/schemas';
+import type { SuggestionDraft } from '../editor/suggestion-draft';
 import { api } from '../transport/current';
 import { useHistoryStore } from './history';
 
@@ -23,6 +25,7 @@ export const usePredictionsStore = defineStore('predictions', () => {
 
   async function load(id: number | null) {
     imageId.value = id;
+    if (draft.value && draft.value.prediction.imageId !== id) draft.value = null;
     if (id === null) {
       items.value = [];
       return;
@@ -35,6 +38,7 @@ export const usePredictionsStore = defineStore('predictions', () => {
   async function accept(ids: number[]) {
     const picked = items.value.filter((p) => ids.includes(p.id));
     if (!picked.length) return;
+    if (draft.value && ids.includes(draft.value.prediction.id)) draft.value = null;
     const now = Date.now();
     const created: Annotation[] = picked.map((p) => ({
       id: newId(), imageId: p.imageId, classId: p.classId, geometry: structuredClone(toRaw(p.geometry)), source: 'human', score: null, modelVersion: p.modelVersion, createdAt: now, updatedAt: now,
@@ -46,8 +50,42 @@ export const usePredictionsStore = defineStore('predictions', () => {
 
   const acceptAboveThreshold = () => accept(visible.value.map((p) => p.id));
 
+  // ---- edit then accept ----
+  /** the suggestion being edited on the canvas (its handles move `geometry`), or null */
+  const draft = shallowRef<SuggestionDraft | null>(null);
+
+  function editStart(id: number) {
+    const p = items.value.find((x) => x.id === id);
+    if (!p) return;
+    draft.value = { prediction: structuredClone(toRaw(p)), geometry: structuredClone(toRaw(p.geometry)), edited: false };
+  }
+
+  function editUpdate(geometry: Geometry) {
+    if (draft.value) draft.value = { ...draft.value, geometry, edited: true };
+  }
+
+  function editCancel() {
+    draft.value = null;
+  }
+
+  /** The edited geometry becomes a human annotation in ONE changeset (undoable); the suggestion is dropped. */
+  async function acceptDraft() {
+    const d = draft.value;
+    if (!d) return;
+    draft.value = null;
+    const p = d.prediction;
+    const now = Date.now();
+    const created: Annotation[] = [{
+      id: newId(), imageId: p.imageId, classId: p.classId, geometry: structuredClone(toRaw(d.geometry)), source: 'human', score: null, modelVersion: p.modelVersion, createdAt: now, updatedAt: now,
+    }];
+    items.value = items.value.filter((x) => x.id !== p.id);
+    await useHistoryStore().commit({ created, updated: [], deleted: [], label: d.edited ? 'accept edited suggestion' : 'accept 1 suggestion' });
+    await api()['predictions.reject']({ ids: [p.id] });
+  }
+
   async function reject(ids: number[]) {
     if (!ids.length) return;
+    if (draft.value && ids.includes(draft.value.prediction.id)) draft.value = null;
     items.value = items.value.filter((p) => !ids.includes(p.id));
     await api()['predictions.reject']({ ids });
   }
@@ -61,5 +99,5 @@ export const usePredictionsStore = defineStore('predictions', () => {
     return queue.value;
   }
 
-  return { imageId, items, threshold, show, visible, queue, load, accept, acceptAboveThreshold, reject, run, loadQueue };
+  return { imageId, items, threshold, show, visible, queue, draft, load, accept, acceptAboveThreshold, reject, run, loadQueue, editStart, editUpdate, editCancel, acceptDraft };
 });
