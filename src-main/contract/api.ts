@@ -96,8 +96,12 @@ export const EvalSummary = z.object({
 });
 export type EvalSummary = z.infer<typeof EvalSummary>;
 
+/** 'paused': stopped on request with a checkpoint; 'interrupted': the studio stopped while it ran (both resumable). */
+export const TrainState = z.enum(['idle', 'running', 'paused', 'interrupted', 'done', 'cancelled', 'error']);
+export type TrainState = z.infer<typeof TrainState>;
+
 export const TrainStatus = z.object({
-  state: z.enum(['idle', 'running', 'done', 'cancelled', 'error']),
+  state: TrainState,
   jobId: z.string().nullable(),
   plan: TrainPlan.nullable(),
   step: z.number().int(),
@@ -107,6 +111,10 @@ export const TrainStatus = z.object({
   /** loss curve so far (a late-joining window can draw the whole chart) */
   history: z.array(z.object({ step: z.number().int(), loss: z.number(), lr: z.number() })),
   eval: EvalSummary.nullable(),
+  /** step of the newest checkpoint of this run (where a resume continues) */
+  checkpointStep: z.number().int().nullable().optional(),
+  /** true when `train.resume` can continue this run (paused or interrupted) */
+  resumable: z.boolean().optional(),
 });
 export type TrainStatus = z.infer<typeof TrainStatus>;
 
@@ -197,7 +205,12 @@ export const methods = {
   /** Fine-tune: no settings needed (tasks, split, size, steps, lr inferred); `advanced` overrides the plan. */
   'train.plan': m(z.object({ advanced: TrainOverrides.optional() }), TrainPlan),
   'train.start': m(z.object({ advanced: TrainOverrides.optional() }), z.object({ jobId: z.string(), plan: TrainPlan })),
+  /** Cancel the running fine-tune, or discard a paused/interrupted one. */
   'train.cancel': m(Empty, Ok),
+  /** Stop after the current step and write a checkpoint; `train.resume` continues exactly from it. */
+  'train.pause': m(Empty, Ok),
+  /** Continue a paused run, or one interrupted by a crash / app restart, from its last checkpoint. */
+  'train.resume': m(Empty, z.object({ jobId: z.string(), plan: TrainPlan, fromStep: z.number().int() })),
   'train.status': m(Empty, TrainStatus),
 
   'models.list': m(Empty, z.object({ items: z.array(ModelInfo) })),
@@ -245,6 +258,11 @@ export const events = {
   'train.progress': z.object({
     jobId: z.string(), step: z.number().int(), totalSteps: z.number().int(), loss: z.number(), lr: z.number(),
     parts: z.record(z.string(), z.number()), imagesPerSec: z.number(), etaSec: z.number(), message: z.string().optional(),
+  }),
+  /** The fine-tune's state changed (running, paused, interrupted, done, cancelled, error). */
+  'train.state': z.object({
+    jobId: z.string().nullable(), state: TrainState, step: z.number().int(), totalSteps: z.number().int(),
+    checkpointStep: z.number().int().nullable(), message: z.string().optional(),
   }),
   /** Evaluation on the fixed val split after a run. */
   'train.eval': z.object({ jobId: z.string(), modelVersion: z.number().int().nullable(), eval: EvalSummary }),

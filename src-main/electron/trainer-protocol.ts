@@ -9,7 +9,8 @@ export const TRAINER_PROTOCOL_VERSION = 1;
 export const ToWorker = z.discriminatedUnion('type', [
   /** Start a job. `kind` picks the job; `config` is the job's own (validated by the job) settings. */
   z.object({ type: z.literal('start'), jobId: z.string().min(1).max(64), kind: z.string().min(1).max(64), config: z.unknown() }),
-  z.object({ type: z.literal('cancel'), jobId: z.string().min(1).max(64) }),
+  /** `pause`: stop after the current step and keep a checkpoint to resume from (jobs that cannot pause cancel). */
+  z.object({ type: z.literal('cancel'), jobId: z.string().min(1).max(64), pause: z.boolean().optional() }),
   z.object({ type: z.literal('shutdown') }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;

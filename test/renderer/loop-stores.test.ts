@@ -87,6 +87,53 @@ describe('training store', () => {
     expect(t.incremental?.message).toBe('model updated (fast mode, 3.1 s)');
   });
 
+  it('pauses (job.done of a paused run keeps it paused) and resumes keeping the history up to the checkpoint', async () => {
+    const plan = { tasks: ['detect'], size: 64, steps: 5, batchSize: 2, lr: 0.002, backbone: 'random', randomBackbone: true, trainImages: 4, valImages: 2, preset: 'tiny' };
+    mem.transport.api['train.pause'] = async () => {
+      calls.push({ name: 'train.pause', input: {} });
+      return { ok: true };
+    };
+    mem.transport.api['train.resume'] = async () => {
+      calls.push({ name: 'train.resume', input: {} });
+      return { jobId: 'j2', plan, fromStep: 2 };
+    };
+    const t = useTrainingStore();
+    await t.attach();
+    await t.start();
+    fire('train.progress', { jobId: 'j1', step: 1, totalSteps: 5, loss: 2.5, lr: 0.001, parts: {}, imagesPerSec: 3, etaSec: 4 });
+    fire('train.progress', { jobId: 'j1', step: 2, totalSteps: 5, loss: 2.0, lr: 0.002, parts: {}, imagesPerSec: 3, etaSec: 3 });
+    await t.pause();
+    expect(t.pausing).toBe(true);
+    fire('train.progress', { jobId: 'j1', step: 3, totalSteps: 5, loss: 1.9, lr: 0.002, parts: {}, imagesPerSec: 3, etaSec: 2 });
+    fire('train.state', { jobId: 'j1', state: 'paused', step: 3, totalSteps: 5, checkpointStep: 3, message: 'paused at step 3/5' });
+    fire('job.done', { jobId: 'j1', kind: 'train', status: 'cancelled', message: 'paused at step 3' });
+    expect(t.state).toBe('paused');
+    expect(t.resumable).toBe(true);
+    expect(t.pausing).toBe(false);
+    expect(t.checkpointStep).toBe(3);
+    mem.transport.api['train.resume'] = async () => ({ jobId: 'j2', plan, fromStep: 2 });
+    await t.resume();
+    expect(t.state).toBe('running');
+    expect(t.jobId).toBe('j2');
+    expect(t.history.map((p) => p.step)).toEqual([1, 2]); // step 3 is redone from the checkpoint at 2
+    fire('train.progress', { jobId: 'j1', step: 4, totalSteps: 5, loss: 9, lr: 0, parts: {}, imagesPerSec: 3, etaSec: 1 });
+    expect(t.history).toHaveLength(2); // the old job's events no longer count
+  });
+
+  it('shows a run the studio stopped in the middle of as interrupted and resumable', async () => {
+    mem.transport.api['train.status'] = async () => ({
+      state: 'interrupted', jobId: 'old', plan: null, step: 10, totalSteps: 40, modelVersion: null, history: [{ step: 10, loss: 1, lr: 0.001 }], eval: null,
+      checkpointStep: 10, resumable: true, message: 'the studio stopped while this fine-tune ran',
+    });
+    const t = useTrainingStore();
+    await t.attach();
+    expect(t.state).toBe('interrupted');
+    expect(t.resumable).toBe(true);
+    expect(t.checkpointStep).toBe(10);
+    expect(t.running).toBe(false);
+    expect(t.message).toMatch(/stopped while/);
+  });
+
   it('keeps the core\'s sentence when the plan cannot be made', async () => {
     mem.transport.api['train.plan'] = async () => {
       throw new Error('no pretrained backbone is installed');
@@ -133,5 +180,46 @@ describe('predictions store', () => {
     await p.reject([13]);
     expect(p.items).toEqual([]);
     expect(preds).toEqual([]);
+  });
+
+  it('edit then accept: the edited geometry becomes one human annotation in one undoable changeset', async () => {
+    const ann = useAnnotationsStore();
+    const history = useHistoryStore();
+    const p = usePredictionsStore();
+    await ann.load(1);
+    await p.load(1);
+    p.editStart(12);
+    expect(p.draft?.geometry).toEqual({ kind: 'box', x: 12, y: 0, w: 10, h: 10 });
+    p.editUpdate({ kind: 'box', x: 20, y: 5, w: 30, h: 15 });
+    expect(p.items.find((x) => x.id === 12)!.geometry).toEqual({ kind: 'box', x: 12, y: 0, w: 10, h: 10 }); // the suggestion itself is untouched
+    await p.acceptDraft();
+    expect(p.draft).toBeNull();
+    expect(mem.applied).toHaveLength(1);
+    const cs = mem.applied[0];
+    expect(cs.label).toBe('accept edited suggestion');
+    expect(cs.updated).toEqual([]);
+    expect(cs.created).toHaveLength(1);
+    expect(cs.created[0]).toMatchObject({ source: 'human', classId: 1, modelVersion: 3, geometry: { kind: 'box', x: 20, y: 5, w: 30, h: 15 } });
+    expect(ann.list.map((a) => a.geometry)).toEqual([{ kind: 'box', x: 20, y: 5, w: 30, h: 15 }]);
+    expect(calls.find((c) => c.name === 'predictions.reject')!.input).toEqual({ ids: [12] });
+    expect(p.items.map((x) => x.id)).toEqual([11, 13]);
+    await history.undo();
+    expect(ann.list).toHaveLength(0);
+  });
+
+  it('an edit is dropped when cancelled, when its suggestion is rejected, or when another image opens', async () => {
+    const p = usePredictionsStore();
+    await p.load(1);
+    p.editStart(11);
+    p.editCancel();
+    expect(p.draft).toBeNull();
+    p.editStart(11);
+    await p.reject([11]);
+    expect(p.draft).toBeNull();
+    p.editStart(12);
+    await p.load(2);
+    expect(p.draft).toBeNull();
+    await p.acceptDraft(); // nothing to accept: no changeset
+    expect(mem.applied).toHaveLength(0);
   });
 });

@@ -2,6 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EventName, EventPayload } from '../../contract/api';
 
+/** Abort reasons a job can tell apart (`signal.reason`). */
+export const CANCEL = 'cancel';
+export const CLOSING = 'closing';
+
 export type Emit = <K extends EventName>(event: K, payload: EventPayload<K>) => void;
 
 export interface JobContext {
@@ -39,14 +43,16 @@ export class JobRunner {
     return jobId;
   }
 
+  /** The job's signal is aborted with reason CANCEL: the user asked. */
   cancel(jobId: string): boolean {
     const ac = this.running.get(jobId);
-    ac?.abort();
+    ac?.abort(CANCEL);
     return !!ac;
   }
 
+  /** Project close / shutdown: reason CLOSING, so a job that can stop resumably (a fine-tune pauses) does so. */
   cancelAll(): void {
-    for (const ac of this.running.values()) ac.abort();
+    for (const ac of this.running.values()) ac.abort(CLOSING);
   }
 
   get active(): number {

@@ -24,7 +24,7 @@ import type { Emit, JobRunner } from './jobs';
 import { TrainService } from './train-service';
 
 type LoopMethods =
-  | 'train.plan' | 'train.start' | 'train.cancel' | 'train.status'
+  | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
   | 'models.list' | 'models.get' | 'models.setActive' | 'models.delete' | 'models.compare'
   | 'predict.run' | 'predictions.list' | 'predictions.accept' | 'predictions.reject' | 'al.queue'
   | 'export.run' | 'incremental.settings';
@@ -67,6 +67,15 @@ export class LoopService {
 
   private store(): FullProjectStore {
     return full(this.host.need());
+  }
+
+  /** The open project's folder, if any (train.status works without a project). */
+  private openDir(): string | undefined {
+    try {
+      return this.host.need().dir;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The version predictions and exports use: the newest active one, else the newest. */
@@ -246,10 +255,18 @@ export class LoopService {
       return this.train.start(this.store(), advanced);
     },
     'train.cancel': () => {
-      this.train.cancel();
+      this.train.cancel(this.openDir());
       return { ok: true as const };
     },
-    'train.status': () => this.train.status(),
+    'train.pause': () => {
+      this.train.pause();
+      return { ok: true as const };
+    },
+    'train.resume': () => {
+      this.resetUpdater();
+      return this.train.resume(this.store());
+    },
+    'train.status': () => this.train.status(this.openDir()),
 
     'models.list': () => {
       const s = this.store();

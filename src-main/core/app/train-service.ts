@@ -1,17 +1,21 @@
 // Fine-tune from the studio: plan the run from the project (tasks from the labels, size/steps/lr from the
 // dataset size and the backend), run it in the training worker thread (the server's event loop stays free),
-// relay its progress as `train.progress` and its evaluation as `train.eval`.
-import type { TrainOverrides, TrainPlan, TrainStatus } from '../../contract/api';
+// relay its progress as `train.progress` and its evaluation as `train.eval`. Pause stops after the current step
+// with a checkpoint; the run's record on disk (train-record.ts) lets a paused run, or one the studio stopped
+// in the middle of (crash, app restart, project closed), be resumed from its last checkpoint.
+import { join } from 'node:path';
+import type { TrainOverrides, TrainPlan, TrainState, TrainStatus } from '../../contract/api';
 import { getComputeInfo } from '../compute/engine';
 import { dataDir as defaultDataDir } from '../compute/environment';
 import { BackboneManager } from '../backbones/manager';
 import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../training/train-job';
 import { inferTasks, noBackboneMessage } from '../training/train-project';
+import { latestCheckpoint } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../training/worker-client';
 import { conflict, badRequest } from './errors';
-import type { Emit } from './jobs';
-import type { JobRunner } from './jobs';
+import { CLOSING, type Emit, type JobRunner } from './jobs';
+import { readTrainRecord, writeTrainRecord, type TrainRecord } from './train-record';
 
 /** `HST_TRAIN_PRESET=tiny` makes every Fine-tune a seconds-long run (64 px, 5 steps, shallow ViT): e2e tests, demos. */
 export const TRAIN_PRESET_ENV = 'HST_TRAIN_PRESET';
@@ -64,18 +68,60 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
 type History = TrainStatus['history'];
 const CORE_KEYS = new Set(['step', 'totalSteps', 'loss', 'lr', 'gradNorm', 'imagesPerSec', 'etaSec', 'trainableParams', 'images', 'checkpointStep', 'boxAP50', 'maskAP50', 'mIoU']);
 
+/** The live run: its worker job and the project it belongs to. */
+interface Live {
+  dir: string;
+  job: WorkerJob | null;
+  jobId: string;
+  plan: TrainPlan;
+  config: TrainJobConfig;
+  history: History;
+  checkpointStep: number | null;
+  /** what the user asked for while it runs */
+  stop: 'pause' | 'cancel' | null;
+}
+
 export class TrainService {
-  private job: WorkerJob | null = null;
+  private live: Live | null = null;
   private state: TrainStatus = TrainService.idle();
+  /** the project `state` describes */
+  private dir: string | null = null;
 
   constructor(private readonly jobs: JobRunner, private readonly emit: Emit, private readonly onFinished: (modelVersion: number | null, jobId: string) => void) {}
 
   static idle(): TrainStatus {
-    return { state: 'idle', jobId: null, plan: null, step: 0, totalSteps: 0, modelVersion: null, history: [], eval: null };
+    return { state: 'idle', jobId: null, plan: null, step: 0, totalSteps: 0, modelVersion: null, history: [], eval: null, checkpointStep: null, resumable: false };
   }
 
-  status(): TrainStatus {
+  /** The fine-tune of `projectDir`: the live run, else what its record on disk says (a 'running' record with no
+   *  run behind it was interrupted). */
+  status(projectDir?: string): TrainStatus {
+    if (projectDir && projectDir !== this.dir && !(this.live && this.live.dir === projectDir)) this.load(projectDir);
     return this.state;
+  }
+
+  private load(dir: string): void {
+    this.dir = dir;
+    let rec: TrainRecord | null;
+    try {
+      rec = readTrainRecord(dir);
+    } catch (err) {
+      this.state = { ...TrainService.idle(), message: (err as Error).message };
+      return;
+    }
+    if (!rec || rec.state === 'done' || rec.state === 'cancelled' || rec.state === 'error') {
+      this.state = TrainService.idle();
+      return;
+    }
+    const interrupted = rec.state === 'running';
+    const at = rec.checkpointStep ?? 0;
+    this.state = {
+      state: interrupted ? 'interrupted' : 'paused', jobId: rec.jobId, plan: rec.plan, step: at, totalSteps: rec.totalSteps, modelVersion: null,
+      history: rec.history.filter((h) => h.step <= at), eval: null, checkpointStep: rec.checkpointStep, resumable: true,
+      message: interrupted
+        ? `the studio stopped while this fine-tune ran; resume continues from ${rec.checkpointStep ? `its checkpoint at step ${rec.checkpointStep}` : 'step 0 (no checkpoint was written yet)'}`
+        : `paused at step ${at}/${rec.totalSteps}`,
+    };
   }
 
   setEval(ev: TrainStatus['eval']): void {
@@ -83,7 +129,7 @@ export class TrainService {
   }
 
   async start(store: FullProjectStore, adv: TrainOverrides = {}): Promise<{ jobId: string; plan: TrainPlan }> {
-    if (this.job) throw conflict('a fine-tune is already running: cancel it or wait for it to finish');
+    if (this.live) throw conflict(`a fine-tune is already running${this.live.dir === store.dir ? '' : ' in another project'}: cancel it or wait for it to finish`);
     const plan = await planTraining(store, adv);
     const config: TrainJobConfig = {
       project: store.dir,
@@ -93,12 +139,51 @@ export class TrainService {
       batchSize: plan.batchSize,
       lr: plan.lr,
       backbone: plan.backbone,
-      checkpointEvery: Math.max(10, Math.ceil(plan.steps / 10)),
+      // ~10 checkpoints a run (5 for the seconds-long tiny preset), so pause/crash lose little
+      checkpointEvery: plan.preset === 'tiny' ? Math.max(2, Math.ceil(plan.steps / 5)) : Math.max(10, Math.ceil(plan.steps / 10)),
       ...(plan.preset === 'tiny' && plan.randomBackbone ? { randomVit: { depth: 4 } } : {}),
       ...(process.env.HST_DATA_DIR ? { dataDir: process.env.HST_DATA_DIR } : {}),
     };
-    const history: History = [];
-    let jobIdRef = '';
+    const jobId = this.launch(store.dir, plan, config, [], null, false);
+    return { jobId, plan };
+  }
+
+  /** Continues the project's paused or interrupted run from its newest checkpoint (from step 0 if it has none). */
+  async resume(store: FullProjectStore): Promise<{ jobId: string; plan: TrainPlan; fromStep: number }> {
+    if (this.live) throw conflict(this.live.dir === store.dir && this.live.stop === 'pause' ? 'the fine-tune is still pausing: resume when it has paused' : 'a fine-tune is already running: cancel it or wait for it to finish');
+    let rec: TrainRecord | null;
+    try {
+      rec = readTrainRecord(store.dir);
+    } catch (err) {
+      throw conflict((err as Error).message);
+    }
+    if (!rec || (rec.state !== 'paused' && rec.state !== 'running')) throw conflict('there is no paused or interrupted fine-tune to resume: press Fine-tune to start one');
+    const ckpt = await latestCheckpoint(join(store.dir, 'models', 'checkpoints'));
+    const from = ckpt ? (rec.checkpointStep ?? 0) : 0;
+    const config = { ...(rec.config as TrainJobConfig), resume: ckpt !== null };
+    const history = ckpt ? rec.history.filter((h) => h.step <= from) : [];
+    const jobId = this.launch(store.dir, rec.plan, config, history, ckpt ? rec.checkpointStep : null, true);
+    return { jobId, plan: rec.plan, fromStep: from };
+  }
+
+  /** Runs the config in the training worker as a JobRunner job; keeps the record on disk up to date. */
+  private launch(dir: string, plan: TrainPlan, config: TrainJobConfig, history: History, checkpointStep: number | null, resumed: boolean): string {
+    const { resume: _r, ...persisted } = config;
+    const live: Live = { dir, job: null, jobId: '', plan, config, history: [...history], checkpointStep, stop: null };
+    const mine = () => this.dir === dir;
+    const record = (state: TrainRecord['state'], step: number, message?: string) => {
+      try {
+        writeTrainRecord(dir, { state, jobId: live.jobId, plan, config: persisted, step, totalSteps: plan.steps, checkpointStep: live.checkpointStep, history: live.history, message });
+      } catch {
+        // a read-only or full disk must not kill the run; resume after a crash is then unavailable
+      }
+    };
+    const announce = (state: TrainState, step: number, message?: string) => {
+      const resumable = state === 'paused' || state === 'interrupted' || (state === 'error' && live.checkpointStep !== null);
+      if (mine()) this.state = { ...this.state, state, step, message, checkpointStep: live.checkpointStep, resumable };
+      this.emit('train.state', { jobId: live.jobId, state, step, totalSteps: plan.steps, checkpointStep: live.checkpointStep, message });
+    };
+    let step = checkpointStep ?? 0;
     const jobId = this.jobs.start('train', async ({ signal, progress }) => {
       const job = trainInWorker(config, {
         onProgress: (m) => {
@@ -106,48 +191,103 @@ export class TrainService {
           if (x && typeof x.step === 'number' && typeof x.loss === 'number') {
             const parts: Record<string, number> = {};
             for (const [k, v] of Object.entries(x)) if (!CORE_KEYS.has(k)) parts[k] = v;
-            history.push({ step: x.step, loss: x.loss, lr: x.lr ?? 0 });
-            this.state = { ...this.state, step: x.step, totalSteps: x.totalSteps ?? plan.steps, history: [...history], message: m.message };
+            step = x.step;
+            live.history.push({ step: x.step, loss: x.loss, lr: x.lr ?? 0 });
+            if (mine()) this.state = { ...this.state, step: x.step, totalSteps: x.totalSteps ?? plan.steps, history: [...live.history], message: m.message };
             this.emit('train.progress', {
-              jobId: jobIdRef, step: x.step, totalSteps: x.totalSteps ?? plan.steps, loss: x.loss, lr: x.lr ?? 0, parts,
+              jobId: live.jobId, step: x.step, totalSteps: x.totalSteps ?? plan.steps, loss: x.loss, lr: x.lr ?? 0, parts,
               imagesPerSec: x.imagesPerSec ?? 0, etaSec: x.etaSec ?? 0, message: m.message,
             });
-          } else if (m.message) this.state = { ...this.state, message: m.message };
+          } else {
+            if (x && typeof x.checkpointStep === 'number') {
+              live.checkpointStep = x.checkpointStep;
+              // the history beyond the checkpoint is redone by a resume: keep the record to what it can reach
+              record('running', x.checkpointStep);
+              if (mine()) this.state = { ...this.state, checkpointStep: x.checkpointStep };
+            }
+            if (m.message && mine()) this.state = { ...this.state, message: m.message };
+          }
           progress(m.fraction, m.message);
         },
       });
-      this.job = job;
-      const onAbort = () => job.cancel();
+      live.job = job;
+      // a stop asked for before the worker existed
+      if (live.stop === 'pause') job.pause();
+      else if (live.stop === 'cancel') job.cancel();
+      // the project closing (or the studio shutting down) pauses: the run stays resumable from where it was
+      const onAbort = () => (signal.reason === CLOSING ? job.pause() : job.cancel());
       signal.addEventListener('abort', onAbort);
       try {
         const r = await job.done;
+        if (r.status === 'cancelled' && r.result?.status === 'paused') {
+          live.checkpointStep = r.result.steps;
+          const msg = `paused at step ${r.result.steps}/${plan.steps}: resume continues from here`;
+          record('paused', r.result.steps, msg);
+          announce('paused', r.result.steps, msg);
+          return { status: 'cancelled' as const, message: `paused at step ${r.result.steps}` };
+        }
         if (r.status === 'cancelled') {
-          this.state = { ...this.state, state: 'cancelled', message: r.message ?? 'cancelled' };
+          record('cancelled', step, r.message ?? 'cancelled');
+          announce('cancelled', step, r.message ?? 'cancelled');
           return { status: 'cancelled' as const, message: r.message };
         }
         const v = r.result?.modelVersion ?? null;
-        this.state = { ...this.state, state: 'done', modelVersion: v, message: `model version ${v} saved` };
-        this.onFinished(v, jobIdRef);
+        record('done', plan.steps, `model version ${v} saved`);
+        if (mine()) this.state = { ...this.state, modelVersion: v };
+        announce('done', r.result?.steps ?? plan.steps, `model version ${v} saved`);
+        this.onFinished(v, live.jobId);
         return { message: `model version ${v} trained in ${Math.round(r.result?.seconds ?? 0)} s` };
       } catch (err) {
-        this.state = { ...this.state, state: 'error', message: (err as Error).message };
+        const msg = (err as Error).message;
+        // the checkpoint is still there: a failed run can be resumed like an interrupted one
+        record(live.checkpointStep !== null ? 'running' : 'error', step, msg);
+        announce('error', step, msg);
         throw err;
       } finally {
         signal.removeEventListener('abort', onAbort);
-        this.job = null;
+        if (this.live === live) this.live = null;
       }
     });
-    jobIdRef = jobId;
-    this.state = { state: 'running', jobId, plan, step: 0, totalSteps: plan.steps, modelVersion: null, history: [], eval: null, message: 'starting the training worker' };
-    return { jobId, plan };
+    live.jobId = jobId;
+    this.live = live;
+    this.dir = dir;
+    record('running', checkpointStep ?? 0);
+    const message = resumed ? `resuming from ${checkpointStep ? `step ${checkpointStep}` : 'step 0'}` : 'starting the training worker';
+    this.state = {
+      state: 'running', jobId, plan, step: checkpointStep ?? 0, totalSteps: plan.steps, modelVersion: null, history: [...live.history], eval: null,
+      checkpointStep, resumable: false, message,
+    };
+    this.emit('train.state', { jobId, state: 'running', step: checkpointStep ?? 0, totalSteps: plan.steps, checkpointStep, message });
+    return jobId;
   }
 
-  cancel(): void {
-    if (!this.state.jobId || this.state.state !== 'running') throw conflict('no fine-tune is running');
-    this.jobs.cancel(this.state.jobId);
+  /** Stops the running fine-tune after its current step, with a checkpoint. */
+  pause(): void {
+    const live = this.live;
+    if (!live || live.stop) throw conflict(live?.stop === 'pause' ? 'the fine-tune is already pausing' : 'no fine-tune is running');
+    live.stop = 'pause';
+    live.job?.pause();
+    if (this.dir === live.dir) this.state = { ...this.state, message: 'pausing after the current step…' };
+  }
+
+  /** Cancels the running fine-tune, or discards the project's paused/interrupted one. */
+  cancel(projectDir?: string): void {
+    const live = this.live;
+    if (live && (!projectDir || live.dir === projectDir)) {
+      live.stop = 'cancel';
+      if (live.job) live.job.cancel();
+      else this.jobs.cancel(live.jobId);
+      return;
+    }
+    const st = projectDir ? this.status(projectDir) : this.state;
+    if (!projectDir || !st.resumable) throw conflict('no fine-tune is running');
+    const rec = readTrainRecord(projectDir);
+    if (rec) writeTrainRecord(projectDir, { ...rec, state: 'cancelled', message: 'discarded' });
+    this.state = { ...st, state: 'cancelled', resumable: false, message: 'the paused fine-tune was discarded' };
+    this.emit('train.state', { jobId: st.jobId, state: 'cancelled', step: st.step, totalSteps: st.totalSteps, checkpointStep: st.checkpointStep ?? null, message: 'discarded' });
   }
 
   get running(): boolean {
-    return this.job !== null || this.state.state === 'running';
+    return this.live !== null;
   }
 }

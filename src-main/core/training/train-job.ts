@@ -79,6 +79,7 @@ export async function runTrainJob(jobId: string, config: unknown, post: (m: From
       post(m);
     },
   });
+  if (res.status === 'paused') return { type: 'done', jobId, status: 'cancelled', message: `paused at step ${res.steps}`, result: res };
   if (res.status === 'cancelled') return { type: 'done', jobId, status: 'cancelled', message: `cancelled at step ${res.steps}` };
   return { type: 'done', jobId, status: 'ok', result: res };
 }

@@ -3,7 +3,7 @@
 // Used by `hst-studio train` and by the trainer worker thread.
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { getComputeInfo } from '../compute/engine';
 import { dataDir as defaultDataDir } from '../compute/environment';
 import { BackboneManager } from '../backbones/manager';
@@ -53,10 +53,14 @@ export interface TrainProjectResult {
   metrics: EvalMetrics | null;
   steps: number;
   seconds: number;
-  status: 'done' | 'cancelled';
+  /** 'paused': stopped on request (signal reason PAUSE) with a checkpoint at `steps`; `resume: true` continues */
+  status: 'done' | 'cancelled' | 'paused';
   backbone: string;
   trainableParams: number;
 }
+
+/** Abort reason that pauses instead of cancelling: the run stops after the current step and checkpoints it. */
+export const PAUSE = 'pause';
 
 export type TrainJobEvent = TrainEvent | { type: 'phase'; message: string } | { type: 'eval'; metrics: EvalMetrics };
 
@@ -186,6 +190,10 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       }
       await trainer.resume(last);
       emit({ type: 'phase', message: `resuming from ${last} (step ${trainer.currentStep})` });
+      // the run this continues was paused or interrupted (the studio stopped while it ran): close it in the log
+      for (const r of src.store?.listTrainingRuns() ?? []) {
+        if (r.status === 'running') src.store!.finishTrainingRun(r.id, { status: 'failed', error: `interrupted; resumed from its checkpoint at step ${trainer.currentStep}` });
+      }
     } else {
       await rm(ckptDir, { recursive: true, force: true });
       await mkdir(ckptDir, { recursive: true });
@@ -200,6 +208,13 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
         if (src.store && runId !== null && (e.type === 'checkpoint' || (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)))) src.store.appendRunEvent(runId, e.type, e);
       },
     });
+    if (res.status === 'cancelled' && ctl.signal?.reason === PAUSE) {
+      // the checkpoint the trainer wrote at this very step (periodic) serves; otherwise write one now
+      const ck = res.checkpoint && basename(res.checkpoint) === `step-${String(res.step).padStart(6, '0')}` ? res.checkpoint : await trainer.saveCheckpoint(ckptDir);
+      emit({ type: 'checkpoint', step: res.step, dir: ck });
+      if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'cancelled', error: `paused at step ${res.step}` });
+      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'paused', backbone: label, trainableParams: model.trainableParamCount() };
+    }
     if (res.status === 'cancelled') {
       if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'cancelled' });
       return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'cancelled', backbone: label, trainableParams: model.trainableParamCount() };
@@ -208,7 +223,15 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     let metrics: EvalMetrics | null = null;
     if (valData.length > 0) {
       emit({ type: 'phase', message: `evaluating on ${valData.length} val images` });
-      metrics = (await evaluateModel(model, ds, valData, classes, { signal: ctl.signal, keepPredictions: false })).metrics;
+      // a pause that arrives after the last step has nothing left to pause: evaluation stops only on cancel
+      const evalCtl = new AbortController();
+      const onAbort = () => ctl.signal?.reason !== PAUSE && evalCtl.abort();
+      ctl.signal?.addEventListener('abort', onAbort);
+      try {
+        metrics = (await evaluateModel(model, ds, valData, classes, { signal: evalCtl.signal, keepPredictions: false })).metrics;
+      } finally {
+        ctl.signal?.removeEventListener('abort', onAbort);
+      }
       emit({ type: 'eval', metrics });
     } else emit({ type: 'warning', message: 'the project has no val images: no held-out metrics were computed' });
 

@@ -25,18 +25,32 @@ export interface WorkerJob {
   /** resolves with the job's result; rejects with the job's error message */
   done: Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>;
   cancel(): void;
+  /** stop after the current step with a checkpoint; `done` then resolves 'cancelled' with result.status 'paused' */
+  pause(): void;
 }
 
 export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void; workerFile?: string } = {}): WorkerJob {
   const worker = new Worker(opts.workerFile ?? defaultTrainWorkerFile());
   const jobId = `train-${Date.now().toString(36)}`;
   let settled = false;
+  let started = false;
+  // a cancel/pause asked for before the worker is ready waits until the job exists there
+  let pendingStop: { type: 'cancel'; jobId: string; pause?: boolean } | null = null;
+  const stop = (pause: boolean) => {
+    const msg = { type: 'cancel' as const, jobId, ...(pause ? { pause: true } : {}) };
+    if (started) worker.postMessage(msg);
+    else if (!pendingStop || !pause) pendingStop = msg; // a cancel outranks a pause
+  };
   const done = new Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>((resolve, reject) => {
     worker.on('message', (raw: unknown) => {
       const p = FromWorker.safeParse(raw);
       if (!p.success) return;
       const m = p.data;
-      if (m.type === 'ready') worker.postMessage({ type: 'start', jobId, kind: 'train', config });
+      if (m.type === 'ready') {
+        worker.postMessage({ type: 'start', jobId, kind: 'train', config });
+        started = true;
+        if (pendingStop) worker.postMessage(pendingStop);
+      }
       else if (m.type === 'progress' && m.jobId === jobId) opts.onProgress?.(m);
       else if (m.type === 'done' && m.jobId === jobId) {
         settled = true;
@@ -55,5 +69,5 @@ export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: E
       settled = true;
     });
   });
-  return { done, cancel: () => worker.postMessage({ type: 'cancel', jobId }) };
+  return { done, cancel: () => stop(false), pause: () => stop(true) };
 }

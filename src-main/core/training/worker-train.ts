@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { FromWorker, ToWorker, TRAINER_PROTOCOL_VERSION } from '../../electron/trainer-protocol';
 import { runTrainJob } from './train-job';
+import { PAUSE } from './train-project';
 
 if (!parentPort) throw new Error('worker-train must run as a worker thread');
 const port = parentPort;
@@ -23,7 +24,7 @@ port.on('message', (raw: unknown) => {
     return;
   }
   if (msg.type === 'cancel') {
-    jobs.get(msg.jobId)?.abort();
+    jobs.get(msg.jobId)?.abort(msg.pause ? PAUSE : undefined);
     return;
   }
   if (msg.kind !== 'train') {

@@ -21,10 +21,19 @@ export const useTrainingStore = defineStore('training', () => {
   const modelVersion = ref<number | null>(null);
   const incremental = ref<EventPayload<'incremental.update'> | null>(null);
   const advanced = ref<TrainOverrides>({});
+  /** step of the newest checkpoint (where Resume continues) and whether Resume is offered */
+  const checkpointStep = ref<number | null>(null);
+  const resumable = ref(false);
+  /** a Pause was asked for and the worker has not stopped yet */
+  const pausing = ref(false);
   let offs: (() => void)[] = [];
 
   const running = computed(() => state.value === 'running');
-  const progress = computed(() => (last.value ? last.value.step / Math.max(1, last.value.totalSteps) : 0));
+  const progress = computed(() => {
+    if (last.value) return last.value.step / Math.max(1, last.value.totalSteps);
+    const total = plan.value?.steps ?? 0;
+    return total > 0 && checkpointStep.value ? checkpointStep.value / total : 0;
+  });
 
   function adopt(s: TrainStatus) {
     state.value = s.state;
@@ -34,6 +43,8 @@ export const useTrainingStore = defineStore('training', () => {
     evaluation.value = s.eval;
     modelVersion.value = s.modelVersion;
     message.value = s.message ?? null;
+    checkpointStep.value = s.checkpointStep ?? null;
+    resumable.value = s.resumable ?? false;
   }
 
   /** Subscribes to the loop's events (once) and catches up with a run that started elsewhere. */
@@ -51,8 +62,18 @@ export const useTrainingStore = defineStore('training', () => {
           evaluation.value = p.eval;
           modelVersion.value = p.modelVersion;
         }),
+        t.on('train.state', (p) => {
+          if (jobId.value && p.jobId !== jobId.value) return;
+          state.value = p.state;
+          checkpointStep.value = p.checkpointStep;
+          resumable.value = p.state === 'paused' || p.state === 'interrupted' || (p.state === 'error' && p.checkpointStep !== null);
+          if (p.message) message.value = p.message;
+          if (p.state !== 'running') pausing.value = false;
+        }),
         t.on('job.done', (p) => {
           if (p.jobId !== jobId.value) return;
+          pausing.value = false;
+          if (state.value === 'paused') return; // a paused run ends its job as 'cancelled'; train.state said paused
           state.value = p.status === 'ok' ? 'done' : p.status === 'cancelled' ? 'cancelled' : 'error';
           message.value = p.message ?? null;
           if (p.status === 'error') error.value = p.message ?? 'the fine-tune failed';
@@ -96,7 +117,36 @@ export const useTrainingStore = defineStore('training', () => {
 
   async function cancel() {
     await api()['train.cancel']({});
+    if (state.value === 'paused' || state.value === 'interrupted' || resumable.value) {
+      state.value = 'cancelled';
+      resumable.value = false;
+    }
   }
 
-  return { plan, planError, state, jobId, history, last, evaluation, message, error, modelVersion, incremental, advanced, running, progress, attach, detach, loadPlan, start, cancel };
+  async function pause() {
+    await api()['train.pause']({});
+    pausing.value = true;
+  }
+
+  /** Continues a paused or interrupted run from its checkpoint: the charts keep the history up to it. */
+  async function resume() {
+    error.value = null;
+    try {
+      const r = await api()['train.resume']({});
+      jobId.value = r.jobId;
+      plan.value = r.plan;
+      history.value = history.value.filter((p) => p.step <= r.fromStep);
+      last.value = null;
+      state.value = 'running';
+      resumable.value = false;
+    } catch (err) {
+      error.value = messageOf(err);
+      throw err;
+    }
+  }
+
+  return {
+    plan, planError, state, jobId, history, last, evaluation, message, error, modelVersion, incremental, advanced, checkpointStep, resumable, pausing,
+    running, progress, attach, detach, loadPlan, start, cancel, pause, resume,
+  };
 });
