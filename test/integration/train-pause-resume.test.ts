@@ -13,6 +13,7 @@ import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
 import { StudioService } from '../../src-main/core/app/studio-service';
 import { TRAIN_RECORD_FILE, type TrainRecord } from '../../src-main/core/app/train-record';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
+import type { FullProjectStore } from '../../src-main/core/store/types';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let tmp: string;
@@ -85,7 +86,7 @@ describe('fine-tune pause / resume', () => {
       expect(record(project)).toMatchObject({ state: 'paused', checkpointStep: last });
       const done1 = await until('job.done', () => events.find((e) => e.event === 'job.done' && (e.payload as EventPayload<'job.done'>).jobId === jobId)?.payload as EventPayload<'job.done'>);
       expect(done1).toMatchObject({ status: 'cancelled', message: `paused at step ${last}` });
-      expect(service.project!.listModelVersions()).toHaveLength(0);
+      expect((service.project as FullProjectStore).listModelVersions()).toHaveLength(0);
 
       const n = progress().length;
       const res = await call<MethodOutput<'train.resume'>>('train.resume');
@@ -96,7 +97,7 @@ describe('fine-tune pause / resume', () => {
       const after = progress().slice(n).map((p) => p.step);
       expect(after[0]).toBe(last + 1); // continued, not restarted
       expect(after.at(-1)).toBe(6);
-      const versions = service.project!.listModelVersions();
+      const versions = (service.project as FullProjectStore).listModelVersions();
       expect(versions).toHaveLength(1);
       expect((await call<MethodOutput<'train.status'>>('train.status')).state).toBe('done');
       expect(record(project)?.state).toBe('done');
@@ -183,11 +184,11 @@ describe('fine-tune after a crash', () => {
       const steps = events.filter((e) => e.event === 'train.progress').map((e) => (e.payload as EventPayload<'train.progress'>).step);
       expect(steps[0]).toBe(ckptStep + 1);
       expect(steps.at(-1)).toBe(8);
-      const versions = service.project!.listModelVersions();
+      const versions = (service.project as FullProjectStore).listModelVersions();
       expect(versions).toHaveLength(1);
       expect(existsSync(join(project, versions[0].files[0]))).toBe(true);
       // the killed run is closed in the run log; the resumed one finished
-      const runs = service.project!.listTrainingRuns();
+      const runs = (service.project as FullProjectStore).listTrainingRuns();
       expect(runs.map((r) => r.status)).toEqual(['failed', 'done']);
       expect(runs[0].error).toMatch(/interrupted; resumed/);
       await service.loop.incrementalIdle();
