@@ -15,6 +15,7 @@ import { readSafetensors, writeSafetensors, type StTensor } from '../io/safetens
 import { projectPaths } from '../paths';
 import type { FeatureCacheIndex, FeatureKey } from '../store/feature-cache';
 import { f16ToF32, f32ToF16 } from './f16';
+import { OnnxVitPass } from './onnx-vit';
 
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
 export const CACHE_BYTES_SETTING = 'features.cacheBytes';
@@ -62,6 +63,8 @@ export class FeatureCache {
   private readonly memoryBytes: number;
   private readonly memory = new Map<string, { meta: Uint16Array; patches: Uint16Array; shape: [number, number, number, number] }>();
   private memoryUsed = 0;
+  /** what computed the last ensure()'s missing entries (shown to the user; tests check the fast path ran) */
+  filledWith: 'onnxruntime' | 'tfjs' | null = null;
 
   constructor(readonly opts: FeatureCacheOptions) {
     const setting = Number(opts.store.settings?.()[CACHE_BYTES_SETTING]);
@@ -184,16 +187,43 @@ export class FeatureCache {
       return !this.has(s.imageHash, s.flipped);
     });
     const bs = Math.max(1, opts.batchSize ?? 4);
+    // a big fill goes through onnxruntime when it is installed (several times faster); a few entries are not
+    // worth building its session
+    const onnx = missing.length >= ONNX_MIN_ENTRIES ? await onnxPassFor(hst, this.opts.paramsVersion, this.opts.size) : null;
+    if (missing.length > 0) this.filledWith = onnx ? 'onnxruntime' : 'tfjs';
     for (let i = 0; i < missing.length; i += bs) {
       if (opts.signal?.aborted) throw new Error('feature caching cancelled');
       const batch = missing.slice(i, i + bs);
-      const feats = computeFeatures(hst, batch);
+      const feats = onnx ? await onnx.run(batch) : computeFeatures(hst, batch);
       for (let j = 0; j < batch.length; j++) await this.put(batch[j].imageHash, batch[j].flipped, feats[j]);
       opts.onProgress?.(Math.min(i + bs, missing.length), missing.length);
       await new Promise((r) => setImmediate(r));
     }
     return missing.length;
   }
+}
+
+const ONNX_MIN_ENTRIES = 16;
+const onnxSessions = new Map<string, Promise<OnnxVitPass | null>>();
+
+/**
+ * The onnxruntime ViT pass for these frozen parameters and input size (one session per pair, the last two
+ * kept), or null without onnxruntime-node or with HST_ONNX_VIT=0.
+ */
+function onnxPassFor(hst: HstModel, paramsVersion: string, size: number): Promise<OnnxVitPass | null> {
+  if (process.env.HST_ONNX_VIT === '0') return Promise.resolve(null);
+  const key = `${paramsVersion}|${size}`;
+  let p = onnxSessions.get(key);
+  if (!p) {
+    p = OnnxVitPass.create(hst, size);
+    onnxSessions.set(key, p);
+    while (onnxSessions.size > 2) {
+      const [oldKey, old] = onnxSessions.entries().next().value!;
+      onnxSessions.delete(oldKey);
+      void old.then((s) => s?.dispose());
+    }
+  }
+  return p;
 }
 
 /** The ViT pass (eval mode) of a batch of network inputs of one size, split per image. */

@@ -18,6 +18,14 @@ import { AdamW } from './optim/adamw';
 import { clipByGlobalNorm, disposeGrads, GradAccumulator } from './optim/clip';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
+import type { VitOutput } from '../model/hst';
+import { fastLoss, fastOptimParams } from '../incremental/fast-step';
+
+/**
+ * Where a fast-mode trainer gets each batch's ViT pass (same order as the samples), typically the float16
+ * feature cache. The tensors are the trainer's to dispose.
+ */
+export type VitSource = (samples: readonly Sample[]) => Promise<VitOutput>;
 
 export interface TrainOptions {
   /** optimizer steps in the whole run (a resumed run keeps the original total) */
@@ -35,6 +43,15 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** checkpoint folder; no checkpoints without it */
   checkpointDir?: string;
+}
+
+export interface TrainerExtras {
+  /**
+   * Fast mode: the ViT pass comes from here and only the side network, bridges and heads train (the Meta
+   * Tokens and ViT LayerNorms stay as they are, so cached ViT outputs stay valid). The data pipeline must then
+   * only augment in ways the source knows (flips: Sample.transform.flipped).
+   */
+  vitSource?: VitSource;
 }
 
 export type TrainEvent =
@@ -106,10 +123,14 @@ export class Trainer {
   private lastCheckpoint: string | null = null;
   private lastLoss = NaN;
 
+  private readonly vitSource: VitSource | null;
+  private readonly params: ReturnType<TaskModel['optimParams']>;
+
   constructor(
     readonly model: TaskModel,
     readonly data: DataPipeline,
     opts: TrainOptions,
+    extras: TrainerExtras = {},
   ) {
     if (!(Number.isInteger(opts.steps) && opts.steps > 0)) throw new Error(`training: steps must be a positive integer, got ${opts.steps}`);
     if (!(Number.isInteger(opts.batchSize) && opts.batchSize > 0)) throw new Error(`training: batch size must be a positive integer, got ${opts.batchSize}`);
@@ -124,8 +145,20 @@ export class Trainer {
       checkpointEvery: 0,
       ...opts,
     };
-    this.optimizer = new AdamW(model.optimParams(), { lr: opts.lr, weightDecay: this.opts.weightDecay });
+    this.vitSource = extras.vitSource ?? null;
+    this.params = this.vitSource ? fastOptimParams(model) : model.optimParams();
+    this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay });
     this.rng = new Rng(opts.seed, 0xa06);
+  }
+
+  /** 'fast': side network + heads from a ViT source; 'full': the whole trainable set, ViT on the fly */
+  get mode(): 'fast' | 'full' {
+    return this.vitSource ? 'fast' : 'full';
+  }
+
+  /** Parameters this trainer optimises (fast mode leaves out the Meta Tokens and ViT LayerNorms). */
+  get trainableParamCount(): number {
+    return this.params.reduce((n, p) => n + p.variable.size, 0);
   }
 
   get currentStep(): number {
@@ -184,8 +217,8 @@ export class Trainer {
     const o = this.opts;
     const t0 = Date.now();
     const startStep = this.step;
-    onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.model.trainableParamCount(), images: this.data.length });
-    const vars = this.model.optimParams().map((p) => p.variable);
+    onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.trainableParamCount, images: this.data.length });
+    const vars = this.params.map((p) => p.variable);
     let imagesSeen = 0;
     const acc = new GradAccumulator();
     try {
@@ -198,14 +231,21 @@ export class Trainer {
           const samples = await this.nextBatch(onEvent);
           imagesSeen += samples.length;
           const targets = this.model.prepareTargets(samples);
+          const vit = this.vitSource ? await this.vitSource(samples) : null;
           const x = TaskModel.batchTensor(samples);
           let kept: Record<string, tf.Scalar> = {};
-          const { value, grads } = tf.variableGrads(() => {
-            const r = this.model.lossFor(x, targets, true);
-            kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
-            return r.total;
-          }, vars);
-          x.dispose();
+          let value: tf.Scalar;
+          let grads: Record<string, tf.Tensor>;
+          try {
+            ({ value, grads } = tf.variableGrads(() => {
+              const r = vit ? fastLoss(this.model, x, vit, targets, true) : this.model.lossFor(x, targets, true);
+              kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
+              return r.total;
+            }, vars));
+          } finally {
+            x.dispose();
+            if (vit) tf.dispose([...vit.metaOut, ...vit.patches]);
+          }
           const lv = (await value.data())[0];
           value.dispose();
           for (const [k, v] of Object.entries(kept)) {

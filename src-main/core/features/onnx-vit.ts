@@ -1,0 +1,90 @@
+// The frozen ViT pass through onnxruntime-node, when it is installed: filling the feature cache is pure
+// inference over a frozen network, and onnxruntime's native CPU kernels run it several times faster than tfjs
+// on wasm (docs/compute.md). The graph is the ONNX export's own ViT twin (export/onnx/vit.ts), so the numbers
+// are the studio's ViT pass up to float rounding (~1e-6, far below the cache's float16 storage error).
+// Without onnxruntime-node — or if its session cannot be built — callers fall back to the tfjs pass.
+import { createRequire } from 'node:module';
+import { OnnxGraph } from '../export/onnx/graph';
+import { onnxVit } from '../export/onnx/vit';
+import type { HstModel } from '../model/hst';
+import type { CachedFeatures } from './feature-cache';
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+
+let ortModule: Ort | null | undefined;
+
+/** onnxruntime-node, or null when it is not installed / does not load on this machine. */
+export function loadOnnxRuntime(): Ort | null {
+  if (ortModule !== undefined) return ortModule;
+  try {
+    ortModule = createRequire(import.meta.url)('onnxruntime-node') as Ort;
+  } catch {
+    ortModule = null;
+  }
+  return ortModule;
+}
+
+/** One image size's ViT pass as an onnxruntime session. */
+export class OnnxVitPass {
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: Session,
+    readonly depth: number,
+    readonly size: number,
+    readonly grid: [number, number],
+    readonly dim: number,
+  ) {}
+
+  /**
+   * Builds the session for square inputs of `size`, or null when onnxruntime-node is missing or refuses the
+   * graph (the caller then uses tfjs). The session holds a copy of the ViT weights: rebuild it when they change.
+   */
+  static async create(hst: HstModel, size: number, threads = 0): Promise<OnnxVitPass | null> {
+    const ort = loadOnnxRuntime();
+    if (!ort) return null;
+    const g = new OnnxGraph();
+    const img = g.input('image', ['batch', size, size, 3]);
+    const out = onnxVit(g, hst, img, size, size);
+    const depth = out.metaOut.length;
+    const dim = hst.config.embed_dim;
+    out.metaOut.forEach((t, l) => g.output(t, `meta${l}`, ['batch', 1, dim]));
+    out.patches.forEach((t, l) => g.output(t, `patches${l}`, ['batch', out.h * out.w, dim]));
+    const bytes = g.encode({ producer: 'HST Studio', version: '1', doc: 'HST ViT pass (feature cache)', props: {} });
+    try {
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      return new OnnxVitPass(ort, session, depth, size, [out.h, out.w], dim);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The ViT pass of a batch of normalised [size, size, 3] inputs, split per image. */
+  async run(inputs: readonly { image: Float32Array; height: number; width: number }[]): Promise<CachedFeatures[]> {
+    const S = this.size;
+    const buf = new Float32Array(inputs.length * S * S * 3);
+    inputs.forEach((s, i) => {
+      if (s.height !== S || s.width !== S) throw new Error(`feature cache: onnx ViT pass built for ${S}×${S}, got a ${s.height}×${s.width} input`);
+      buf.set(s.image, i * S * S * 3);
+    });
+    const res = await this.session.run({ image: new this.ort.Tensor('float32', buf, [inputs.length, S, S, 3]) });
+    const [h, w] = this.grid;
+    const dim = this.dim;
+    const per = h * w * dim;
+    const meta = Array.from({ length: this.depth }, (_, l) => res[`meta${l}`].data as Float32Array);
+    const patches = Array.from({ length: this.depth }, (_, l) => res[`patches${l}`].data as Float32Array);
+    return inputs.map((_, b) => {
+      const m = new Float32Array(this.depth * dim);
+      const p = new Float32Array(this.depth * per);
+      for (let l = 0; l < this.depth; l++) {
+        m.set(meta[l].subarray(b * dim, (b + 1) * dim), l * dim);
+        p.set(patches[l].subarray(b * per, (b + 1) * per), l * per);
+      }
+      return { depth: this.depth, h, w, dim, meta: m, patches: p };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

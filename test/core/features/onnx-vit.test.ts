@@ -1,0 +1,77 @@
+// The onnxruntime ViT pass that fills the feature cache gives the studio's own (tfjs) ViT pass: every layer's
+// Meta Token output and patch tokens agree to float rounding, and a cache filled through it serves the same
+// features as one filled by tfjs (up to the float16 storage both share).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initCompute } from '../../../src-main/core/compute/engine';
+import { computeFeatures, FeatureCache } from '../../../src-main/core/features/feature-cache';
+import { frozenParamsVersion } from '../../../src-main/core/features/frozen-version';
+import { loadOnnxRuntime, OnnxVitPass } from '../../../src-main/core/features/onnx-vit';
+import { resolveHstConfig } from '../../../src-main/core/model/config';
+import { createRandomHst, type HstModel } from '../../../src-main/core/model/hst';
+import { createProject } from '../../../src-main/core/store/project';
+
+const cfg = resolveHstConfig({ img_size: 64, patch_size: 16, embed_dim: 32, depth: 4, num_heads: 2, m_embed_dims: [8, 8, 16, 16], m_c_num_heads: [2, 2, 4, 4] });
+
+function image(seed: number, S = 64): { image: Float32Array; height: number; width: number } {
+  const a = new Float32Array(S * S * 3);
+  let s = seed;
+  for (let i = 0; i < a.length; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    a[i] = (s / 2147483648) * 2 - 1;
+  }
+  return { image: a, height: S, width: S };
+}
+
+function maxRel(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+const ort = loadOnnxRuntime();
+
+describe('onnxruntime ViT pass (feature cache fill)', () => {
+  let hst: HstModel;
+  beforeAll(async () => {
+    await initCompute({ backend: 'cpu' });
+    hst = createRandomHst(cfg, 5);
+  });
+
+  it.skipIf(!ort)('matches the tfjs ViT pass layer by layer (onnxruntime-node installed)', async () => {
+    const pass = await OnnxVitPass.create(hst, 64);
+    expect(pass).not.toBeNull();
+    const inputs = [image(1), image(2), image(3)];
+    const got = await pass!.run(inputs);
+    const ref = computeFeatures(hst, inputs);
+    expect(got).toHaveLength(3);
+    for (let b = 0; b < 3; b++) {
+      expect([got[b].depth, got[b].h, got[b].w, got[b].dim]).toEqual([4, 4, 4, 32]);
+      expect(maxRel(got[b].meta, ref[b].meta)).toBeLessThan(1e-4);
+      expect(maxRel(got[b].patches, ref[b].patches)).toBeLessThan(1e-4);
+    }
+    // the images differ, so equal outputs across the batch would mean a batching bug
+    expect(maxRel(got[0].patches, got[1].patches)).toBeGreaterThan(1e-2);
+    await expect(pass!.run([image(1, 32)])).rejects.toThrow(/built for 64×64/);
+    await pass!.dispose();
+  });
+
+  it.skipIf(!ort)('a cache filled through onnxruntime serves the tfjs features', async () => {
+    const store = createProject(join(mkdtempSync(join(tmpdir(), 'hst-onnxvit-')), 'p'));
+    const cache = new FeatureCache({ store, backbone: 'test', size: 64, paramsVersion: frozenParamsVersion(hst) });
+    // 16 entries: the size from which ensure() switches to onnxruntime
+    const srcs = Array.from({ length: 16 }, (_, i) => ({ ...image(10 + i), imageHash: `h${i}`, flipped: false }));
+    expect(await cache.ensure(hst, srcs, { batchSize: 8 })).toBe(16);
+    expect(cache.filledWith).toBe('onnxruntime');
+    const ref = computeFeatures(hst, [srcs[7]])[0];
+    const got = (await cache.get('h7'))!;
+    expect(maxRel(got.patches, ref.patches)).toBeLessThan(2e-3); // float16 storage
+    store.close();
+  });
+});
