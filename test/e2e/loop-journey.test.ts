@@ -90,11 +90,15 @@ describe('loop journey', () => {
     await page.click('[data-testid="suggest-accept-all"]');
     await page.waitForFunction((want) => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length === want, shapesBefore + n);
     await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent !== 'Saving…');
-    // the next unlabeled image: accept its best suggestion
+    // the next unlabeled image: edit its best suggestion, then accept the edited shape
     await page.click('[data-testid="next-image"]');
-    await page.waitForSelector('[data-testid="suggest-accept"]');
-    await page.click('[data-testid="suggest-accept"]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length >= 1);
+    await page.waitForSelector('[data-testid="suggest-edit"]');
+    const before = await page.locator('[data-testid="shape-list"] li[data-kind]').count();
+    await page.click('[data-testid="suggest-edit"]');
+    await page.waitForSelector('[data-testid="suggest-editing"]');
+    await page.click('[data-testid="suggest-accept-edited"]');
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length === k + 1, before);
+    expect(await page.locator('[data-testid="suggest-editing"]').count()).toBe(0);
   }, 120_000);
 
   it('runs an incremental update after the new labels and says so in the status bar', async () => {

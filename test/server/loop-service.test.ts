@@ -165,6 +165,19 @@ describe('loop API', () => {
     expect(items.find((m) => m.id === end.versionId)!.origin).toBe('incremental');
   }, 300_000);
 
+  it('predict and export run in the worker and cancel there: no stored result, no output left behind', async () => {
+    const p = await call<MethodOutput<'predict.run'>>('predict.run', { split: 'all', scoreThreshold: 0 });
+    await call('jobs.cancel', { jobId: p.jobId });
+    const pd = await jobDone(p.jobId);
+    expect(pd.status, pd.message).toBe('cancelled');
+    const out = join(tmp, 'export-cancelled');
+    const e = await call<MethodOutput<'export.run'>>('export.run', { format: 'onnx', out });
+    await call('jobs.cancel', { jobId: e.jobId });
+    const ed = await jobDone(e.jobId);
+    expect(ed.status, ed.message).toBe('cancelled');
+    expect(existsSync(join(out, 'model.onnx'))).toBe(false);
+  }, 300_000);
+
   it('exports tfjs in a job, and says clearly when a version does not exist', async () => {
     const out = join(tmp, 'export-tfjs');
     const { jobId } = await call<MethodOutput<'export.run'>>('export.run', { format: 'tfjs', out });

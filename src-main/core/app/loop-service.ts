@@ -5,18 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ModelInfo } from '../../contract/api';
-import type { Annotation, Changeset, Geometry } from '../../contract/schemas';
+import type { Annotation, Changeset } from '../../contract/schemas';
 import { labelNextQueue } from '../active/uncertainty';
-import { toBbox } from '../geometry/rle';
-import { exportModel, loadVersionForExport } from '../export/index';
 import { IncrementalUpdater, type UpdaterEvent } from '../incremental/updater';
 import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/settings';
 import type { ModelVersion } from '../store/models';
 import type { NewPrediction } from '../store/predictions';
 import type { FullProjectStore, ProjectStore } from '../store/types';
-import { createDataPipeline } from '../training/data/pipeline';
-import { predictAll } from '../training/evaluate';
-import { loadTaskModel } from '../training/model-spec';
+import { exportInWorker, predictInWorker } from '../training/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { classAp50, confusion, evalSummary, type ValImage } from './eval-summary';
@@ -126,56 +122,45 @@ export class LoopService {
 
   // ---- predict ----
 
-  /** Runs `v` on a split's images, stores the predictions; for val also per-class AP50 + confusion into metrics. */
+  /** Runs `v` on a split's images in the training worker (the server keeps answering), stores the predictions;
+   *  for val also per-class AP50 + confusion into metrics. */
   private async predictImages(s: FullProjectStore, v: ModelVersion, split: 'unlabeled' | 'val' | 'all', score: number, ctl: { signal?: AbortSignal; progress?: (f: number, m?: string) => void } = {}): Promise<number> {
     const weights = v.files.find((f) => f.endsWith('.safetensors'));
     if (!weights) throw new Error(`model version ${v.id} has no weights file`);
-    const { model, spec } = await loadTaskModel(join(s.dir, weights));
+    const job = predictInWorker({ project: s.dir, weights: join(s.dir, weights), split, scoreThreshold: score }, { onProgress: (m) => ctl.progress?.(m.fraction, m.message) });
+    const onAbort = () => job.cancel();
+    ctl.signal?.addEventListener('abort', onAbort);
+    let r: Awaited<typeof job.done>;
     try {
-      let dataset = s.toDataset();
-      const labelled = new Set(dataset.annotations.map((a) => a.imageKey));
-      if (split === 'unlabeled') dataset = { ...dataset, images: dataset.images.filter((im) => !labelled.has(im.key)) };
-      else if (split === 'val') dataset = { ...dataset, images: dataset.images.filter((im) => im.split === 'val' && labelled.has(im.key)) };
-      if (dataset.images.length === 0) return 0;
-      const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, onWarning: () => {} });
-      const classId = new Map(s.listClasses().map((c) => [c.name, c.id]));
-      const seen = this.predicted.get(v.id) ?? new Set<number>();
-      this.predicted.set(v.id, seen);
-      const byImage = new Map<number, NewPrediction[]>();
-      const bs = 2;
-      for (let i = 0; i < data.length; i += bs) {
-        if (ctl.signal?.aborted) break;
-        const part = createDataPipeline({ dataset: { ...dataset, images: dataset.images.slice(i, i + bs) }, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, onWarning: () => {} });
-        for (const p of await predictAll(model, part, { scoreThreshold: score, signal: ctl.signal })) {
-          const imageId = Number(p.key);
-          const preds: NewPrediction[] = [];
-          for (const o of p.prediction.objects ?? []) {
-            const cid = classId.get(spec.classes[o.classIndex]);
-            if (cid === undefined) continue;
-            const [x, y, w, h] = o.bbox;
-            // an untrained mask head can give an empty mask for a real box: then the box is the suggestion
-            const maskArea = o.rle ? toBbox(o.rle)[2] * toBbox(o.rle)[3] : 0;
-            const geometry: Geometry = o.rle && maskArea > 0 ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
-            preds.push({ classId: cid, geometry, score: Math.min(1, Math.max(0, o.score)) });
-          }
-          s.putPredictions(imageId, v.id, preds);
-          byImage.set(imageId, preds);
-          seen.add(imageId);
-        }
-        ctl.progress?.(Math.min(1, (i + bs) / data.length), `${Math.min(data.length, i + bs)}/${data.length} images`);
-        await new Promise((r) => setImmediate(r)); // let the server answer requests between batches
-      }
-      if (split === 'val' && !ctl.signal?.aborted) {
-        const names = spec.classes;
-        const ids = names.map((n) => classId.get(n) ?? -1);
-        const images: ValImage[] = [...byImage.entries()].map(([id, preds]) => ({ truth: s.annotationsOf(id), preds }));
-        const perClassAp50 = ids.map((c) => classAp50(images, c));
-        s.updateModelVersion(v.id, { metrics: { ...v.metrics, val: { perClassAp50, confusion: confusion(images, ids), images: images.length } } });
-      }
-      return byImage.size;
+      r = await job.done;
     } finally {
-      model.dispose();
+      ctl.signal?.removeEventListener('abort', onAbort);
     }
+    let current: ProjectStore | null = null;
+    try {
+      current = this.host.need();
+    } catch {
+      /* no project open */
+    }
+    if (current !== s) return 0; // the project was closed meanwhile: its store is gone
+    const seen = this.predicted.get(v.id) ?? new Set<number>();
+    this.predicted.set(v.id, seen);
+    const byImage = new Map<number, NewPrediction[]>();
+    for (const { imageId, preds } of r.result?.images ?? []) {
+      s.putPredictions(imageId, v.id, preds);
+      byImage.set(imageId, preds);
+      seen.add(imageId);
+    }
+    if (split === 'val' && r.status === 'ok' && byImage.size > 0) {
+      const classId = new Map(s.listClasses().map((c) => [c.name, c.id]));
+      const names = this.classNames(s, v);
+      const ids = names.map((n) => classId.get(n) ?? -1);
+      const images: ValImage[] = [...byImage.entries()].map(([id, preds]) => ({ truth: s.annotationsOf(id), preds }));
+      const perClassAp50 = ids.map((c) => classAp50(images, c));
+      const cur = this.version(s, v.id);
+      s.updateModelVersion(v.id, { metrics: { ...cur.metrics, val: { perClassAp50, confusion: confusion(images, ids), images: images.length } } });
+    }
+    return byImage.size;
   }
 
   // ---- incremental ----
@@ -358,14 +343,19 @@ export class LoopService {
       if (versions.length === 0) throw conflict('there is no trained model to export: press Fine-tune first');
       if (version !== undefined) this.version(s, version);
       const target = resolve(out);
+      const versionId = version ?? this.activeVersion(s)?.id;
+      // tfjs/ONNX export is seconds of tensor work: the training worker does it, the server keeps answering
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
-        const src = await loadVersionForExport(s.dir, version ?? this.activeVersion(s)?.id);
+        const job = exportInWorker({ project: s.dir, format, out: target, ...(versionId !== undefined ? { version: versionId } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });
+        const onAbort = () => job.cancel();
+        signal.addEventListener('abort', onAbort);
         try {
-          const r = await exportModel(src, format, target, { signal, onProgress: (f, label) => progress(f, label) });
+          const r = await job.done;
+          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
           progress(1);
-          return { message: `exported model version ${src.version?.id} as ${format} to ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)` };
+          return { message: `exported model version ${r.result.version} as ${format} to ${r.result.path} (${(r.result.bytes / 1e6).toFixed(2)} MB)` };
         } finally {
-          src.model.dispose();
+          signal.removeEventListener('abort', onAbort);
         }
       });
       return { jobId };

@@ -1,4 +1,4 @@
-// Starts the training worker thread and runs one job on it: the caller gets progress callbacks and a promise,
+// Starts the training worker thread and runs one job (train, predict, export) on it: the caller gets progress callbacks and a promise,
 // and its own event loop stays free. The worker is the built file dist/main/core/training/worker-train.js,
 // found relative to the running module (bundled in dist/main/**, or the source tree under test).
 import { existsSync } from 'node:fs';
@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FromWorker } from '../../electron/trainer-protocol';
+import type { ExportJobConfig, ExportJobResult } from './export-job';
+import type { PredictJobConfig, PredictJobResult } from './predict-job';
 import type { TrainJobConfig } from './train-job';
 import type { TrainProjectResult } from './train-project';
 
@@ -21,17 +23,34 @@ export function defaultTrainWorkerFile(from: string = dirname(fileURLToPath(impo
   throw new Error(`the training worker (dist/main/core/training/worker-train.js) was not found near ${from}; run \`node scripts/build.mjs\``);
 }
 
-export interface WorkerJob {
+export interface WorkerJob<R = TrainProjectResult> {
   /** resolves with the job's result; rejects with the job's error message */
-  done: Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>;
+  done: Promise<{ status: 'ok' | 'cancelled'; result?: R; message?: string }>;
   cancel(): void;
   /** stop after the current step with a checkpoint; `done` then resolves 'cancelled' with result.status 'paused' */
   pause(): void;
 }
 
-export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void; workerFile?: string } = {}): WorkerJob {
+type WorkerOpts = { onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void; workerFile?: string };
+
+export function trainInWorker(config: TrainJobConfig, opts: WorkerOpts = {}): WorkerJob {
+  return runInWorker<TrainProjectResult>('train', config, opts);
+}
+
+/** Predicts a split of a project in a worker; the caller stores the suggestions it returns. */
+export function predictInWorker(config: PredictJobConfig, opts: WorkerOpts = {}): WorkerJob<PredictJobResult> {
+  return runInWorker<PredictJobResult>('predict', config, opts);
+}
+
+/** Exports a model version in a worker. */
+export function exportInWorker(config: ExportJobConfig, opts: WorkerOpts = {}): WorkerJob<ExportJobResult> {
+  return runInWorker<ExportJobResult>('export', config, opts);
+}
+
+/** Runs one job of `kind` on a fresh worker thread, which exits when the job is done. */
+export function runInWorker<R>(kind: string, config: unknown, opts: WorkerOpts = {}): WorkerJob<R> {
   const worker = new Worker(opts.workerFile ?? defaultTrainWorkerFile());
-  const jobId = `train-${Date.now().toString(36)}`;
+  const jobId = `${kind}-${Date.now().toString(36)}`;
   let settled = false;
   let started = false;
   // a cancel/pause asked for before the worker is ready waits until the job exists there
@@ -41,13 +60,13 @@ export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: E
     if (started) worker.postMessage(msg);
     else if (!pendingStop || !pause) pendingStop = msg; // a cancel outranks a pause
   };
-  const done = new Promise<{ status: 'ok' | 'cancelled'; result?: TrainProjectResult; message?: string }>((resolve, reject) => {
+  const done = new Promise<{ status: 'ok' | 'cancelled'; result?: R; message?: string }>((resolve, reject) => {
     worker.on('message', (raw: unknown) => {
       const p = FromWorker.safeParse(raw);
       if (!p.success) return;
       const m = p.data;
       if (m.type === 'ready') {
-        worker.postMessage({ type: 'start', jobId, kind: 'train', config });
+        worker.postMessage({ type: 'start', jobId, kind, config });
         started = true;
         if (pendingStop) worker.postMessage(pendingStop);
       }
@@ -56,16 +75,16 @@ export function trainInWorker(config: TrainJobConfig, opts: { onProgress?: (m: E
         settled = true;
         worker.postMessage({ type: 'shutdown' });
         void worker.terminate();
-        if (m.status === 'error') reject(new Error(m.message ?? 'the training job failed'));
-        else resolve({ status: m.status, result: m.result as TrainProjectResult | undefined, message: m.message });
+        if (m.status === 'error') reject(new Error(m.message ?? `the ${kind} job failed`));
+        else resolve({ status: m.status, result: m.result as R | undefined, message: m.message });
       }
     });
     worker.on('error', (err) => {
-      if (!settled) reject(new Error(`the training worker crashed: ${err.message}`));
+      if (!settled) reject(new Error(`the ${kind} worker crashed: ${err.message}`));
       settled = true;
     });
     worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`the training worker exited (code ${code}) before the job finished`));
+      if (!settled) reject(new Error(`the ${kind} worker exited (code ${code}) before the job finished`));
       settled = true;
     });
   });

@@ -1,10 +1,15 @@
 // The training worker thread (built to dist/main/core/training/worker-train.js): speaks the trainer protocol
-// (src-main/electron/trainer-protocol.ts; no Electron import) and runs `train` jobs, one at a time, so the
-// process that asked never blocks on tfjs.
+// (src-main/electron/trainer-protocol.ts; no Electron import) and runs `train`, `predict` and `export` jobs,
+// one at a time, so the process that asked never blocks on tfjs.
 import { parentPort } from 'node:worker_threads';
 import { FromWorker, ToWorker, TRAINER_PROTOCOL_VERSION } from '../../electron/trainer-protocol';
+import { runExportJob } from './export-job';
+import { runPredictJob } from './predict-job';
 import { runTrainJob } from './train-job';
 import { PAUSE } from './train-project';
+
+type Runner = (jobId: string, config: unknown, post: (m: FromWorker) => void, signal: AbortSignal) => Promise<FromWorker>;
+const RUNNERS: Record<string, Runner> = { train: runTrainJob, predict: runPredictJob, export: runExportJob };
 
 if (!parentPort) throw new Error('worker-train must run as a worker thread');
 const port = parentPort;
@@ -27,8 +32,9 @@ port.on('message', (raw: unknown) => {
     jobs.get(msg.jobId)?.abort(msg.pause ? PAUSE : undefined);
     return;
   }
-  if (msg.kind !== 'train') {
-    post({ type: 'done', jobId: msg.jobId, status: 'error', message: `job kind '${msg.kind}' is not known to the training worker (known: train)` });
+  const run = RUNNERS[msg.kind];
+  if (!run) {
+    post({ type: 'done', jobId: msg.jobId, status: 'error', message: `job kind '${msg.kind}' is not known to the training worker (known: ${Object.keys(RUNNERS).join(', ')})` });
     return;
   }
   if (jobs.size > 0) {
@@ -37,10 +43,10 @@ port.on('message', (raw: unknown) => {
   }
   const ctl = new AbortController();
   jobs.set(msg.jobId, ctl);
-  runTrainJob(msg.jobId, msg.config, post, ctl.signal)
+  run(msg.jobId, msg.config, post, ctl.signal)
     .then(post)
     .catch((err) => post({ type: 'done', jobId: msg.jobId, status: 'error', message: (err instanceof Error ? err.message : String(err)).slice(0, 2000) }))
     .finally(() => jobs.delete(msg.jobId));
 });
 
-post({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, kinds: ['train'] });
+post({ type: 'ready', protocol: TRAINER_PROTOCOL_VERSION, kinds: Object.keys(RUNNERS) });
