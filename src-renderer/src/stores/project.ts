@@ -71,7 +71,7 @@ export const useProjectStore = defineStore('project', () => {
     await useHistoryStore().settled();
     useHistoryStore().clear();
     useAnnotationsStore().clear();
-    useImagesStore().currentId = null;
+    useImagesStore().clear();
     job.value = null;
     await useClassesStore().reload();
   }
