@@ -10,6 +10,7 @@ import { dataDir as defaultDataDir } from '../compute/environment';
 import { BackboneManager } from '../backbones/manager';
 import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../training/train-job';
+import { defaultTrainMode } from '../training/fast-fine-tune';
 import { inferTasks, noBackboneMessage } from '../training/train-project';
 import { latestCheckpoint } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../training/worker-client';
@@ -41,6 +42,8 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
     if (installed.length === 0) throw conflict(`${noBackboneMessage()}. In the studio: choose "random backbone (demo only)" under Advanced.`);
     backbone = installed[0].id;
   }
+  const backendName = getComputeInfo()?.backend;
+  const mode = adv.mode ?? defaultTrainMode(backendName);
   let base: { size: number; steps: number; batchSize: number; lr: number };
   if (preset === 'tiny') base = TINY;
   else {
@@ -62,6 +65,9 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
     trainImages,
     valImages,
     preset,
+    mode,
+    // a few evaluations during the run draw the AP curve; the tiny preset stays seconds long
+    evalEvery: preset === 'tiny' ? 0 : Math.max(25, Math.round((adv.steps ?? base.steps) / 5)),
   };
 }
 
@@ -79,6 +85,8 @@ interface Live {
   checkpointStep: number | null;
   /** what the user asked for while it runs */
   stop: 'pause' | 'cancel' | null;
+  /** this run's status (the service shows it while its project is the open one) */
+  status: TrainStatus;
 }
 
 export class TrainService {
@@ -96,7 +104,10 @@ export class TrainService {
   /** The fine-tune of `projectDir`: the live run, else what its record on disk says (a 'running' record with no
    *  run behind it was interrupted). */
   status(projectDir?: string): TrainStatus {
-    if (projectDir && projectDir !== this.dir && !(this.live && this.live.dir === projectDir)) this.load(projectDir);
+    if (projectDir && this.live?.dir === projectDir) {
+      this.dir = projectDir;
+      this.state = this.live.status;
+    } else if (projectDir && projectDir !== this.dir) this.load(projectDir);
     return this.state;
   }
 
@@ -139,6 +150,8 @@ export class TrainService {
       batchSize: plan.batchSize,
       lr: plan.lr,
       backbone: plan.backbone,
+      mode: plan.mode,
+      evalEvery: plan.evalEvery,
       // ~10 checkpoints a run (5 for the seconds-long tiny preset), so pause/crash lose little
       checkpointEvery: plan.preset === 'tiny' ? Math.max(2, Math.ceil(plan.steps / 5)) : Math.max(10, Math.ceil(plan.steps / 10)),
       ...(plan.preset === 'tiny' && plan.randomBackbone ? { randomVit: { depth: 4 } } : {}),
@@ -169,8 +182,11 @@ export class TrainService {
   /** Runs the config in the training worker as a JobRunner job; keeps the record on disk up to date. */
   private launch(dir: string, plan: TrainPlan, config: TrainJobConfig, history: History, checkpointStep: number | null, resumed: boolean): string {
     const { resume: _r, ...persisted } = config;
-    const live: Live = { dir, job: null, jobId: '', plan, config, history: [...history], checkpointStep, stop: null };
-    const mine = () => this.dir === dir;
+    const live: Live = { dir, job: null, jobId: '', plan, config, history: [...history], checkpointStep, stop: null, status: TrainService.idle() };
+    const set = (patch: Partial<TrainStatus>) => {
+      live.status = { ...live.status, ...patch };
+      if (this.dir === dir) this.state = live.status;
+    };
     const record = (state: TrainRecord['state'], step: number, message?: string) => {
       try {
         writeTrainRecord(dir, { state, jobId: live.jobId, plan, config: persisted, step, totalSteps: plan.steps, checkpointStep: live.checkpointStep, history: live.history, message });
@@ -180,7 +196,7 @@ export class TrainService {
     };
     const announce = (state: TrainState, step: number, message?: string) => {
       const resumable = state === 'paused' || state === 'interrupted' || (state === 'error' && live.checkpointStep !== null);
-      if (mine()) this.state = { ...this.state, state, step, message, checkpointStep: live.checkpointStep, resumable };
+      set({ state, step, message, checkpointStep: live.checkpointStep, resumable });
       this.emit('train.state', { jobId: live.jobId, state, step, totalSteps: plan.steps, checkpointStep: live.checkpointStep, message });
     };
     let step = checkpointStep ?? 0;
@@ -193,7 +209,7 @@ export class TrainService {
             for (const [k, v] of Object.entries(x)) if (!CORE_KEYS.has(k)) parts[k] = v;
             step = x.step;
             live.history.push({ step: x.step, loss: x.loss, lr: x.lr ?? 0 });
-            if (mine()) this.state = { ...this.state, step: x.step, totalSteps: x.totalSteps ?? plan.steps, history: [...live.history], message: m.message };
+            set({ step: x.step, totalSteps: x.totalSteps ?? plan.steps, history: [...live.history], message: m.message });
             this.emit('train.progress', {
               jobId: live.jobId, step: x.step, totalSteps: x.totalSteps ?? plan.steps, loss: x.loss, lr: x.lr ?? 0, parts,
               imagesPerSec: x.imagesPerSec ?? 0, etaSec: x.etaSec ?? 0, message: m.message,
@@ -203,9 +219,9 @@ export class TrainService {
               live.checkpointStep = x.checkpointStep;
               // the history beyond the checkpoint is redone by a resume: keep the record to what it can reach
               record('running', x.checkpointStep);
-              if (mine()) this.state = { ...this.state, checkpointStep: x.checkpointStep };
+              set({ checkpointStep: x.checkpointStep });
             }
-            if (m.message && mine()) this.state = { ...this.state, message: m.message };
+            if (m.message) set({ message: m.message });
           }
           progress(m.fraction, m.message);
         },
@@ -233,7 +249,7 @@ export class TrainService {
         }
         const v = r.result?.modelVersion ?? null;
         record('done', plan.steps, `model version ${v} saved`);
-        if (mine()) this.state = { ...this.state, modelVersion: v };
+        set({ modelVersion: v });
         announce('done', r.result?.steps ?? plan.steps, `model version ${v} saved`);
         this.onFinished(v, live.jobId);
         return { message: `model version ${v} trained in ${Math.round(r.result?.seconds ?? 0)} s` };
@@ -253,10 +269,11 @@ export class TrainService {
     this.dir = dir;
     record('running', checkpointStep ?? 0);
     const message = resumed ? `resuming from ${checkpointStep ? `step ${checkpointStep}` : 'step 0'}` : 'starting the training worker';
-    this.state = {
+    live.status = {
       state: 'running', jobId, plan, step: checkpointStep ?? 0, totalSteps: plan.steps, modelVersion: null, history: [...live.history], eval: null,
       checkpointStep, resumable: false, message,
     };
+    this.state = live.status;
     this.emit('train.state', { jobId, state: 'running', step: checkpointStep ?? 0, totalSteps: plan.steps, checkpointStep, message });
     return jobId;
   }
@@ -267,7 +284,8 @@ export class TrainService {
     if (!live || live.stop) throw conflict(live?.stop === 'pause' ? 'the fine-tune is already pausing' : 'no fine-tune is running');
     live.stop = 'pause';
     live.job?.pause();
-    if (this.dir === live.dir) this.state = { ...this.state, message: 'pausing after the current step…' };
+    live.status = { ...live.status, message: 'pausing after the current step…' };
+    if (this.dir === live.dir) this.state = live.status;
   }
 
   /** Cancels the running fine-tune, or discards the project's paused/interrupted one. */
