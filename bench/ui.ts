@@ -360,7 +360,13 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     }
     await timeToPaint(page, BIG); // the small image, so the next open is a real switch
     await page.getByTestId('nav-gallery').click();
+    let cdp: CDPSession | null = null;
+    if (process.env.HST_BENCH_TRACE_EDITOR) {
+      cdp = await context.newCDPSession(page);
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' });
+    }
     const again = await timeToPaint(page, 0);
+    if (cdp) await saveTrace(cdp, process.env.HST_BENCH_TRACE_EDITOR!);
     if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
     await page.waitForTimeout(500);
     const fitted = await panFps(page, 3000);
