@@ -64,6 +64,8 @@ export const TrainOverrides = z.object({
   backbone: z.string().min(1).optional(),
   /** a named plan: 'tiny' (seconds; tests and the demo) or 'auto' */
   preset: z.enum(['auto', 'tiny']).optional(),
+  /** 'fast': ViT once per image into the feature cache, side network + heads train; 'full': the whole HST recipe */
+  mode: z.enum(['fast', 'full']).optional(),
 });
 export type TrainOverrides = z.infer<typeof TrainOverrides>;
 
@@ -79,6 +81,10 @@ export const TrainPlan = z.object({
   trainImages: z.number().int(),
   valImages: z.number().int(),
   preset: z.string(),
+  /** fast (cached ViT, side network + heads) or full (MetaT + LayerNorms too, ViT every step) */
+  mode: z.enum(['fast', 'full']).optional(),
+  /** evaluate on the val split every this many steps (0: only at the end) */
+  evalEvery: z.number().int().min(0).optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlan>;
 

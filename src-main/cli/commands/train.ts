@@ -3,15 +3,20 @@
 import { initCompute } from '../../core/compute/engine';
 import { parseTasks } from '../../core/training/task-model';
 import { trainProject } from '../../core/training/train-project';
+import { defaultTrainMode } from '../../core/training/fast-fine-tune';
 import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio train PROJECT [--tasks detect,instance,semantic,classify] [--size 160] [--epochs N | --steps N]
-                         [--backbone NAME|FILE|random] [--batch 4] [--lr 0.002] [--resume] [--backend B] [--json]
+                         [--backbone NAME|FILE|random] [--batch 4] [--lr 0.002] [--mode fast|full] [--eval-every N]
+                         [--resume] [--backend B] [--json]
 
 PROJECT is a studio project folder, or a folder with a COCO annotations.json and its images.
 Tasks default to what the labels support (masks → detect,instance,semantic; boxes → detect).
 --backbone: an installed backbone (hst-studio backbone list), a ViT .safetensors file, or 'random' for an
 explicitly untrained ViT (only sensible for the synthetic demo). Without it the first installed backbone is used.
+--mode fast (default on wasm/cpu): the frozen ViT runs once per image into the project's feature cache and the side
+network + heads train from it (flips only, MetaT/LayerNorms not tuned); full (default on tfjs-node): the whole HST
+recipe every step. --eval-every N also evaluates on the val split every N steps.
 --resume continues the last interrupted run from its newest checkpoint (models/checkpoints/).`;
 
 function num(v: string | undefined, name: string, int = true): number | undefined {
@@ -28,7 +33,7 @@ export const train: Command = {
       tasks: { type: 'string' }, size: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
       backbone: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, resume: { type: 'boolean' },
       backend: { type: 'string' }, json: { type: 'boolean' }, 'checkpoint-every': { type: 'string' }, 'vit-depth': { type: 'string' },
-      help: { type: 'boolean' },
+      mode: { type: 'string' }, 'eval-every': { type: 'string' }, help: { type: 'boolean' },
     });
     if (values.help || positionals.length !== 1) {
       console.log(USAGE);
@@ -38,6 +43,8 @@ export const train: Command = {
     const info = await initCompute(values.backend ? { backend: values.backend } : {});
     const depth = num(values['vit-depth'], 'vit-depth');
     if (depth !== undefined && values.backbone !== 'random') throw new Error('--vit-depth only applies to --backbone random');
+    if (values.mode !== undefined && values.mode !== 'fast' && values.mode !== 'full') throw new Error(`--mode must be fast or full, got '${values.mode}'`);
+    const mode = (values.mode as 'fast' | 'full' | undefined) ?? defaultTrainMode(info.backend);
     const log = (s: string) => (values.json ? process.stderr : process.stdout).write(s + '\n');
     const res = await trainProject(
       {
@@ -52,6 +59,8 @@ export const train: Command = {
         resume: values.resume,
         checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every'),
         randomVit: depth ? { depth } : undefined,
+        mode,
+        evalEvery: num(values['eval-every'], 'eval-every'),
       },
       {
         onEvent: (e) => {
@@ -62,6 +71,7 @@ export const train: Command = {
           else if (e.type === 'phase') log(e.message);
           else if (e.type === 'start') log(`${e.resumed ? 'resuming' : 'training'} on ${e.images} images, ${e.trainableParams.toLocaleString('en')} trainable parameters, backend ${info.backend}`);
           else if (e.type === 'checkpoint') log(`checkpoint: ${e.dir}`);
+          else if (e.type === 'eval' && e.step !== undefined) log(`step ${e.step}: val ${[e.metrics.bbox && `box AP50 ${e.metrics.bbox.AP50.toFixed(3)}`, e.metrics.segm && `mask AP50 ${e.metrics.segm.AP50.toFixed(3)}`, e.metrics.semantic?.mIoU != null && `mIoU ${e.metrics.semantic.mIoU.toFixed(3)}`].filter(Boolean).join(', ')}`);
         },
       },
     );

@@ -34,6 +34,8 @@ import { evaluateModel, type EvalMetrics } from '../training/evaluate';
 import { loadTaskModel, saveTaskModel, specPath, type TaskModelSpec } from '../training/model-spec';
 import type { TaskModel } from '../training/task-model';
 import { cachedPredictor } from './cached-vit';
+import { backboneId } from '../features/backbone-id';
+import { variantRng } from '../training/data/variant-rng';
 import { FastStepper } from './fast-step';
 import { mainMetric, promotionDecision, type MainMetric } from './main-metric';
 import { INCREMENTAL_SETTING, resolveIncrementalSettings, type IncrementalSettings } from './settings';
@@ -100,23 +102,11 @@ interface ImageInfo {
 }
 
 /** A stand-in RNG for DataPipeline.sample: fixes the augmentation to "letterbox as in eval, flipped or not". */
-function variantRng(flipped: boolean): Rng {
-  // uniforms: flip (< hflip=1 ⇔ flipped), zoom (range [1,1]), placeX/Y 0.5 (= evalSample), colour (amplitude 0)
-  const u = [flipped ? 0 : 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
-  let i = 0;
-  return { next: () => u[i++ % u.length] } as unknown as Rng;
-}
-
 function filterDataset(ds: Dataset, keys: Set<string>): Dataset {
   return { ...ds, images: ds.images.filter((im) => keys.has(im.key)), annotations: ds.annotations.filter((a) => keys.has(a.imageKey)) };
 }
 
-export function backboneId(spec: TaskModelSpec, model: TaskModel): string {
-  const c = model.hst.config;
-  const b = spec.backbone;
-  const name = b.kind === 'pretrained' ? b.name : b.kind;
-  return `${name}-d${c.embed_dim}x${c.depth}-p${c.patch_size}`;
-}
+export { backboneId };
 
 export class IncrementalUpdater {
   private readonly listeners = new Set<(e: UpdaterEvent) => void>();

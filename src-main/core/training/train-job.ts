@@ -26,6 +26,8 @@ export const TrainJobConfig = z
     checkpointEvery: z.number().int().min(0).optional(),
     dataDir: z.string().optional(),
     backend: z.string().optional(),
+    mode: z.enum(['fast', 'full']).optional(),
+    evalEvery: z.number().int().min(0).optional(),
   })
   .strict();
 export type TrainJobConfig = z.infer<typeof TrainJobConfig>;

@@ -21,6 +21,7 @@ import { evaluateModel, type EvalMetrics } from './evaluate';
 import { buildTaskModel, saveTaskModel, type TaskModelSpec } from './model-spec';
 import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from './task-model';
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
+import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -44,6 +45,14 @@ export interface TrainProjectOptions {
   /** where backbones are installed (default: the studio data dir) */
   dataDir?: string;
   augment?: AugmentOptions | null;
+  /**
+   * 'full' (default): the HST recipe — MetaT, ViT LayerNorms, side network and heads train, the ViT runs every
+   * step. 'fast': the ViT runs once per image into the feature cache and the side network + heads train from it
+   * (studio projects only; flips are the only augmentation) — several times faster on CPU backends.
+   */
+  mode?: 'fast' | 'full';
+  /** evaluate on the val split every N steps too (eval events for the live plots); 0/undefined: only at the end */
+  evalEvery?: number;
 }
 
 export interface TrainProjectResult {
@@ -62,7 +71,7 @@ export interface TrainProjectResult {
 /** Abort reason that pauses instead of cancelling: the run stops after the current step and checkpoints it. */
 export const PAUSE = 'pause';
 
-export type TrainJobEvent = TrainEvent | { type: 'phase'; message: string } | { type: 'eval'; metrics: EvalMetrics };
+export type TrainJobEvent = TrainEvent | { type: 'phase'; message: string } | { type: 'eval'; metrics: EvalMetrics; step?: number };
 
 export interface Source {
   dataset: Dataset;
@@ -155,9 +164,17 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       warnings.push(m);
       emit({ type: 'warning', message: m });
     };
+    let mode = o.mode ?? 'full';
+    if (mode === 'fast' && !src.store) {
+      mode = 'full';
+      onWarning('fast mode needs a studio project (its feature cache); this COCO folder trains in full mode');
+    }
+    if (mode === 'fast' && o.augment && (o.augment.colorJitter > 0 || o.augment.scaleJitter[0] !== 1 || o.augment.scaleJitter[1] !== 1)) {
+      onWarning('fast mode trains on cached ViT passes of the plain image and its flip: scale and colour jitter are off');
+    }
     const trainData = createDataPipeline({
       dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'train', onWarning,
-      augment: o.augment === undefined ? { hflip: 0.5, scaleJitter: [0.8, 1.2], colorJitter: 0.1 } : o.augment,
+      augment: mode === 'fast' ? (o.augment === null ? null : FAST_AUGMENT) : o.augment === undefined ? { hflip: 0.5, scaleJitter: [0.8, 1.2], colorJitter: 0.1 } : o.augment,
       imageClass: tasks.includes('classify') ? 'sole-class' : 'none',
     });
     const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
@@ -180,11 +197,30 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
 
     const ckptDir = join(src.root, 'models', 'checkpoints');
     const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)) };
-    trainer = new Trainer(model, trainData, trainOpts);
+    let fast: FastTraining | null = null;
+    if (mode === 'fast') {
+      emit({ type: 'phase', message: 'caching ViT features (fast mode)' });
+      const tc = Date.now();
+      fast = await prepareFastTraining(src.store!, model, spec, trainData, valData, {
+        signal: ctl.signal,
+        onProgress: (d, n) => emit({ type: 'phase', message: `caching ViT features: ${d}/${n}` }),
+      });
+      emit({ type: 'phase', message: `ViT features cached: ${fast.computed} computed${fast.filledWith ? ` with ${fast.filledWith}` : ''} in ${((Date.now() - tc) / 1000).toFixed(1)} s; training the side network and heads (fast mode)` });
+    }
+    trainer = new Trainer(model, trainData, trainOpts, fast ? { vitSource: fast.vitSource } : {});
+    const evaluate = async (signal?: AbortSignal): Promise<EvalMetrics> => {
+      const view = fast ? fast.predictor(model!) : null;
+      try {
+        return (await evaluateModel(view?.model ?? model!, ds, valData, classes, { signal, keepPredictions: false, batchSize: 8 })).metrics;
+      } finally {
+        view?.restore();
+      }
+    };
     if (o.resume) {
       const last = await latestCheckpoint(ckptDir);
       if (!last) throw new Error(`--resume: no checkpoint under ${ckptDir}; start without --resume`);
-      const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number };
+      const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number; mode?: 'fast' | 'full' };
+      if ((prevSpec.mode ?? 'full') !== mode) throw new Error(`--resume: the checkpoint was trained in ${prevSpec.mode ?? 'full'} mode, this run asks for ${mode} mode; resume in the same mode`);
       if (JSON.stringify(prevSpec.classes) !== JSON.stringify(classes) || prevSpec.inputSize !== size || JSON.stringify(prevSpec.heads.tasks) !== JSON.stringify(heads.tasks)) {
         throw new Error(`--resume: the checkpoint in ${last} was trained with other classes, size or tasks; start without --resume`);
       }
@@ -197,12 +233,19 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     } else {
       await rm(ckptDir, { recursive: true, force: true });
       await mkdir(ckptDir, { recursive: true });
-      await writeFile(join(ckptDir, 'spec.json'), JSON.stringify(spec));
+      await writeFile(join(ckptDir, 'spec.json'), JSON.stringify({ ...spec, mode }));
     }
     const backend = getComputeInfo()?.backend ?? 'unknown';
-    if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend } }).id;
+    if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend, mode } }).id;
+    const evalEvery = o.evalEvery ?? 0;
     const res = await trainer.run({
       signal: ctl.signal,
+      afterStep: async (step) => {
+        if (!(evalEvery > 0 && step % evalEvery === 0 && step < steps && valData.length > 0) || ctl.signal?.aborted) return;
+        const m = await evaluate(ctl.signal);
+        emit({ type: 'eval', metrics: m, step });
+        if (src.store && runId !== null) src.store.appendRunEvent(runId, 'eval', { step, metrics: m });
+      },
       onEvent: (e) => {
         emit(e);
         if (src.store && runId !== null && (e.type === 'checkpoint' || (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)))) src.store.appendRunEvent(runId, e.type, e);
@@ -213,11 +256,11 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       const ck = res.checkpoint && basename(res.checkpoint) === `step-${String(res.step).padStart(6, '0')}` ? res.checkpoint : await trainer.saveCheckpoint(ckptDir);
       emit({ type: 'checkpoint', step: res.step, dir: ck });
       if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'cancelled', error: `paused at step ${res.step}` });
-      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'paused', backbone: label, trainableParams: model.trainableParamCount() };
+      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'paused', backbone: label, trainableParams: trainer.trainableParamCount };
     }
     if (res.status === 'cancelled') {
       if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'cancelled' });
-      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'cancelled', backbone: label, trainableParams: model.trainableParamCount() };
+      return { modelVersion: null, modelDir: '', metrics: null, steps: res.step, seconds: res.seconds, status: 'cancelled', backbone: label, trainableParams: trainer.trainableParamCount };
     }
 
     let metrics: EvalMetrics | null = null;
@@ -228,24 +271,24 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       const onAbort = () => ctl.signal?.reason !== PAUSE && evalCtl.abort();
       ctl.signal?.addEventListener('abort', onAbort);
       try {
-        metrics = (await evaluateModel(model, ds, valData, classes, { signal: evalCtl.signal, keepPredictions: false })).metrics;
+        metrics = await evaluate(evalCtl.signal);
       } finally {
         ctl.signal?.removeEventListener('abort', onAbort);
       }
-      emit({ type: 'eval', metrics });
+      emit({ type: 'eval', metrics, step: res.step });
     } else emit({ type: 'warning', message: 'the project has no val images: no held-out metrics were computed' });
 
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const modelDir = join(src.root, 'models', `${tasks.join('+')}-${stamp}`);
     await mkdir(modelDir, { recursive: true });
     const saved = await saveTaskModel(model, spec, join(modelDir, 'model.safetensors'));
-    const trainable = model.trainableParamCount();
+    const trainable = trainer.trainableParamCount;
     let versionId: number | null = null;
     if (src.store) {
       const v = src.store.addModelVersion({
         name: `${tasks.join('+')} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
         task: tasks.join('+'),
-        config: { spec, train: trainOpts, backbone: label, backend, trainableParams: trainable, seconds: res.seconds, size },
+        config: { spec, train: trainOpts, backbone: label, backend, trainableParams: trainable, seconds: res.seconds, size, mode },
         metrics: { ...(metrics ?? {}), trainLoss: res.loss },
         datasetRevision: src.revision,
         files: [relative(src.root, saved.weights), relative(src.root, saved.spec)],

@@ -212,8 +212,13 @@ export class Trainer {
     throw new Error('training: 8 batches in a row had no decodable image; check the dataset');
   }
 
-  async run(opts: { signal?: AbortSignal; onEvent?: (e: TrainEvent) => void } = {}): Promise<TrainResult> {
+  /**
+   * `afterStep` runs (awaited) after each optimizer step and its checkpoint, e.g. a periodic evaluation; the
+   * time it takes is not counted in images/s and ETA.
+   */
+  async run(opts: { signal?: AbortSignal; onEvent?: (e: TrainEvent) => void; afterStep?: (step: number) => Promise<void> } = {}): Promise<TrainResult> {
     const { signal, onEvent } = opts;
+    let pausedMs = 0;
     const o = this.opts;
     const t0 = Date.now();
     const startStep = this.step;
@@ -272,7 +277,7 @@ export class Trainer {
         disposeGrads(grads);
         this.step++;
         this.lastLoss = loss;
-        const secs = (Date.now() - t0) / 1000;
+        const secs = (Date.now() - t0 - pausedMs) / 1000;
         const ips = imagesSeen / Math.max(secs, 1e-6);
         const perStep = secs / (this.step - startStep);
         onEvent?.({ type: 'step', step: this.step, totalSteps: o.steps, loss, parts, lr, gradNorm, imagesPerSec: ips, etaSec: perStep * (o.steps - this.step) });
@@ -280,6 +285,11 @@ export class Trainer {
         if (o.checkpointDir && (atEnd || (o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0))) {
           const dir = await this.saveCheckpoint(o.checkpointDir);
           onEvent?.({ type: 'checkpoint', step: this.step, dir });
+        }
+        if (opts.afterStep) {
+          const ta = Date.now();
+          await opts.afterStep(this.step);
+          pausedMs += Date.now() - ta;
         }
         // let cancel messages and progress posts through between steps
         await new Promise((r) => setImmediate(r));

@@ -1,0 +1,88 @@
+// Fast fine-tune: the frozen ViT runs once per image (and once per flip) into the project's feature cache, then
+// the run trains the side network, bridges and heads from the cache — the Meta Tokens and ViT LayerNorms stay
+// at their initial values (the spec's fast incremental mode, applied from the first run). On CPU backends this
+// removes the ViT's forward and backward from every step; the price is no scale/colour augmentation (the cache
+// holds the plain letterbox and its flip) and untuned MetaT/LayerNorms. The cache keys are the incremental
+// updater's (backbone id, input size, frozen-parameter hash), so label-by-label updates after this run find
+// every image already cached.
+import { cacheVitSource } from '../features/cache-vit-source';
+import { FeatureCache, type FeatureSource } from '../features/feature-cache';
+import { frozenParamsVersion } from '../features/frozen-version';
+import { cachedPredictor } from '../incremental/cached-vit';
+import { backboneId } from '../features/backbone-id';
+import { variantRng } from './data/variant-rng';
+import type { FullProjectStore } from '../store/types';
+import type { DataPipeline } from './data/pipeline';
+import type { AugmentOptions } from './data/types';
+import type { TaskModelSpec } from './model-spec';
+import type { TaskModel } from './task-model';
+import type { VitSource } from './trainer';
+
+/** What fast mode can augment with: the cached letterbox and its horizontal flip. */
+export const FAST_AUGMENT: AugmentOptions = { hflip: 0.5, scaleJitter: [1, 1], colorJitter: 0 };
+
+export interface FastTraining {
+  cache: FeatureCache;
+  vitSource: VitSource;
+  /** the model as a predictor whose ViT pass comes from the cache (restore() when done) */
+  predictor(model: TaskModel): { model: TaskModel; restore(): void };
+  /** ViT passes computed to fill the cache, and by what */
+  computed: number;
+  filledWith: 'onnxruntime' | 'tfjs' | null;
+}
+
+/**
+ * Fills the cache for every train image (plain + flipped) and val image (plain), in chunks so that progress
+ * shows and a cancel lands between chunks.
+ */
+export async function prepareFastTraining(
+  store: FullProjectStore,
+  model: TaskModel,
+  spec: TaskModelSpec,
+  train: DataPipeline,
+  val: DataPipeline,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<FastTraining> {
+  const hashOf = new Map(store.listImages().items.map((i) => [String(i.id), i.hash]));
+  const hash = (key: string) => hashOf.get(key);
+  const cache = new FeatureCache({ store, backbone: backboneId(spec, model), size: spec.inputSize, paramsVersion: frozenParamsVersion(model.hst) });
+  if (cache.maxBytes <= 0) throw new Error('fast fine-tune needs the feature cache, whose size budget (features.cacheBytes) is 0: raise it or train in full mode');
+  const jobs: { pipe: DataPipeline; index: number; flipped: boolean }[] = [];
+  for (let i = 0; i < train.length; i++) jobs.push({ pipe: train, index: i, flipped: false }, { pipe: train, index: i, flipped: true });
+  for (let i = 0; i < val.length; i++) jobs.push({ pipe: val, index: i, flipped: false });
+  const total = jobs.length;
+  let done = 0;
+  let computed = 0;
+  let filledWith: FastTraining['filledWith'] = null;
+  const CHUNK = 64;
+  for (let i = 0; i < jobs.length; i += CHUNK) {
+    if (opts.signal?.aborted) throw new Error('cancelled while caching ViT features');
+    const sources: FeatureSource[] = [];
+    for (const j of jobs.slice(i, i + CHUNK)) {
+      const h = hash(j.pipe.image(j.index).key);
+      if (!h || cache.has(h, j.flipped)) continue;
+      // an undecodable image was reported by the pipeline; training skips it too
+      const s = await (j.flipped ? j.pipe.sample(j.index, variantRng(true)) : j.pipe.evalSample(j.index)).catch(() => null);
+      if (s) sources.push({ imageHash: h, flipped: j.flipped, image: s.image, height: s.height, width: s.width });
+    }
+    computed += await cache.ensure(model.hst, sources, { batchSize: 8, signal: opts.signal });
+    filledWith = cache.filledWith ?? filledWith;
+    done = Math.min(i + CHUNK, total);
+    opts.onProgress?.(done, total);
+  }
+  return {
+    cache,
+    vitSource: cacheVitSource(cache, model.hst, hash),
+    predictor: (m) => cachedPredictor(m, cache, hash),
+    computed,
+    filledWith,
+  };
+}
+
+/**
+ * The default mode for a backend: fast on CPU-class backends (wasm, cpu), where the ViT's forward + backward is
+ * most of a step; full on native/GPU ones, where the whole HST recipe is affordable.
+ */
+export function defaultTrainMode(backend: string | undefined): 'fast' | 'full' {
+  return ['tensorflow', 'webgpu', 'webgl'].includes(backend ?? '') ? 'full' : 'fast';
+}
