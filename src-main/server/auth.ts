@@ -27,16 +27,19 @@ export function cookieValue(req: IncomingMessage, name: string): string | null {
   return null;
 }
 
-/** The token the request presents: Authorization: Bearer, X-HST-Token, cookie, then ?token=. */
+/**
+ * The token the request presents: Authorization: Bearer, X-HST-Token, ?token=, then the cookie. The URL's
+ * token goes before the cookie: cookies ignore ports, so one left by an earlier run of the server (or by
+ * another one on this machine) must not lock out the URL this run printed.
+ */
 export function presentedToken(req: IncomingMessage, url: URL): { token: string | null; fromQuery: boolean } {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
   const header = req.headers['x-hst-token'];
   if (typeof header === 'string') return { token: header, fromQuery: false };
-  const cookie = cookieValue(req, COOKIE);
-  if (cookie) return { token: cookie, fromQuery: false };
   const q = url.searchParams.get('token');
-  return { token: q, fromQuery: q !== null };
+  if (q !== null) return { token: q, fromQuery: true };
+  return { token: cookieValue(req, COOKIE), fromQuery: false };
 }
 
 export function isLoopback(host: string): boolean {

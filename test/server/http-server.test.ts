@@ -91,6 +91,14 @@ describe('http server', () => {
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it('lets the printed URL in over a stale cookie from an earlier run (cookies ignore ports)', async () => {
+    const stale = { cookie: 'hst_token=left-by-an-earlier-server' };
+    expect((await fetch(srv.url, { headers: stale })).status).toBe(401);
+    const res = await fetch(srv.loginUrl, { headers: stale, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('set-cookie') ?? '').toContain(`hst_token=${encodeURIComponent(srv.token)}`);
+  });
+
   it('never serves files outside the renderer folder', async () => {
     for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%5c..%5csecret.txt', '/%00index.html']) {
       const res = await fetch(srv.url.slice(0, -1) + p, { headers: auth() });
