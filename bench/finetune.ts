@@ -1,29 +1,32 @@
-// Demo fine-tune (issue 5): the shapes demo (DEMO_DEFAULTS: 200 images at 160 px, 20 % val), HST with a
-// ViT-Ti-shaped, explicitly RANDOM backbone and the "small" dense side preset, detect + instance + semantic at
-// 160 px on the default backend. Reports wall time until box AP50 ≥ 0.8 on the val split (evaluated every
-// CHUNK steps; evaluation time included), images/s, peak RSS, and a per-phase profile of one training step.
-// Run: npm run bench -- finetune     (HST_FINETUNE_MAX_S caps the run, default 900 s)
+// Demo fine-tune (issue 5): what the Fine-tune button does on the shapes demo project (200 images at 160 px,
+// 20 % val) — planTraining's plan for this backend (fast mode on wasm: ViT-Ti-shaped, explicitly RANDOM
+// backbone, "small" dense side preset, detect + instance + semantic), run by trainProject with evaluations on
+// the val split every BENCH_FT_EVAL_EVERY steps. Reports the wall time from pressing the button until box
+// AP50 ≥ 0.8 on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a
+// per-phase profile of one training step in the plan's mode.
+// Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/MODE/EVAL_EVERY
+// override the plan)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { planTraining } from '../src-main/core/app/train-service';
 import { initCompute, tf } from '../src-main/core/compute/engine';
-import { DEMO_DEFAULTS, generateShapes } from '../src-main/core/demo/index';
+import { computeFeatures, toVitOutput } from '../src-main/core/features/feature-cache';
+import { fastLoss, fastOptimParams } from '../src-main/core/incremental/fast-step';
 import { BACKBONE_SHAPES, SIDE_PRESETS } from '../src-main/core/model/config';
+import { createDemoProject } from '../src-main/core/store/create-demo';
 import { createDataPipeline } from '../src-main/core/training/data/pipeline';
 import { Rng } from '../src-main/core/training/data/rng';
 import { VIT_AUGREG_NORM } from '../src-main/core/training/data/types';
-import { evaluateModel } from '../src-main/core/training/evaluate';
 import { buildTaskModel, type TaskModelSpec } from '../src-main/core/training/model-spec';
 import { AdamW } from '../src-main/core/training/optim/adamw';
-import { defaultHeadSettings, TaskModel } from '../src-main/core/training/task-model';
-import { Trainer } from '../src-main/core/training/trainer';
+import { defaultHeadSettings, TaskModel, type TaskName } from '../src-main/core/training/task-model';
+import { PAUSE, trainProject } from '../src-main/core/training/train-project';
 import type { BenchTable } from './types';
 
-const SIZE = 160;
-const BATCH = 4;
-const CHUNK = 50;
 const TARGET = 0.8;
+const env = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -31,85 +34,112 @@ function cpuMs(): number {
 }
 
 export async function run(): Promise<BenchTable> {
-  const maxS = Number(process.env.HST_FINETUNE_MAX_S ?? 900);
+  const maxS = env('BENCH_FT_MAX_S') ?? 900;
   const info = await initCompute();
-  const dir = mkdtempSync(join(tmpdir(), 'hst-bench-ft-'));
+  const root = mkdtempSync(join(tmpdir(), 'hst-bench-ft-'));
   try {
-    const ds = await generateShapes({ count: DEMO_DEFAULTS.count, size: DEMO_DEFAULTS.size, seed: DEMO_DEFAULTS.seed, outDir: dir, valFraction: DEMO_DEFAULTS.valFraction });
-    const classes = [...DEMO_DEFAULTS.classes];
-    const train = createDataPipeline({ dataset: ds, classes: { names: classes }, size: SIZE, norm: VIT_AUGREG_NORM, seed: 1, split: 'train', augment: { hflip: 0.5, scaleJitter: [0.85, 1.15], colorJitter: 0.1 } });
-    const val = createDataPipeline({ dataset: ds, classes: { names: classes }, size: SIZE, norm: VIT_AUGREG_NORM, seed: 1, split: 'val' });
-    const s = SIDE_PRESETS.small;
-    const spec: TaskModelSpec = {
-      format: 'hst-studio-task-model', version: 1,
-      hst: { ...BACKBONE_SHAPES['vit-tiny-16'], img_size: SIZE, m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] },
-      heads: defaultHeadSettings(['detect', 'instance', 'semantic'], classes.length),
-      classes, inputSize: SIZE, norm: VIT_AUGREG_NORM, backbone: { kind: 'random', label: 'random (untrained) backbone' }, seed: 3,
-    };
+    const dir = join(root, 'demo');
+    const store = await createDemoProject(dir);
+    const mode = (process.env.BENCH_FT_MODE as 'fast' | 'full' | undefined) ?? undefined;
+    const plan = await planTraining(store, { backbone: 'random', size: env('BENCH_FT_SIZE'), steps: env('BENCH_FT_STEPS'), lr: env('BENCH_FT_LR'), mode });
+    store.close();
+    const evalEvery = env('BENCH_FT_EVAL_EVERY') ?? 50;
+    const classes = ['circle', 'triangle', 'square'];
 
-    // per-phase profile of one step (median of 3 after a warm-up), on its own model
-    const phases = await profilePhases(spec, train);
+    const phases = await profilePhases(plan.tasks as TaskName[], plan.size, plan.batchSize, plan.mode ?? 'full', classes);
 
-    const model = buildTaskModel(spec);
-    const totalSteps = 2000;
-    const trainer = new Trainer(model, train, { steps: totalSteps, batchSize: BATCH, lr: 2e-3, seed: 5, warmupSteps: 30 });
     const t0 = performance.now();
-    let trainS = 0;
-    let images = 0;
+    const ctl = new AbortController();
     let reached: number | null = null;
+    let reachedStep = 0;
+    let cacheS = 0;
+    let cacheNote = '';
     const curve: string[] = [];
     let last = { AP50: 0, maskAP50: 0, mIoU: 0 };
-    let step = 0;
-    while (step < totalSteps && (performance.now() - t0) / 1000 < maxS) {
-      const ctl = new AbortController();
-      const target = step + CHUNK;
-      const ts = performance.now();
-      await trainer.run({ signal: ctl.signal, onEvent: (e) => e.type === 'step' && (e.step >= target || (performance.now() - t0) / 1000 >= maxS) && ctl.abort() });
-      trainS += (performance.now() - ts) / 1000;
-      images += (trainer.currentStep - step) * BATCH;
-      step = trainer.currentStep;
-      const ev = await evaluateModel(model, ds, val, classes, { keepPredictions: false });
-      last = { AP50: ev.metrics.bbox!.AP50, maskAP50: ev.metrics.segm?.AP50 ?? 0, mIoU: ev.metrics.semantic?.mIoU ?? 0 };
-      const wall = (performance.now() - t0) / 1000;
-      curve.push(`${step}:${last.AP50.toFixed(2)}@${wall.toFixed(0)}s`);
-      if (last.AP50 >= TARGET) {
-        reached = wall;
-        break;
-      }
-    }
-    trainer.dispose();
-    model.dispose();
-    const peakRss = process.resourceUsage().maxRSS / 1024; // KiB → MiB
+    let lastStep = 0;
+    let evalMs = 0;
+    let tEval = 0;
+    const res = await trainProject(
+      {
+        project: dir, backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr,
+        mode: plan.mode, evalEvery, checkpointEvery: 0,
+      },
+      {
+        signal: ctl.signal,
+        onEvent: (e) => {
+          const wall = (performance.now() - t0) / 1000;
+          if (e.type === 'phase' && e.message.startsWith('ViT features cached')) {
+            cacheS = wall;
+            cacheNote = e.message;
+          }
+          if (e.type === 'step') {
+            lastStep = e.step;
+            if (e.step % evalEvery === 0) tEval = performance.now();
+            if (e.step % 25 === 0) process.stderr.write(`[finetune] step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} @${wall.toFixed(0)}s\n`);
+          }
+          if (e.type === 'eval') {
+            if (tEval) evalMs += performance.now() - tEval;
+            last = { AP50: e.metrics.bbox?.AP50 ?? 0, maskAP50: e.metrics.segm?.AP50 ?? 0, mIoU: e.metrics.semantic?.mIoU ?? 0 };
+            curve.push(`${e.step}:${last.AP50.toFixed(2)}@${wall.toFixed(0)}s`);
+            process.stderr.write(`[finetune] eval at step ${e.step}: box AP50 ${last.AP50.toFixed(3)} mask AP50 ${last.maskAP50.toFixed(3)} mIoU ${last.mIoU.toFixed(3)} @${wall.toFixed(0)}s\n`);
+            if (reached === null && last.AP50 >= TARGET) {
+              reached = wall;
+              reachedStep = e.step ?? lastStep;
+              ctl.abort(PAUSE); // stop here: the target is met (a pause keeps the run's checkpoint)
+            }
+          }
+          if (wall >= maxS && !ctl.signal.aborted) ctl.abort();
+        },
+      },
+    );
+    const trainS = res.seconds;
+    const peakRss = process.resourceUsage().maxRSS / 1024;
     return {
-      title: 'Demo fine-tune: HST (ViT-Ti-shaped random backbone, small dense side preset) detect+instance+semantic @160 px',
+      title: `Demo fine-tune (Fine-tune button's plan): ${plan.mode ?? 'full'} mode, ViT-Ti-shaped random backbone, small side preset, ${plan.tasks.join('+')} @${plan.size} px`,
       columns: ['metric', 'value'],
       rows: [
-        ['wall time to box AP50 ≥ 0.8 (val, incl. evaluations)', reached === null ? `not reached within ${maxS} s` : `${reached.toFixed(0)} s`],
-        ['steps (batch 4)', step],
-        ['final val box AP50 / mask AP50 / mIoU', `${last.AP50.toFixed(3)} / ${last.maskAP50.toFixed(3)} / ${last.mIoU.toFixed(3)}`],
-        ['training images/s (wall)', (images / trainS).toFixed(2)],
+        ['wall time to box AP50 ≥ 0.8 on val (from the button: cache fill + training + evaluations)', reached === null ? `not reached within ${maxS} s (last ${last.AP50.toFixed(3)})` : `${(reached as number).toFixed(0)} s (step ${reachedStep})`],
+        ['plan: mode / size / batch / lr / planned steps', `${plan.mode} / ${plan.size} / ${plan.batchSize} / ${plan.lr} / ${plan.steps}`],
+        ['feature cache fill (wall, from the start)', cacheNote ? `${cacheS.toFixed(1)} s — ${cacheNote}` : 'none (full mode)'],
+        ['steps run (batch ' + plan.batchSize + ')', res.steps],
+        ['val box AP50 / mask AP50 / mIoU at the end', `${last.AP50.toFixed(3)} / ${last.maskAP50.toFixed(3)} / ${last.mIoU.toFixed(3)}`],
+        ['training images/s (wall, evaluations excluded)', ((res.steps * plan.batchSize) / Math.max(1e-6, trainS - evalMs / 1000)).toFixed(2)],
+        ['evaluations (40 val images each), total wall', `${curve.length} in ${(evalMs / 1000).toFixed(1)} s`],
         ['peak RSS (MiB)', peakRss.toFixed(0)],
         ['AP50 curve (step:AP50@wall)', curve.join(' ')],
-        ...Object.entries(phases).map(([k, v]) => [`phase ms/step, batch 4: ${k} (wall / cpu)`, `${v.wall.toFixed(0)} / ${v.cpu.toFixed(0)}`]),
+        ...Object.entries(phases).map(([k, v]) => [`phase ms/step, batch ${plan.batchSize}: ${k} (wall / cpu)`, `${v.wall.toFixed(0)} / ${v.cpu.toFixed(0)}`]),
       ],
       notes: [
         `backend ${info.backend}, ${info.threads ?? 1} thread(s); ${os.cpus().length} vCPUs, load average at the end ${os.loadavg()[0].toFixed(1)} (other jobs share the machine: wall times scale with it, CPU times much less)`,
-        'phases (medians of 3; differences of medians, so a small phase can read negative under load): ViT fwd = vitForward; side fwd = + sideForward; heads = loss forward minus the HST forward; backward = variableGrads minus the loss forward; optimizer = one AdamW update',
-        'The ViT is random and frozen except its LayerNorms and the Meta Tokens (HST freeze rule); the side network and heads do the learning.',
+        'fast mode: the frozen ViT runs once per train image and flip and per val image (through onnxruntime-node when installed) into the project feature cache; each step then runs the side network + heads forward and backward from the cache. MetaT and the ViT LayerNorms are not tuned in this mode (full mode tunes them, as the paper).',
+        'phases (medians of 3; differences of medians, so a small phase can read negative under load): ViT fwd = vitForward (full mode only); side fwd = sideForward; heads = loss forward minus the HST forward; backward = variableGrads minus the loss forward; optimizer = one AdamW update',
       ],
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
-async function profilePhases(spec: TaskModelSpec, train: ReturnType<typeof createDataPipeline>) {
+async function profilePhases(tasks: TaskName[], size: number, batch: number, mode: 'fast' | 'full', classes: string[]) {
+  const s = SIDE_PRESETS.small;
+  const spec: TaskModelSpec = {
+    format: 'hst-studio-task-model', version: 1,
+    hst: { ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] },
+    heads: defaultHeadSettings(tasks, classes.length), classes, inputSize: size, norm: VIT_AUGREG_NORM, backbone: { kind: 'random', label: 'random (untrained) backbone' }, seed: 3,
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'hst-bench-ftp-'));
+  const { generateShapes } = await import('../src-main/core/demo/index');
+  const ds = await generateShapes({ count: batch, size: 160, seed: 1, outDir: dir, valFraction: 0 });
+  const train = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed: 1, split: 'train' });
   const model = buildTaskModel(spec);
-  const samples = await train.batch([0, 1, 2, 3], new Rng(1));
+  const samples = await train.batch(Array.from({ length: batch }, (_, i) => i), new Rng(1));
   const x = TaskModel.batchTensor(samples);
   const tg = model.prepareTargets(samples);
-  const vars = model.optimParams().map((p) => p.variable);
-  const opt = new AdamW(model.optimParams(), { lr: 1e-5 });
+  const params = mode === 'fast' ? fastOptimParams(model) : model.optimParams();
+  const vars = params.map((p) => p.variable);
+  const opt = new AdamW(params, { lr: 1e-5 });
+  const vit = toVitOutput(computeFeatures(model.hst, samples));
+  const lossOf = () => (mode === 'fast' ? fastLoss(model, x, vit, tg, true) : model.lossFor(x, tg, true));
   const time = (f: () => void) => {
     f();
     const w: number[] = [];
@@ -124,22 +154,30 @@ async function profilePhases(spec: TaskModelSpec, train: ReturnType<typeof creat
     const med = (a: number[]) => [...a].sort((p, q) => p - q)[1];
     return { wall: med(w), cpu: med(c) };
   };
-  const vit = time(() => tf.tidy(() => void model.hst.vitForward(x, { training: true }).patches.at(-1)!.dataSync()));
-  const hst = time(() => tf.tidy(() => void model.hst.forward(x, { training: true }).stages[3].dataSync()));
-  const loss = time(() => tf.tidy(() => void model.lossFor(x, tg, true).total.dataSync()));
+  const zero = { wall: 0, cpu: 0 };
+  const vitT = mode === 'full' ? time(() => tf.tidy(() => void model.hst.vitForward(x, { training: true }).patches.at(-1)!.dataSync())) : zero;
+  const side = mode === 'full' ? time(() => tf.tidy(() => void model.hst.forward(x, { training: true }).stages[3].dataSync())) : time(() => tf.tidy(() => void model.hst.sideForward(x, vit, { training: true }).stages[3].dataSync()));
+  const loss = time(() => tf.tidy(() => void lossOf().total.dataSync()));
   let grads: Record<string, tf.Tensor> = {};
   const full = time(() => {
     tf.dispose(Object.values(grads));
-    const r = tf.variableGrads(() => model.lossFor(x, tg, true).total, vars);
+    const r = tf.variableGrads(() => lossOf().total, vars);
     r.value.dataSync();
     r.value.dispose();
     grads = r.grads;
   });
   const optim = time(() => opt.applyGradients(grads));
   tf.dispose(Object.values(grads));
-  x.dispose();
+  tf.dispose([x, ...vit.metaOut, ...vit.patches]);
   opt.dispose();
   model.dispose();
+  rmSync(dir, { recursive: true, force: true });
   const d = (a: { wall: number; cpu: number }, b: { wall: number; cpu: number }) => ({ wall: a.wall - b.wall, cpu: a.cpu - b.cpu });
-  return { 'ViT fwd': vit, 'side fwd': d(hst, vit), heads: d(loss, hst), backward: d(full, loss), optimizer: optim, 'whole step': { wall: full.wall + optim.wall, cpu: full.cpu + optim.cpu } };
+  return {
+    ...(mode === 'full' ? { 'ViT fwd': vitT, 'side fwd': d(side, vitT) } : { 'side fwd (ViT from cache)': side }),
+    heads: d(loss, side),
+    backward: d(full, loss),
+    optimizer: optim,
+    'whole step': { wall: full.wall + optim.wall, cpu: full.cpu + optim.cpu },
+  };
 }

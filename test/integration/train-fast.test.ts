@@ -60,4 +60,15 @@ describe('fast fine-tune (cached ViT, side network + heads)', () => {
     await trainProject({ ...o, mode: 'full' }, { signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && ctl.abort() });
     await expect(trainProject({ ...o, mode: 'fast', resume: true })).rejects.toThrow(/trained in full mode, this run asks for fast mode/);
   }, 300_000);
+
+  it('trains instance masks with a batch of one image', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hst-fastft-')), 'p');
+    (await createDemoProject(dir, { count: 6 })).close();
+    const res = await trainProject({
+      project: dir, backbone: 'random', side: 'classification', size: 64, steps: 2, batchSize: 1, seed: 2, mode: 'fast', tasks: ['detect', 'instance'],
+      randomVit: { embed_dim: 32, num_heads: 2, depth: 4 }, heads: { fpnWidth: 8, towerDepth: 1, maskBranchDepth: 1 },
+    });
+    expect(res.status).toBe('done');
+    expect(res.metrics?.segm).toBeDefined();
+  }, 300_000);
 });

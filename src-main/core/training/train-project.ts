@@ -180,8 +180,6 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
     if (trainData.length === 0) throw new Error('the train split has no images: mark some images as train');
     const batchSize = o.batchSize ?? 4;
-    // CondInst's loss one-hot-encodes the image index of each instance and needs a batch of at least 2
-    if (batchSize < 2 && tasks.includes('instance')) throw new Error('--batch must be at least 2 when training instance masks');
     const steps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 20) * trainData.length) / batchSize));
 
     emit({ type: 'phase', message: 'building the model' });
@@ -222,7 +220,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number; mode?: 'fast' | 'full' };
       if ((prevSpec.mode ?? 'full') !== mode) throw new Error(`--resume: the checkpoint was trained in ${prevSpec.mode ?? 'full'} mode, this run asks for ${mode} mode; resume in the same mode`);
       if (JSON.stringify(prevSpec.classes) !== JSON.stringify(classes) || prevSpec.inputSize !== size || JSON.stringify(prevSpec.heads.tasks) !== JSON.stringify(heads.tasks)) {
-        throw new Error(`--resume: the checkpoint in ${last} was trained with other classes, size or tasks; start without --resume`);
+        throw new Error(`--resume: the checkpoint in ${last} was trained with other classes, size or tasks (the project changed since); start a new run (without --resume; in the studio: Start over)`);
       }
       await trainer.resume(last);
       emit({ type: 'phase', message: `resuming from ${last} (step ${trainer.currentStep})` });
