@@ -205,18 +205,20 @@ function thumbWatch(): void {
 }
 
 async function thumbsShownAt(page: Page, timeout = 30_000): Promise<number> {
-  const handle = await page.waitForFunction(() => (globalThis as unknown as { __thumbsAt: number | null }).__thumbsAt ?? false, undefined, { timeout, polling: 50 });
-  return (await handle.jsonValue()) as number;
+  try {
+    const handle = await page.waitForFunction(() => (globalThis as unknown as { __thumbsAt: number | null }).__thumbsAt ?? false, undefined, { timeout, polling: 50 });
+    return (await handle.jsonValue()) as number;
+  } catch (err) {
+    if (process.env.HST_BENCH_DEBUG) {
+      await page.screenshot({ path: join(tmpdir(), 'hst-bench-gallery-timeout.png') });
+      console.log(await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid^="thumb-"]')).slice(0, 12).map((t) => `${t.getAttribute('data-testid')} ${t.querySelector('img')?.getAttribute('src') ?? 'no img'} ${(t.querySelector('img') as HTMLImageElement | null)?.complete}`).join('\n')));
+    }
+    throw err;
+  }
 }
 
-/** Main-thread time (Chromium's TaskDuration, s) so far: busy time per frame, less sensitive to other load. */
-async function taskSeconds(cdp: CDPSession): Promise<number> {
-  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
-  return metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN;
-}
-
-/** HST_BENCH_TRACE=file: a Chromium timeline trace of the fling, for chrome://tracing or a quick summary. */
-async function saveTrace(cdp: CDPSession, file: string): Promise<void> {
+/** Stops a Chromium trace started with Tracing.start (transferMode ReturnAsStream) and returns its JSON text. */
+async function endTrace(cdp: CDPSession): Promise<string> {
   const done = new Promise<string>((resolve) => cdp.once('Tracing.tracingComplete', (e: { stream?: string }) => resolve(e.stream ?? '')));
   await cdp.send('Tracing.end');
   const stream = await done;
@@ -227,14 +229,44 @@ async function saveTrace(cdp: CDPSession, file: string): Promise<void> {
     if (r.eof) break;
   }
   await cdp.send('IO.close', { handle: stream });
-  writeFileSync(file, data);
+  return data;
 }
 
-type ScrollStats = { fps: number; maxFrame: number; busyMs: number };
+/** HST_BENCH_TRACE_EDITOR=file: a Chromium timeline trace of the editor re-open, for chrome://tracing. */
+async function saveTrace(cdp: CDPSession, file: string): Promise<void> {
+  writeFileSync(file, await endTrace(cdp));
+}
 
-/** Scrolls the gallery by `pxPerFrame` every animation frame for `ms`: frames/s, longest frame, main-thread ms per frame. */
+const TRACE_CATEGORIES = 'toplevel,devtools.timeline,disabled-by-default-devtools.timeline';
+
+type TraceEvent = { ph?: string; name?: string; pid?: number; tid?: number; tdur?: number; args?: { name?: string } };
+
+/**
+ * CPU time (not wall time) of the page's main thread per animation frame, from a trace: on a shared machine
+ * the browser waits for a core much of the time, which inflates wall-clock task times but not this.
+ */
+function mainThreadCpuPerFrame(trace: string): number {
+  const parsed = JSON.parse(trace) as { traceEvents?: TraceEvent[] } | TraceEvent[];
+  const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
+  const mains = new Set<string>();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain') mains.add(`${e.pid}:${e.tid}`);
+  const cpu = new Map<string, number>(), frames = new Map<string, number>();
+  for (const e of events) {
+    const k = `${e.pid}:${e.tid}`;
+    if (!mains.has(k)) continue;
+    if (e.ph === 'X' && e.name === 'RunTask') cpu.set(k, (cpu.get(k) ?? 0) + (e.tdur ?? 0));
+    if (e.name === 'FireAnimationFrame') frames.set(k, (frames.get(k) ?? 0) + 1);
+  }
+  // The page's renderer is the one that ran the animation frames.
+  const page = [...frames.entries()].sort((a, b) => b[1] - a[1])[0];
+  return page ? (cpu.get(page[0]) ?? 0) / 1000 / page[1] : NaN;
+}
+
+type ScrollStats = { fps: number; maxFrame: number; cpuMs: number };
+
+/** Scrolls the gallery by `pxPerFrame` every animation frame for `ms`: frames/s, longest frame, main-thread CPU ms per frame. */
 async function scrollFps(page: Page, cdp: CDPSession, pxPerFrame: number, ms: number): Promise<ScrollStats> {
-  const busy0 = await taskSeconds(cdp);
+  await cdp.send('Tracing.start', { categories: TRACE_CATEGORIES, transferMode: 'ReturnAsStream' });
   const r = await page.evaluate(
     async ([step, duration]) => {
       const sc = document.querySelector('[data-testid="gallery-grid"]') as HTMLElement;
@@ -252,16 +284,21 @@ async function scrollFps(page: Page, cdp: CDPSession, pxPerFrame: number, ms: nu
         };
         requestAnimationFrame(tick);
       });
-      return { fps: (frames * 1000) / (performance.now() - t0), maxFrame, frames };
+      return { fps: (frames * 1000) / (performance.now() - t0), maxFrame };
     },
     [pxPerFrame, ms] as const,
   );
-  const busyMs = (((await taskSeconds(cdp)) - busy0) * 1000) / Math.max(1, r.frames);
-  if (process.env.HST_BENCH_DEBUG) {
-    const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
-    console.log(pxPerFrame, r.frames, metrics.filter((m) => /Duration|Nodes|Count/.test(m.name)).map((m) => `${m.name}=${m.value.toFixed(3)}`).join(' '));
-  }
-  return { fps: r.fps, maxFrame: r.maxFrame, busyMs };
+  const trace = await endTrace(cdp);
+  if (process.env.HST_BENCH_TRACE) writeFileSync(`${process.env.HST_BENCH_TRACE}-${pxPerFrame}.json`, trace);
+  return { ...r, cpuMs: mainThreadCpuPerFrame(trace) };
+}
+
+/** Runs `n` times and keeps the run with the median frames/s: one burst of other load on a shared machine
+ * does not decide the result. */
+async function medianOf(n: number, f: () => Promise<ScrollStats>): Promise<ScrollStats> {
+  const runs: ScrollStats[] = [];
+  for (let i = 0; i < n; i++) runs.push(await f());
+  return runs.sort((a, b) => a.fps - b.fps)[Math.floor(n / 2)];
 }
 
 interface GalleryResult {
@@ -281,7 +318,6 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
   const { server, service } = await serveStudio({ port: 0, project: dir });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
-  await cdp.send('Performance.enable');
   try {
     await page.addInitScript(thumbWatch);
     await page.goto(server.loginUrl);
@@ -290,7 +326,7 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
       console.log('first thumbnails at', Math.round(firstThumbsMs));
       await debugTimeline(page);
     }
-    // Back to the gallery from another screen: the list of 10,000 is fetched again and the grid rebuilt.
+    // Back to the gallery from another screen: the grid shows the list it holds while that is fetched again.
     await page.getByTestId('nav-classes').click();
     await page.getByTestId('nav-gallery').waitFor();
     const clicked = await page.evaluate(() => {
@@ -305,17 +341,8 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
       await debugTimeline(page);
     }
     await page.waitForTimeout(300);
-    const slow = await scrollFps(page, cdp, 24, 3000); // ~1,400 px/s: reading through the grid
-    if (process.env.HST_BENCH_TRACE) await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' });
-    const fling = await scrollFps(page, cdp, 400, 2000);
-    if (process.env.HST_BENCH_TRACE) await saveTrace(cdp, process.env.HST_BENCH_TRACE);
-    if (process.env.HST_BENCH_PROFILE) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.start');
-      await scrollFps(page, cdp, 400, 2000);
-      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
-      writeFileSync(process.env.HST_BENCH_PROFILE, JSON.stringify(profile));
-    } // ~24,000 px/s: a fling past hundreds of rows
+    const slow = await medianOf(3, () => scrollFps(page, cdp, 24, 2000)); // ~1,400 px/s: reading through the grid
+    const fling = await medianOf(3, () => scrollFps(page, cdp, 400, 2000));
     await page.waitForTimeout(300);
     const jumped = await page.evaluate(() => {
       const sc = document.querySelector('[data-testid="gallery-grid"]') as HTMLElement;
@@ -408,13 +435,13 @@ async function galleryPart(context: BrowserContext, tmp: string): Promise<Part> 
       ['gallery, 10,000 images: page load to the first screen of thumbnails (ms)', Math.round(g.firstThumbsMs), ''],
       ['… back to the gallery from another screen, to its thumbnails (ms)', Math.round(g.reopenThumbsMs), ''],
       ['… scrolling ~1,400 px/s: frames/s', g.slow.fps, '60'],
-      ['… … longest frame / main-thread busy per frame (ms)', `${Math.round(g.slow.maxFrame)} / ${g.slow.busyMs.toFixed(1)}`, '< 16'],
+      ['… … longest frame / main-thread CPU per frame (ms)', `${Math.round(g.slow.maxFrame)} / ${g.slow.cpuMs.toFixed(1)}`, '< 16'],
       ['… fling ~24,000 px/s: frames/s', g.fling.fps, '60'],
-      ['… … longest frame / main-thread busy per frame (ms)', `${Math.round(g.fling.maxFrame)} / ${g.fling.busyMs.toFixed(1)}`, '< 16'],
+      ['… … longest frame / main-thread CPU per frame (ms)', `${Math.round(g.fling.maxFrame)} / ${g.fling.cpuMs.toFixed(1)}`, '< 16'],
       ['… jump to 61 %, to its thumbnails (ms)', Math.round(g.jumpThumbsMs), ''],
     ],
     notes: [
-      `Gallery: ${GALLERY_N.toLocaleString('en-US')} images of 64×48 px (${VARIANTS} distinct pictures, each row its own hash and cached 256 px thumbnail file), inserted through the store's verified insert in ${g.setupMs} ms; 1600×1000 viewport. Scrolling sets scrollTop every animation frame; frames/s counts animation frames (a busy main thread drops them).`,
+      `Gallery: ${GALLERY_N.toLocaleString('en-US')} images of 64×48 px (${VARIANTS} distinct pictures, each row its own hash and cached 256 px thumbnail file), inserted through the store's verified insert in ${g.setupMs} ms; 1600×1000 viewport. Scrolling sets scrollTop every animation frame for 2 s, three times (the median run is shown); frames/s counts animation frames (a busy main thread drops them); CPU per frame = the page's main-thread CPU time (from a Chromium trace) per animation frame: what a frame costs, whatever else the machine runs.`,
     ],
   };
 }
