@@ -3,6 +3,7 @@
 // relay its progress as `train.progress` and its evaluation as `train.eval`. Pause stops after the current step
 // with a checkpoint; the run's record on disk (train-record.ts) lets a paused run, or one the studio stopped
 // in the middle of (crash, app restart, project closed), be resumed from its last checkpoint.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainOverrides, TrainPlan, TrainState, TrainStatus } from '../../contract/api';
 import { getComputeInfo } from '../compute/engine';
@@ -12,7 +13,7 @@ import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../training/train-job';
 import { defaultTrainMode } from '../training/fast-fine-tune';
 import { inferTasks, noBackboneMessage } from '../training/train-project';
-import { latestCheckpoint } from '../training/trainer';
+import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../training/worker-client';
 import { conflict, badRequest } from './errors';
 import { CLOSING, type Emit, type JobRunner } from './jobs';
@@ -157,6 +158,9 @@ export class TrainService {
       ...(plan.preset === 'tiny' && plan.randomBackbone ? { randomVit: { depth: 4 } } : {}),
       ...(process.env.HST_DATA_DIR ? { dataDir: process.env.HST_DATA_DIR } : {}),
     };
+    // a fresh run must never be confused with the checkpoints of the one before (the worker clears them too, but
+    // only once the model is built: a pause or crash before that would leave the old ones looking like this run's)
+    rmSync(join(store.dir, 'models', 'checkpoints'), { recursive: true, force: true });
     const jobId = this.launch(store.dir, plan, config, [], null, false);
     return { jobId, plan };
   }
@@ -171,11 +175,13 @@ export class TrainService {
       throw conflict((err as Error).message);
     }
     if (!rec || (rec.state !== 'paused' && rec.state !== 'running')) throw conflict('there is no paused or interrupted fine-tune to resume: press Fine-tune to start one');
-    const ckpt = await latestCheckpoint(join(store.dir, 'models', 'checkpoints'));
-    const from = ckpt ? (rec.checkpointStep ?? 0) : 0;
+    // the newest checkpoint of THIS run (a fresh start clears the folder; a crash may have left one newer than
+    // the record knows of, which is where the run really got to)
+    const ckpt = rec.checkpointStep !== null ? await latestCheckpoint(join(store.dir, 'models', 'checkpoints')) : null;
+    const from = ckpt ? (await readCheckpointState(ckpt)).step : 0;
     const config = { ...(rec.config as TrainJobConfig), resume: ckpt !== null };
     const history = ckpt ? rec.history.filter((h) => h.step <= from) : [];
-    const jobId = this.launch(store.dir, rec.plan, config, history, ckpt ? rec.checkpointStep : null, true);
+    const jobId = this.launch(store.dir, rec.plan, config, history, ckpt ? from : null, true);
     return { jobId, plan: rec.plan, fromStep: from };
   }
 

@@ -199,10 +199,17 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     if (mode === 'fast') {
       emit({ type: 'phase', message: 'caching ViT features (fast mode)' });
       const tc = Date.now();
-      fast = await prepareFastTraining(src.store!, model, spec, trainData, valData, {
-        signal: ctl.signal,
-        onProgress: (d, n) => emit({ type: 'phase', message: `caching ViT features: ${d}/${n}` }),
-      });
+      try {
+        fast = await prepareFastTraining(src.store!, model, spec, trainData, valData, {
+          signal: ctl.signal,
+          onProgress: (d, n) => emit({ type: 'phase', message: `caching ViT features: ${d}/${n}` }),
+        });
+      } catch (err) {
+        // paused before the first step: nothing to checkpoint yet (a resume starts at step 0; the features cached
+        // so far stay in the cache)
+        if (ctl.signal?.reason === PAUSE) return { modelVersion: null, modelDir: '', metrics: null, steps: 0, seconds: 0, status: 'paused', backbone: label, trainableParams: model.trainableParamCount() };
+        throw err;
+      }
       emit({ type: 'phase', message: `ViT features cached: ${fast.computed} computed${fast.filledWith ? ` with ${fast.filledWith}` : ''} in ${((Date.now() - tc) / 1000).toFixed(1)} s; training the side network and heads (fast mode)` });
     }
     trainer = new Trainer(model, trainData, trainOpts, fast ? { vitSource: fast.vitSource } : {});
