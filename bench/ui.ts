@@ -110,10 +110,11 @@ function spread(rows: number[][], k: number): string {
 }
 
 /** Pans with synthetic middle-button drags every animation frame for `ms`; returns fps and draw times. */
-async function panFps(page: Page, ms: number): Promise<{ fps: number; avgDraw: number; maxDraw: number }> {
+async function panFps(page: Page, ms: number): Promise<{ fps: number; avgDraw: number; maxDraw: number; pressMs: number }> {
   return page.evaluate(async (duration) => {
     const canvas = document.querySelector('[data-testid="editor-canvas"]') as HTMLCanvasElement;
-    const stats = (globalThis as unknown as { __hstFrameStats: { frames: number; drawMs: number; maxDrawMs: number } }).__hstFrameStats;
+    const stats = (globalThis as unknown as { __hstFrameStats: { frames: number; drawMs: number; maxDrawMs: number; pressBuildMs: number } }).__hstFrameStats;
+    stats.pressBuildMs = 0;
     const r = canvas.getBoundingClientRect();
     const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
     const ev = (type: string, x: number, y: number) =>
@@ -135,7 +136,7 @@ async function panFps(page: Page, ms: number): Promise<{ fps: number; avgDraw: n
     ev('pointerup', cx, cy);
     const frames = stats.frames - f0;
     const elapsed = performance.now() - t0;
-    return { fps: (frames * 1000) / elapsed, avgDraw: (stats.drawMs - d0) / Math.max(1, frames), maxDraw: stats.maxDrawMs };
+    return { fps: (frames * 1000) / elapsed, avgDraw: (stats.drawMs - d0) / Math.max(1, frames), maxDraw: stats.maxDrawMs, pressMs: stats.pressBuildMs };
   }, ms);
 }
 
@@ -410,14 +411,14 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
         ['… sharp level and its 2,000 shapes (ms)', Math.round(again[2]), ''],
         ['server: 1024 px level from the 24 MP JPEG, uncached (ms)', Math.round(levelMs), ''],
         ['editor: panning, fitted: frames/s', fitted.fps, '60'],
-        ['… draw ms/frame (avg / max)', `${fitted.avgDraw.toFixed(1)} / ${fitted.maxDraw.toFixed(1)}`, '< 16'],
+        ['… draw ms/frame (avg / max); pan layer built at the press (ms)', `${fitted.avgDraw.toFixed(1)} / ${fitted.maxDraw.toFixed(1)}; ${fitted.pressMs.toFixed(0)}`, '< 16'],
         ['editor: panning, 1:1: frames/s', oneToOne.fps, '60'],
-        ['… draw ms/frame (avg / max)', `${oneToOne.avgDraw.toFixed(1)} / ${oneToOne.maxDraw.toFixed(1)}`, '< 16'],
+        ['… draw ms/frame (avg / max); pan layer built at the press (ms)', `${oneToOne.avgDraw.toFixed(1)} / ${oneToOne.maxDraw.toFixed(1)}; ${oneToOne.pressMs.toFixed(0)}`, '< 16'],
       ],
       notes: [
         `Editor: images ${W}×${H} JPEG, ${SHAPES} shapes each (half boxes, half 8-point polygons); viewport 1600×1000; Chromium with --disable-gpu (software canvas).`,
         `First paint = from the editor asking for the image (a click on its gallery tile) to the first frame showing its pixels: the gallery's 256 px thumbnail (made at import, on disk, usually in the browser's memory cache), stretched until the 1024 px pyramid level (requested before the annotation calls; finer levels only after it) replaces it; shapes are drawn as soon as their list arrives. First opens: ${COLD_OPENS.length} different ${W}×${H} images, none opened or prefetched before. The server renders the 1024 px level in the background after an import; uncached it costs the sharp time shown.`,
-        'Panning is driven by synthetic middle-button pointer moves every animation frame; frames/s counts frames actually drawn.',
+        'Panning is driven by synthetic middle-button pointer moves every animation frame; frames/s counts frames actually drawn. A standing view is drawn view-sized; the pan layer (the view plus half a view on each side) is built ~150 ms after the last change, or at the press of a pan that starts sooner (0 = it was ready).',
         `Editor project set-up (import + 2,000 shapes per image) took ${setupMs} ms.`,
       ],
     };
