@@ -9,6 +9,7 @@ import os from 'node:os';
 import { startTensorflow, type Attempt } from './tensorflow-backend';
 import { startWasm } from './wasm-backend';
 import { registerWasmKernels } from './kernels/index';
+import { NORM_GRAD_KERNEL, NORM_KERNEL, registerFusedNorm } from './kernels/fused-norm';
 import { dataDir, electronInfo, probeNvidiaGpu, type ElectronInfo, type GpuInfo } from './environment';
 
 export type { Attempt } from './tensorflow-backend';
@@ -127,6 +128,11 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
     threadMode = 'js';
   }
   await tf.ready();
+  // fused LayerNorm/GroupNorm for the JS-memory backends (HST_FUSED_NORM=0 keeps the composed ops, for comparison)
+  if (process.env.HST_FUSED_NORM !== '0') {
+    registerFusedNorm();
+    if (backend === 'wasm' || backend === 'cpu') extraKernels = [...(extraKernels ?? []), NORM_KERNEL, NORM_GRAD_KERNEL];
+  }
   if (choice !== 'auto' && choice !== backend) notes.push(`Using the ${backend} backend instead of the requested ${choice}.`);
   else notes.push(`Using the ${backend} backend${choice === 'auto' ? ' (fastest available)' : ` (requested by ${by === 'option' ? 'setting' : by})`}.`);
 

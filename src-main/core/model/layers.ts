@@ -1,6 +1,7 @@
 // Stateless building blocks shared by every part of the model, written to match PyTorch numerics.
 // All tensors are channels-last: tokens [B, N, C], maps [B, H, W, C].
 import { tf } from '../compute/engine';
+import { fusedNorm, hasFusedNorm } from '../compute/kernels/fused-norm';
 
 /** y = x·W + b for x [..., in], W [in, out] → [..., out]. Folded to one 2-D matmul (the fast wasm path). */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
@@ -14,6 +15,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
 
 /** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  if (hasFusedNorm()) return fusedNorm(x, gamma, beta, eps, 1, 1);
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }

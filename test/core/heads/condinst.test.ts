@@ -82,7 +82,8 @@ describe('CondInst head', () => {
     };
     const first = tf.tidy(() => lossFn().dataSync()[0]);
     const trainer = makeTrainer(store.all(), 1e-2);
-    for (let i = 0; i < 30; i++) trainer.step(lossFn);
+    // 60 steps: at 30–40 the overlap sits near the threshold and flips with float rounding (fused vs composed norms)
+    for (let i = 0; i < 60; i++) trainer.step(lossFn);
     const last = tf.tidy(() => lossFn().dataSync()[0]);
     expect(last).toBeLessThan(first * 0.5);
 

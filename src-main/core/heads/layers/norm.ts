@@ -1,5 +1,6 @@
 // Normalisations used inside the heads: GroupNorm (PyTorch eps 1e-5) or a per-pixel LayerNorm over channels.
 import { tf } from '../../compute/engine';
+import { fusedNorm, hasFusedNorm } from '../../compute/kernels/fused-norm';
 import type { ParamStore } from './params';
 
 export type NormKind = 'gn' | 'ln' | 'none';
@@ -25,6 +26,7 @@ export class GroupNorm implements Norm {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
+    if (hasFusedNorm()) return fusedNorm(x, this.weight, this.bias, this.eps, x.shape[1] * x.shape[2], this.groups) as tf.Tensor4D;
     return tf.tidy(() => {
       const [b, h, w, c] = x.shape;
       const g = this.groups;
@@ -46,6 +48,7 @@ export class ChannelLayerNorm implements Norm {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
+    if (hasFusedNorm()) return fusedNorm(x, this.weight, this.bias, this.eps, 1, 1) as tf.Tensor4D;
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, [3], true);
       const xn = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
