@@ -124,4 +124,17 @@ describe('loop journey', () => {
     expect(await page.textContent('[data-testid="export-result"]')).toMatch(/exist/);
     await page.click('[data-testid="export-close"]');
   }, 300_000);
+
+  it('pauses a fine-tune from the Train screen and resumes it to a new model version', async () => {
+    await page.click('[data-testid="nav-train"]');
+    await page.waitForSelector('[data-testid="train-plan"]');
+    await page.click('[data-testid="fine-tune"]');
+    await page.click('[data-testid="train-pause"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-state"]')?.textContent === 'paused', null, { timeout: 300_000 });
+    expect(await page.textContent('[data-testid="train-resume"]')).toMatch(/Resume/);
+    expect(await page.textContent('[data-testid="train-status-line"]')).toMatch(/fine-tune paused at step \d+/);
+    await page.click('[data-testid="train-resume"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-state"]')?.textContent === 'done', null, { timeout: 300_000 });
+    expect(await page.textContent('[data-testid="train-message"]')).toMatch(/model version \d+ saved/i);
+  }, 420_000);
 });
