@@ -236,10 +236,17 @@ export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32
     buf.set(s.image, i * H * W * 3);
   });
   const depth = hst.config.depth;
-  const layers = tf.tidy(() => {
-    const out = hst.vitForward(tf.tensor4d(buf, [inputs.length, H, W, 3]), { training: false });
-    return { meta: out.metaOut.map((m) => m.dataSync() as Float32Array), patches: out.patches.map((p) => p.dataSync() as Float32Array), shape: out.patches[0].shape };
+  // read back outside the tidy: a tidy that returns typed arrays walks every element looking for tensors
+  const out = tf.tidy(() => {
+    const o = hst.vitForward(tf.tensor4d(buf, [inputs.length, H, W, 3]), { training: false });
+    return [...o.metaOut, ...o.patches];
   });
+  const layers = {
+    meta: out.slice(0, depth).map((m) => m.dataSync() as Float32Array),
+    patches: out.slice(depth).map((p) => p.dataSync() as Float32Array),
+    shape: out[depth].shape as [number, number, number, number],
+  };
+  tf.dispose(out);
   const [, h, w, dim] = layers.shape;
   const per = h * w * dim;
   return inputs.map((_, b) => {
