@@ -44,9 +44,10 @@ export async function run(): Promise<BenchTable> {
     const plan = await planTraining(store, { backbone: 'random', size: env('BENCH_FT_SIZE'), steps: env('BENCH_FT_STEPS'), lr: env('BENCH_FT_LR'), mode });
     store.close();
     const evalEvery = env('BENCH_FT_EVAL_EVERY') ?? 50;
+    const fpnWidth = env('BENCH_FT_FPN') ?? plan.fpnWidth;
     const classes = ['circle', 'triangle', 'square'];
 
-    const phases = await profilePhases(plan.tasks as TaskName[], plan.size, plan.batchSize, plan.mode ?? 'full', classes);
+    const phases = await profilePhases(plan.tasks as TaskName[], plan.size, plan.batchSize, plan.mode ?? 'full', classes, fpnWidth);
 
     const t0 = performance.now();
     const ctl = new AbortController();
@@ -62,7 +63,7 @@ export async function run(): Promise<BenchTable> {
     const res = await trainProject(
       {
         project: dir, backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr,
-        mode: plan.mode, evalEvery, checkpointEvery: 0,
+        mode: plan.mode, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
       },
       {
         signal: ctl.signal,
@@ -99,7 +100,7 @@ export async function run(): Promise<BenchTable> {
       columns: ['metric', 'value'],
       rows: [
         ['wall time to box AP50 ≥ 0.8 on val (from the button: cache fill + training + evaluations)', reached === null ? `not reached within ${maxS} s (last ${last.AP50.toFixed(3)})` : `${(reached as number).toFixed(0)} s (step ${reachedStep})`],
-        ['plan: mode / size / batch / lr / planned steps', `${plan.mode} / ${plan.size} / ${plan.batchSize} / ${plan.lr} / ${plan.steps}`],
+        ['plan: mode / size / batch / lr / FPN width / planned steps', `${plan.mode} / ${plan.size} / ${plan.batchSize} / ${plan.lr} / ${fpnWidth ?? 64} / ${plan.steps}`],
         ['feature cache fill (wall, from the start)', cacheNote ? `${cacheS.toFixed(1)} s — ${cacheNote}` : 'none (full mode)'],
         ['steps run (batch ' + plan.batchSize + ')', res.steps],
         ['val box AP50 / mask AP50 / mIoU at the end', `${last.AP50.toFixed(3)} / ${last.maskAP50.toFixed(3)} / ${last.mIoU.toFixed(3)}`],
@@ -120,12 +121,12 @@ export async function run(): Promise<BenchTable> {
   }
 }
 
-async function profilePhases(tasks: TaskName[], size: number, batch: number, mode: 'fast' | 'full', classes: string[]) {
+async function profilePhases(tasks: TaskName[], size: number, batch: number, mode: 'fast' | 'full', classes: string[], fpnWidth?: number) {
   const s = SIDE_PRESETS.small;
   const spec: TaskModelSpec = {
     format: 'hst-studio-task-model', version: 1,
     hst: { ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] },
-    heads: defaultHeadSettings(tasks, classes.length), classes, inputSize: size, norm: VIT_AUGREG_NORM, backbone: { kind: 'random', label: 'random (untrained) backbone' }, seed: 3,
+    heads: defaultHeadSettings(tasks, classes.length, fpnWidth ? { fpnWidth } : {}), classes, inputSize: size, norm: VIT_AUGREG_NORM, backbone: { kind: 'random', label: 'random (untrained) backbone' }, seed: 3,
   };
   const dir = mkdtempSync(join(tmpdir(), 'hst-bench-ftp-'));
   const { generateShapes } = await import('../src-main/core/demo/index');

@@ -66,6 +66,8 @@ export const TrainOverrides = z.object({
   preset: z.enum(['auto', 'tiny']).optional(),
   /** 'fast': ViT once per image into the feature cache, side network + heads train; 'full': the whole HST recipe */
   mode: z.enum(['fast', 'full']).optional(),
+  /** width of the heads' FPN (CPU plans use 32, native backends the heads' default 64) */
+  fpnWidth: z.number().int().min(8).max(256).optional(),
 });
 export type TrainOverrides = z.infer<typeof TrainOverrides>;
 
@@ -85,6 +87,7 @@ export const TrainPlan = z.object({
   mode: z.enum(['fast', 'full']).optional(),
   /** evaluate on the val split every this many steps (0: only at the end) */
   evalEvery: z.number().int().min(0).optional(),
+  fpnWidth: z.number().int().optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlan>;
 
