@@ -20,7 +20,11 @@ describe('fast fine-tune (cached ViT, side network + heads)', () => {
   it('caches, trains, evaluates on the way and leaves the cache ready for incremental updates', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'hst-fastft-')), 'p');
     const store = await createDemoProject(dir, { count: 10 });
-    const images = store.listImages().items;
+    // one train image loses its labels: unlabeled images are neither trained on (as "nothing here") nor cached
+    const first = store.listImages().items.find((i) => i.split === 'train')!;
+    store.apply({ deleted: store.annotationsOf(first.id) });
+    const images = store.listImages().items.filter((i) => i.status !== 'unlabeled');
+    expect(images.length).toBe(9);
     const nTrain = images.filter((i) => i.split === 'train').length;
     const nVal = images.filter((i) => i.split === 'val').length;
     expect(nVal).toBeGreaterThan(0);
@@ -41,6 +45,7 @@ describe('fast fine-tune (cached ViT, side network + heads)', () => {
     expect(events.filter((e) => e.type === 'eval').map((e) => (e as { step?: number }).step)).toEqual([2, 4]);
     const start = events.find((e) => e.type === 'start') as { trainableParams: number };
     expect(start.trainableParams).toBe(res.trainableParams);
+    expect((events.find((e) => e.type === 'start') as { images: number }).images).toBe(nTrain);
 
     const again = openProject(dir);
     const v = again.activeModel(res.modelVersion !== null ? again.getModelVersion(res.modelVersion)!.task : '')!;

@@ -118,6 +118,14 @@ export class LoopService {
       this.host.emit('job.progress', { jobId, kind: 'train', fraction: 1, message: `evaluation details failed: ${(err as Error).message}` });
     }
     this.resetUpdater();
+    // warm the incremental updater now (new model in memory, feature cache checked — a fast fine-tune has
+    // filled it —, the baseline val score computed), so the first label after the fine-tune updates at once
+    try {
+      const u = this.ensureUpdater(this.store());
+      if (u) await u.prepareCache();
+    } catch {
+      // a failed warm-up only means the first update does this work itself
+    }
   }
 
   // ---- predict ----

@@ -10,6 +10,7 @@ import { startTensorflow, type Attempt } from './tensorflow-backend';
 import { startWasm } from './wasm-backend';
 import { registerWasmKernels } from './kernels/index';
 import { NORM_GRAD_KERNEL, NORM_KERNEL, registerFusedNorm } from './kernels/fused-norm';
+import { ADAMW_KERNEL, registerFusedAdamW } from './kernels/fused-adamw';
 import { dataDir, electronInfo, probeNvidiaGpu, type ElectronInfo, type GpuInfo } from './environment';
 
 export type { Attempt } from './tensorflow-backend';
@@ -132,6 +133,11 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
   if (process.env.HST_FUSED_NORM !== '0') {
     registerFusedNorm();
     if (backend === 'wasm' || backend === 'cpu') extraKernels = [...(extraKernels ?? []), NORM_KERNEL, NORM_GRAD_KERNEL];
+  }
+  // fused AdamW update for the JS-memory backends (HST_FUSED_ADAMW=0 keeps the composed ops)
+  if (process.env.HST_FUSED_ADAMW !== '0') {
+    registerFusedAdamW();
+    if (backend === 'wasm' || backend === 'cpu') extraKernels = [...extraKernels, ADAMW_KERNEL];
   }
   if (choice !== 'auto' && choice !== backend) notes.push(`Using the ${backend} backend instead of the requested ${choice}.`);
   else notes.push(`Using the ${backend} backend${choice === 'auto' ? ' (fastest available)' : ` (requested by ${by === 'option' ? 'setting' : by})`}.`);

@@ -8,7 +8,7 @@ import { isFrozenInFastMode } from '../features/frozen-version';
 import type { VitOutput } from '../model/hst';
 import type { PreparedTargets } from '../heads/multi-task';
 import { AdamW, type OptimParam } from '../training/optim/adamw';
-import { clipByGlobalNorm, disposeGrads } from '../training/optim/clip';
+import { clipCoefficient, disposeGrads, globalNorm } from '../training/optim/clip';
 import { TaskModel } from '../training/task-model';
 import type { Sample } from '../training/data/types';
 
@@ -80,19 +80,13 @@ export class FastStepper {
       v.dispose();
     }
     const clip = this.opts.clipNorm ?? 1;
-    let gradNorm: number;
-    if (clip > 0) {
-      const c = clipByGlobalNorm(grads, clip);
-      grads = c.grads;
-      gradNorm = c.norm;
-    } else {
-      gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
-    }
+    const gradNorm = globalNorm(grads);
+    const gradScale = clip > 0 ? clipCoefficient(gradNorm, clip) : 1;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       disposeGrads(grads);
       throw new Error(`incremental update: the loss is not finite (${Object.entries(parts).map(([k, v]) => `${k}=${v}`).join(', ')}); the model was left unchanged for this step`);
     }
-    this.optimizer.applyGradients(grads, lr);
+    this.optimizer.applyGradients(grads, lr, gradScale);
     disposeGrads(grads);
     return { loss, parts, gradNorm };
   }

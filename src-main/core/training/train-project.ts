@@ -100,6 +100,11 @@ export async function openSource(path: string): Promise<Source> {
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
 }
 
+function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
+  const keep = new Set(store.listImages().items.filter((i) => i.status !== 'unlabeled').map((i) => String(i.id)));
+  return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
+}
+
 /** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
 export function inferTasks(ds: Dataset): TaskName[] {
   const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
@@ -155,7 +160,9 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   let trainer: Trainer | null = null;
   let runId: number | null = null;
   try {
-    const ds = src.dataset;
+    // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
+    // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
+    const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
     const tasks = o.tasks ?? inferTasks(ds);
     const classes = ds.classes.map((c) => c.name);
     if (classes.length === 0) throw new Error('the project has no classes');

@@ -15,7 +15,7 @@ import type { DataPipeline } from './data/pipeline';
 import { Rng, type RngState } from './data/rng';
 import type { Sample } from './data/types';
 import { AdamW } from './optim/adamw';
-import { clipByGlobalNorm, disposeGrads, GradAccumulator } from './optim/clip';
+import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
@@ -260,20 +260,15 @@ export class Trainer {
           loss += lv / o.accumulate;
           acc.add(grads);
         }
-        let grads = acc.takeMean();
-        let gradNorm: number;
-        if (o.clipNorm > 0) {
-          const c = clipByGlobalNorm(grads, o.clipNorm);
-          grads = c.grads;
-          gradNorm = c.norm;
-        } else {
-          gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
-        }
+        const grads = acc.takeMean();
+        // clipping scales the gradients inside the optimizer update (no scaled copies)
+        const gradNorm = globalNorm(grads);
+        const gradScale = o.clipNorm > 0 ? clipCoefficient(gradNorm, o.clipNorm) : 1;
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           disposeGrads(grads);
           throw new NonFiniteLossError(this.step + 1, { ...parts, total: loss }, this.lastCheckpoint);
         }
-        this.optimizer.applyGradients(grads, lr);
+        this.optimizer.applyGradients(grads, lr, gradScale);
         disposeGrads(grads);
         this.step++;
         this.lastLoss = loss;

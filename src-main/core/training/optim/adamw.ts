@@ -7,6 +7,7 @@
 // The state (m, v per parameter, and the step count) is exported as named tensors so a checkpoint can store it
 // next to the weights and a resumed run continues bit-for-bit.
 import { tf } from '../../compute/engine';
+import { fusedAdamW, hasFusedAdamW } from '../../compute/kernels/fused-adamw';
 
 export interface AdamWOptions {
   lr?: number; // default 1e-3; usually overridden per step by the schedule
@@ -90,7 +91,7 @@ export class AdamW {
    * gradient are left untouched (like PyTorch's grad=None), but the shared step count still advances.
    * Gradients are not disposed here.
    */
-  applyGradients(grads: Record<string, tf.Tensor>, lr = this.lr): void {
+  applyGradients(grads: Record<string, tf.Tensor>, lr = this.lr, gradScale = 1): void {
     this.t += 1;
     const bc1 = 1 - this.beta1 ** this.t;
     const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.t);
@@ -98,14 +99,25 @@ export class AdamW {
     for (const name of Object.keys(grads)) {
       if (!this.byVarName.has(name)) throw new Error(`AdamW: got a gradient for ${name}, which is not in its parameter list.`);
     }
+    const fused = hasFusedAdamW();
     for (const s of this.slots) {
       const g = grads[s.variable.name];
       if (!g) continue;
+      if (fused && s.variable.dtype === 'float32' && g.dtype === 'float32') {
+        const decayFactor = s.decay && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
+        const [p, m, v] = fusedAdamW(s.variable, g, s.m, s.v, { decayFactor, beta1: this.beta1, beta2: this.beta2, stepSize, sqrtBc2, eps: this.eps, gradScale });
+        s.m.assign(m);
+        s.v.assign(v);
+        s.variable.assign(p);
+        tf.dispose([p, m, v]);
+        continue;
+      }
       tf.tidy(() => {
         let p: tf.Tensor = s.variable;
+        const gs = gradScale !== 1 ? tf.mul(g, gradScale) : g;
         if (s.decay && this.weightDecay !== 0) p = tf.mul(p, 1 - lr * this.weightDecay);
-        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(gs, 1 - this.beta1));
+        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(gs), 1 - this.beta2));
         const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), this.eps);
         p = tf.sub(p, tf.mul(tf.div(m, denom), stepSize));
         s.m.assign(m);
