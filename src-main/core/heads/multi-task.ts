@@ -90,6 +90,8 @@ export interface ImagePrediction {
 
 export interface PredictOptions extends FcosDecodeOptions {
   imageSize: readonly [number, number];
+  /** compute only these tasks' outputs (default: all); 'detect' alone skips the instance masks */
+  only?: readonly TaskName[];
 }
 
 export class MultiTaskHeads {
@@ -207,13 +209,14 @@ export class MultiTaskHeads {
     const B = stages[0].shape[0];
     const results: ImagePrediction[] = Array.from({ length: B }, () => ({}));
     const keep: tf.Tensor[] = [];
+    const want = (t: TaskName) => !opts.only || opts.only.includes(t);
     try {
       const levels = this.fpn ? tf.tidy(() => this.fpn!.apply(stages)) : {};
       keep.push(...(Object.values(levels) as tf.Tensor[]));
       if (this.det) {
         const outs = tf.tidy(() => {
           const o = this.det!.forward(levels);
-          const m = this.mask ? this.mask.forward(levels, o) : null;
+          const m = this.mask && want('instance') ? this.mask.forward(levels, o) : null;
           return m ? [o.cls, o.box, o.ctr, m.maskFeats, m.params] : [o.cls, o.box, o.ctr];
         });
         keep.push(...outs);
@@ -232,12 +235,12 @@ export class MultiTaskHeads {
           masks.forEach((m, b) => (results[b].masks = m));
         }
       }
-      if (this.sem) {
+      if (this.sem && want('semantic')) {
         const logits = tf.tidy(() => this.sem!.forward(levels));
         keep.push(logits);
         (await this.sem.predict(logits, H, W)).forEach((m, b) => (results[b].semantic = m));
       }
-      if (this.cls) {
+      if (this.cls && want('classify')) {
         const logits = tf.tidy(() => this.cls!.forward(stages[3], false));
         keep.push(logits);
         (await this.cls.predict(logits)).forEach((p, b) => (results[b].classProbs = p));

@@ -2,6 +2,7 @@
 // else semantic mIoU, else classification accuracy. All are fractions in [0, 1]; null when the val split
 // cannot measure it (no val images, or no ground truth of the model's classes).
 import type { EvalMetrics } from '../training/evaluate';
+import type { TaskName } from '../training/task-model';
 
 export interface MainMetric {
   name: 'bbox.AP50' | 'semantic.mIoU' | 'classify.accuracy';
@@ -13,6 +14,16 @@ export function mainMetric(m: EvalMetrics): MainMetric {
   if (m.bbox) return { name: 'bbox.AP50', value: ok(m.bbox.AP50) };
   if (m.semantic) return { name: 'semantic.mIoU', value: ok(m.semantic.mIoU) };
   return { name: 'classify.accuracy', value: ok(m.classify?.accuracy) };
+}
+
+/**
+ * The tasks an update must evaluate to get its main metric: detection alone when the model detects (instance
+ * masks and semantic maps are most of an evaluation's time and do not decide the promotion).
+ */
+export function mainMetricTasks(tasks: ReadonlySet<TaskName>): TaskName[] {
+  if (tasks.has('detect')) return ['detect'];
+  if (tasks.has('semantic')) return ['semantic'];
+  return ['classify'];
 }
 
 /** Promotion rule: not worse than the previous model by more than epsilon; unmeasurable counts as not worse. */

@@ -37,7 +37,7 @@ import { cachedPredictor } from './cached-vit';
 import { backboneId } from '../features/backbone-id';
 import { variantRng } from '../training/data/variant-rng';
 import { FastStepper } from './fast-step';
-import { mainMetric, promotionDecision, type MainMetric } from './main-metric';
+import { mainMetric, mainMetricTasks, promotionDecision, type MainMetric } from './main-metric';
 import { INCREMENTAL_SETTING, resolveIncrementalSettings, type IncrementalSettings } from './settings';
 
 export type UpdateMode = 'fast' | 'full';
@@ -296,10 +296,12 @@ export class IncrementalUpdater {
   }
 
   private async evaluate(model: TaskModel, ds: Dataset, pipe: DataPipeline, spec: TaskModelSpec, cache: FeatureCache | null, info: Map<string, ImageInfo>, signal: AbortSignal): Promise<EvalMetrics> {
-    if (!cache) return (await evaluateModel(model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal })).metrics;
+    // only what the promotion needs (box AP50 for a detector): an update's metrics are its main metric's task
+    const only = mainMetricTasks(model.tasks);
+    if (!cache) return (await evaluateModel(model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal, only })).metrics;
     const view = cachedPredictor(model, cache, (key) => info.get(key)?.hash);
     try {
-      return (await evaluateModel(view.model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal })).metrics;
+      return (await evaluateModel(view.model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal, only })).metrics;
     } finally {
       view.restore();
     }
@@ -452,7 +454,7 @@ export class IncrementalUpdater {
         name: `${parent.name.replace(/ \+\d+ \((fast|full)\)$/, '')} +${newIdx.length} (${mode})`.slice(0, 200),
         task: parent.task,
         config: parent.config && typeof parent.config === 'object' ? { ...(parent.config as object), incremental } : { incremental },
-        metrics: { ...metrics, main, previousMain, promoted: decision.promoted, reason: decision.reason, mode, wallMs: Math.round(wallMs) },
+        metrics: { ...metrics, main, previousMain, promoted: decision.promoted, reason: decision.reason, mode, wallMs: Math.round(wallMs), evaluated: mainMetricTasks(model.tasks) },
         datasetRevision: store.revision(),
         files: [relative(store.dir, weights), relative(store.dir, specPath(weights))],
         parentId: parent.id,

@@ -8,7 +8,7 @@ import { evaluateClassification, evaluateInstances, SemanticConfusion, type Eval
 import { polygonsToRle } from '../geometry/rasterize';
 import { decodeMask, toBbox } from '../geometry/rle';
 import type { DataPipeline } from './data/pipeline';
-import type { TaskModel, TaskPrediction } from './task-model';
+import type { TaskModel, TaskName, TaskPrediction } from './task-model';
 
 export interface EvalMetrics {
   images: number;
@@ -32,6 +32,8 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** keep predictions in the output (default true) */
   keepPredictions?: boolean;
+  /** evaluate only these of the model's tasks (default: all), e.g. ['detect'] for box AP alone */
+  only?: readonly TaskName[];
 }
 
 /** Predicts every image of `data` (eval letterbox, no augmentation). */
@@ -50,7 +52,7 @@ export async function predictAll(model: TaskModel, data: DataPipeline, opts: Eva
       }
     }
     if (samples.length === 0) continue;
-    const preds = await model.predict(samples.map((x) => x.s), { scoreThreshold: opts.scoreThreshold });
+    const preds = await model.predict(samples.map((x) => x.s), { scoreThreshold: opts.scoreThreshold, only: opts.only });
     samples.forEach((x, j) => {
       const im = data.image(x.k);
       out.push({ datasetIndex: im.datasetIndex, key: im.key, prediction: preds[j] });
@@ -78,7 +80,7 @@ export async function evaluateModel(model: TaskModel, dataset: Dataset, data: Da
     if (!l) byKey.set(a.imageKey, (l = []));
     l.push(a);
   }
-  const tasks = model.tasks;
+  const tasks = new Set([...model.tasks].filter((t) => !opts.only || opts.only.includes(t)));
   const metrics: EvalMetrics = { images: predictions.length };
   const result: EvalOutput = { metrics, predictions: opts.keepPredictions === false ? [] : predictions };
 

@@ -83,6 +83,8 @@ export interface PredictInput {
 export interface PredictSettings {
   scoreThreshold?: number;
   maxDetections?: number;
+  /** compute only these tasks' outputs (e.g. ['detect']: boxes without instance masks) */
+  only?: readonly TaskName[];
 }
 
 export class TaskModel {
@@ -168,7 +170,7 @@ export class TaskModel {
     x.dispose();
     let raw;
     try {
-      raw = await this.heads.predict(stages, { imageSize: [H, W], scoreThreshold: opts.scoreThreshold ?? 0.05, maxDetections: opts.maxDetections ?? 100 });
+      raw = await this.heads.predict(stages, { imageSize: [H, W], scoreThreshold: opts.scoreThreshold ?? 0.05, maxDetections: opts.maxDetections ?? 100, only: opts.only });
     } finally {
       tf.dispose(stages);
     }
