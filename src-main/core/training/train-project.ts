@@ -22,6 +22,7 @@ import { buildTaskModel, saveTaskModel, type TaskModelSpec } from './model-spec'
 import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from './task-model';
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
 import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
+import { mainMetricTasks } from '../incremental/main-metric';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -220,10 +221,10 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       emit({ type: 'phase', message: `ViT features cached: ${fast.computed} computed${fast.filledWith ? ` with ${fast.filledWith}` : ''} in ${((Date.now() - tc) / 1000).toFixed(1)} s; training the side network and heads (fast mode)` });
     }
     trainer = new Trainer(model, trainData, trainOpts, fast ? { vitSource: fast.vitSource } : {});
-    const evaluate = async (signal?: AbortSignal): Promise<EvalMetrics> => {
+    const evaluate = async (signal?: AbortSignal, only?: TaskName[]): Promise<EvalMetrics> => {
       const view = fast ? fast.predictor(model!) : null;
       try {
-        return (await evaluateModel(view?.model ?? model!, ds, valData, classes, { signal, keepPredictions: false, batchSize: 8 })).metrics;
+        return (await evaluateModel(view?.model ?? model!, ds, valData, classes, { signal, keepPredictions: false, batchSize: 8, only })).metrics;
       } finally {
         view?.restore();
       }
@@ -254,7 +255,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       signal: ctl.signal,
       afterStep: async (step) => {
         if (!(evalEvery > 0 && step % evalEvery === 0 && step < steps && valData.length > 0) || ctl.signal?.aborted) return;
-        const m = await evaluate(ctl.signal);
+        // during the run only the main metric's task (box AP50 for a detector); the final evaluation has them all
+        const m = await evaluate(ctl.signal, mainMetricTasks(model!.tasks));
         emit({ type: 'eval', metrics: m, step });
         if (src.store && runId !== null) src.store.appendRunEvent(runId, 'eval', { step, metrics: m });
       },

@@ -79,6 +79,8 @@ describe('IncrementalUpdater', () => {
       expect(v.parentId).toBe(baseId);
       expect(v.active).toBe(done.promoted);
       expect((v.metrics as { mode: string }).mode).toBe('fast');
+      // the update evaluated its main metric's task only
+      expect((v.metrics as { evaluated: string[] }).evaluated).toEqual(['detect']);
       const before = (await loadTaskModel(join(store.dir, store.getModelVersion(baseId)!.files[0]))).model;
       const after = (await loadTaskModel(join(store.dir, v.files[0]))).model;
       expect(frozenParamsVersion(after.hst)).toBe(frozenParamsVersion(before.hst));

@@ -82,6 +82,12 @@ describe('TaskModel', () => {
     expect(ev.metrics.bbox!.stats).toHaveLength(12);
     expect(ev.metrics.segm!.stats).toHaveLength(12);
     expect(ev.metrics.semantic!.perClassIoU).toHaveLength(4);
+    // only: ['detect'] — boxes alone (what an incremental update's promotion needs), same box AP
+    const boxes = await evaluateModel(m, ds, val, CLASSES, { only: ['detect'] });
+    expect(boxes.metrics.segm).toBeUndefined();
+    expect(boxes.metrics.semantic).toBeUndefined();
+    expect(boxes.predictions.every((p) => p.prediction.semantic === undefined && (p.prediction.objects ?? []).every((o) => o.rle === undefined))).toBe(true);
+    expect(boxes.metrics.bbox!.AP50).toBeCloseTo(ev.metrics.bbox!.AP50, 6);
     m.dispose();
   });
 
