@@ -49,7 +49,7 @@ describe('hst-studio doctor', () => {
     const r = doctor(['--json'], { HST_BACKEND: 'cpu' });
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
-    expect(info).toMatchObject({ backend: 'cpu', threads: 1, requested: 'cpu', requestedBy: 'HST_BACKEND', extraKernels: [] });
+    expect(info).toMatchObject({ backend: 'cpu', threads: 1, requested: 'cpu', requestedBy: 'HST_BACKEND', extraKernels: ['HstNorm', 'HstNormGrad', 'HstAdamW'] });
   });
   it('rejects an unknown flag with a sentence', () => {
     const r = doctor(['--jsn']);

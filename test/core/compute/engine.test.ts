@@ -98,7 +98,8 @@ describe('forced backends', () => {
     expect(cpu.backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(cpu.threads).toBe(1);
-    expect(cpu.extraKernels).toEqual([]);
+    // no wasm kernels; the fused norm and AdamW kernels serve every JS-memory backend
+    expect(cpu.extraKernels).toEqual(['HstNorm', 'HstNormGrad', 'HstAdamW']);
   });
   it('an unknown choice is reported and ignored', async () => {
     const auto = await initCompute({ backend: 'gpu-please' });
