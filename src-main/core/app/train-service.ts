@@ -11,7 +11,7 @@ import { dataDir as defaultDataDir } from '../compute/environment';
 import { BackboneManager } from '../backbones/manager';
 import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../training/train-job';
-import { defaultTrainMode } from '../training/fast-fine-tune';
+import { defaultTrainMode, isNativeBackend } from '../training/fast-fine-tune';
 import { inferTasks, noBackboneMessage } from '../training/train-project';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../training/worker-client';
@@ -49,7 +49,7 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
   if (preset === 'tiny') base = TINY;
   else {
     // A fast native backend affords a larger input; on CPU/wasm 160 px keeps a step around a second.
-    const fast = ['tensorflow', 'webgpu', 'webgl'].includes(getComputeInfo()?.backend ?? '');
+    const fast = isNativeBackend(backendName);
     const batchSize = trainImages >= 8 ? 4 : 2;
     const epochs = trainImages < 50 ? 30 : trainImages < 500 ? 15 : 6;
     const steps = Math.min(3000, Math.max(50, Math.ceil((epochs * trainImages) / batchSize)));

@@ -25,6 +25,41 @@ export function fastLoss(model: TaskModel, x: tf.Tensor4D, vit: VitOutput, targe
   return model.heads.loss(side.stages, targets);
 }
 
+/**
+ * Loss parts and gradients w.r.t. `vars` for one batch, the ViT pass from `vit` (fast: disposed here) or run on
+ * the fly (null). The one loss-and-gradient step of the Trainer and of incremental updates.
+ */
+export async function lossAndGrads(
+  model: TaskModel,
+  samples: readonly Sample[],
+  vit: VitOutput | null,
+  vars: tf.Variable[],
+): Promise<{ loss: number; parts: Record<string, number>; grads: Record<string, tf.Tensor> }> {
+  const targets = model.prepareTargets(samples);
+  const x = TaskModel.batchTensor(samples);
+  let kept: Record<string, tf.Scalar> = {};
+  let value: tf.Scalar;
+  let grads: Record<string, tf.Tensor>;
+  try {
+    ({ value, grads } = tf.variableGrads(() => {
+      const r = vit ? fastLoss(model, x, vit, targets, true) : model.lossFor(x, targets, true);
+      kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
+      return r.total;
+    }, vars));
+  } finally {
+    x.dispose();
+    if (vit) tf.dispose([...vit.metaOut, ...vit.patches]);
+  }
+  const loss = (await value.data())[0];
+  value.dispose();
+  const parts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(kept)) {
+    parts[k] = v.dataSync()[0];
+    v.dispose();
+  }
+  return { loss, parts, grads };
+}
+
 export interface FastStepResult {
   loss: number;
   parts: Record<string, number>;
@@ -57,28 +92,7 @@ export class FastStepper {
    */
   async step(samples: readonly Sample[], vit: VitOutput | null, lr = this.opts.lr): Promise<FastStepResult> {
     if (!vit && this.opts.mode !== 'full') throw new Error('FastStepper: fast mode needs the cached ViT pass of the batch');
-    const targets = this.model.prepareTargets(samples);
-    const x = TaskModel.batchTensor(samples);
-    let kept: Record<string, tf.Scalar> = {};
-    let value: tf.Scalar;
-    let grads: Record<string, tf.Tensor>;
-    try {
-      ({ value, grads } = tf.variableGrads(() => {
-        const r = vit ? fastLoss(this.model, x, vit, targets, true) : this.model.lossFor(x, targets, true);
-        kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
-        return r.total;
-      }, this.vars));
-    } finally {
-      x.dispose();
-      if (vit) tf.dispose([...vit.metaOut, ...vit.patches]);
-    }
-    const loss = (await value.data())[0];
-    value.dispose();
-    const parts: Record<string, number> = {};
-    for (const [k, v] of Object.entries(kept)) {
-      parts[k] = v.dataSync()[0];
-      v.dispose();
-    }
+    const { loss, parts, grads } = await lossAndGrads(this.model, samples, vit, this.vars);
     const clip = this.opts.clipNorm ?? 1;
     const gradNorm = globalNorm(grads);
     const gradScale = clip > 0 ? clipCoefficient(gradNorm, clip) : 1;

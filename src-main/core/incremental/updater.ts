@@ -22,7 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { tf } from '../compute/engine';
 import type { Dataset } from '../datasets/types';
-import { FeatureCache, type CachedFeatures, toVitOutput } from '../features/feature-cache';
+import { FeatureCache } from '../features/feature-cache';
 import { frozenParamsVersion } from '../features/frozen-version';
 import { projectPaths } from '../paths';
 import type { ModelVersion } from '../store/models';
@@ -35,6 +35,8 @@ import { loadTaskModel, saveTaskModel, specPath, type TaskModelSpec } from '../t
 import type { TaskModel } from '../training/task-model';
 import { cachedPredictor } from './cached-vit';
 import { backboneId } from '../features/backbone-id';
+import { cacheVitSource } from '../features/cache-vit-source';
+import { fillFeatureCache, type CacheVariant } from '../features/fill-cache';
 import { variantRng } from '../training/data/variant-rng';
 import { FastStepper } from './fast-step';
 import { mainMetric, mainMetricTasks, promotionDecision, type MainMetric } from './main-metric';
@@ -250,25 +252,12 @@ export class IncrementalUpdater {
     const ds = filterDataset(this.opts.store.toDataset(), labelled);
     const s = this.settings;
     const pipe = this.pipeline(ds, l.spec, l.model, s.flips, s.seed);
-    let computed = 0;
-    const total = pipe.length;
-    for (let i = 0; i < pipe.length; i += 8) {
-      const sources = [];
-      for (let k = i; k < Math.min(i + 8, pipe.length); k++) {
-        const im = info.get(pipe.image(k).key)!;
-        for (const flipped of s.flips && im.split !== 'val' ? [false, true] : [false]) {
-          if (cache.has(im.hash, flipped)) continue;
-          try {
-            const smp = await this.sampleOf(pipe, k, flipped);
-            sources.push({ imageHash: im.hash, flipped, image: smp.image, height: smp.height, width: smp.width });
-          } catch {
-            /* undecodable: the pipeline warned; training skips it too */
-          }
-        }
-      }
-      computed += await cache.ensure(l.model.hst, sources, { signal: opts.signal });
-      opts.onProgress?.(Math.min(i + 8, total), total);
+    const variants: CacheVariant[] = [];
+    for (let k = 0; k < pipe.length; k++) {
+      const im = info.get(pipe.image(k).key)!;
+      for (const flipped of s.flips && im.split !== 'val' ? [false, true] : [false]) variants.push({ pipe, index: k, flipped, hash: im.hash });
     }
+    const { computed } = await fillFeatureCache(cache, l.model.hst, variants, opts);
     // the baseline the first update is compared with, so that update does not pay for it
     const valKeys = new Set([...info.values()].filter((i) => i.labelled && i.split === 'val').map((i) => String(i.id)));
     const dsVal = filterDataset(ds, valKeys);
@@ -396,6 +385,8 @@ export class IncrementalUpdater {
     lap('previousEval');
 
     const stepper = new FastStepper(model, { lr: s.lr, mode });
+    const vitStats = { hits: 0, computed: 0 };
+    const vitSource = cache ? cacheVitSource(cache, model.hst, (key) => info.get(key)?.hash, vitStats) : null;
     const saved = snapshot(model, stepper.params.map((p) => p.variable));
     let committed = false;
     const cancelled = (): UpdateResult => {
@@ -408,21 +399,7 @@ export class IncrementalUpdater {
         if (signal.aborted) return cancelled();
         const batch = plan[step];
         const samples = await Promise.all(batch.map((b) => this.sampleOf(trainPipe, b.index, b.flipped)));
-        let vit = null;
-        if (cache) {
-          const feats: CachedFeatures[] = [];
-          for (let j = 0; j < batch.length; j++) {
-            const h = hashOfIndex(trainPipe, batch[j].index);
-            let f = await cache.get(h, batch[j].flipped);
-            if (!f) {
-              cacheComputed += await cache.ensure(model.hst, [{ imageHash: h, flipped: batch[j].flipped, image: samples[j].image, height: samples[j].height, width: samples[j].width }]);
-              f = await cache.get(h, batch[j].flipped);
-              if (!f) throw new Error(`the feature cache could not store image ${trainPipe.image(batch[j].index).fileName}`);
-            }
-            feats.push(f);
-          }
-          vit = toVitOutput(feats);
-        }
+        const vit = vitSource ? await vitSource(samples) : null;
         const r = await stepper.step(samples, vit);
         this.emit({ type: 'progress', phase: 'train', done: step + 1, total: plan.length, loss: r.loss });
         await new Promise((res) => setImmediate(res));
@@ -470,7 +447,7 @@ export class IncrementalUpdater {
       lap('save');
       const done: UpdateDone = {
         type: 'done', versionId: version.id, parentVersionId: parent.id, promoted: decision.promoted, reason: decision.reason, mode,
-        metrics, previous, main, previousMain, newImages: newIdx.length, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed, phaseMs,
+        metrics, previous, main, previousMain, newImages: newIdx.length, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed: cacheComputed + vitStats.computed, phaseMs,
       };
       this.emit(done);
       return done;

@@ -6,11 +6,11 @@
 // updater's (backbone id, input size, frozen-parameter hash), so label-by-label updates after this run find
 // every image already cached.
 import { cacheVitSource } from '../features/cache-vit-source';
-import { FeatureCache, type FeatureSource } from '../features/feature-cache';
+import { FeatureCache } from '../features/feature-cache';
+import { fillFeatureCache, type CacheVariant } from '../features/fill-cache';
 import { frozenParamsVersion } from '../features/frozen-version';
 import { cachedPredictor } from '../incremental/cached-vit';
 import { backboneId } from '../features/backbone-id';
-import { variantRng } from './data/variant-rng';
 import type { FullProjectStore } from '../store/types';
 import type { DataPipeline } from './data/pipeline';
 import type { AugmentOptions } from './data/types';
@@ -47,29 +47,11 @@ export async function prepareFastTraining(
   const hash = (key: string) => hashOf.get(key);
   const cache = new FeatureCache({ store, backbone: backboneId(spec, model), size: spec.inputSize, paramsVersion: frozenParamsVersion(model.hst) });
   if (cache.maxBytes <= 0) throw new Error('fast fine-tune needs the feature cache, whose size budget (features.cacheBytes) is 0: raise it or train in full mode');
-  const jobs: { pipe: DataPipeline; index: number; flipped: boolean }[] = [];
-  for (let i = 0; i < train.length; i++) jobs.push({ pipe: train, index: i, flipped: false }, { pipe: train, index: i, flipped: true });
-  for (let i = 0; i < val.length; i++) jobs.push({ pipe: val, index: i, flipped: false });
-  const total = jobs.length;
-  let done = 0;
-  let computed = 0;
-  let filledWith: FastTraining['filledWith'] = null;
-  const CHUNK = 64;
-  for (let i = 0; i < jobs.length; i += CHUNK) {
-    if (opts.signal?.aborted) throw new Error('cancelled while caching ViT features');
-    const sources: FeatureSource[] = [];
-    for (const j of jobs.slice(i, i + CHUNK)) {
-      const h = hash(j.pipe.image(j.index).key);
-      if (!h || cache.has(h, j.flipped)) continue;
-      // an undecodable image was reported by the pipeline; training skips it too
-      const s = await (j.flipped ? j.pipe.sample(j.index, variantRng(true)) : j.pipe.evalSample(j.index)).catch(() => null);
-      if (s) sources.push({ imageHash: h, flipped: j.flipped, image: s.image, height: s.height, width: s.width });
-    }
-    computed += await cache.ensure(model.hst, sources, { batchSize: 8, signal: opts.signal });
-    filledWith = cache.filledWith ?? filledWith;
-    done = Math.min(i + CHUNK, total);
-    opts.onProgress?.(done, total);
-  }
+  const variants: CacheVariant[] = [];
+  const add = (pipe: DataPipeline, index: number, flipped: boolean) => variants.push({ pipe, index, flipped, hash: hash(pipe.image(index).key) });
+  for (let i = 0; i < train.length; i++) add(train, i, false), add(train, i, true);
+  for (let i = 0; i < val.length; i++) add(val, i, false);
+  const { computed, filledWith } = await fillFeatureCache(cache, model.hst, variants, opts);
   return {
     cache,
     vitSource: cacheVitSource(cache, model.hst, hash),
@@ -84,5 +66,10 @@ export async function prepareFastTraining(
  * most of a step; full on native/GPU ones, where the whole HST recipe is affordable.
  */
 export function defaultTrainMode(backend: string | undefined): 'fast' | 'full' {
-  return ['tensorflow', 'webgpu', 'webgl'].includes(backend ?? '') ? 'full' : 'fast';
+  return isNativeBackend(backend) ? 'full' : 'fast';
+}
+
+/** tfjs-node (CPU or GPU) and the browser GPU backends: where the plan affords the full recipe and larger inputs. */
+export function isNativeBackend(backend: string | undefined): boolean {
+  return ['tensorflow', 'webgpu', 'webgl'].includes(backend ?? '');
 }

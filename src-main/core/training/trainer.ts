@@ -19,7 +19,7 @@ import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './op
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
-import { fastLoss, fastOptimParams } from '../incremental/fast-step';
+import { fastOptimParams, lossAndGrads } from '../incremental/fast-step';
 
 /**
  * Where a fast-mode trainer gets each batch's ViT pass (same order as the samples), typically the float16
@@ -235,29 +235,11 @@ export class Trainer {
         for (let m = 0; m < o.accumulate; m++) {
           const samples = await this.nextBatch(onEvent);
           imagesSeen += samples.length;
-          const targets = this.model.prepareTargets(samples);
           const vit = this.vitSource ? await this.vitSource(samples) : null;
-          const x = TaskModel.batchTensor(samples);
-          let kept: Record<string, tf.Scalar> = {};
-          let value: tf.Scalar;
-          let grads: Record<string, tf.Tensor>;
-          try {
-            ({ value, grads } = tf.variableGrads(() => {
-              const r = vit ? fastLoss(this.model, x, vit, targets, true) : this.model.lossFor(x, targets, true);
-              kept = Object.fromEntries(Object.entries(r.parts).map(([k, v]) => [k, tf.keep(v)]));
-              return r.total;
-            }, vars));
-          } finally {
-            x.dispose();
-            if (vit) tf.dispose([...vit.metaOut, ...vit.patches]);
-          }
-          const lv = (await value.data())[0];
-          value.dispose();
-          for (const [k, v] of Object.entries(kept)) {
-            parts[k] = (parts[k] ?? 0) + v.dataSync()[0] / o.accumulate;
-            v.dispose();
-          }
-          loss += lv / o.accumulate;
+          const r = await lossAndGrads(this.model, samples, vit, vars);
+          for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v / o.accumulate;
+          loss += r.loss / o.accumulate;
+          const grads = r.grads;
           acc.add(grads);
         }
         const grads = acc.takeMean();

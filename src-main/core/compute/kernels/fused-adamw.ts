@@ -4,6 +4,7 @@
 // together. Same arithmetic as the composed update (training/optim/adamw.ts), in float32 storage.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { jsMemory } from './kernel-util';
 
 export const ADAMW_KERNEL = 'HstAdamW';
 
@@ -21,38 +22,17 @@ export interface AdamWKernelAttrs {
   gradScale: number;
 }
 
-interface HeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-interface CpuBackend extends KernelBackend {
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
-}
-
 function kernel(backendName: string): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as AdamWKernelAttrs;
     const { p, g, m, v } = inputs as Record<string, TensorInfo>;
     const n = tf.util.sizeFromShape(p.shape);
-    let read: (t: TensorInfo) => Float32Array;
-    let outs: { info?: TensorInfo; data: Float32Array }[];
-    if (backendName === 'wasm') {
-      const be = backend as HeapBackend;
-      read = (t) => be.typedArrayFromHeap(t);
-      outs = [0, 1, 2].map(() => {
-        const info = be.makeOutput(p.shape.slice(), 'float32');
-        return { info, data: be.typedArrayFromHeap(info) };
-      });
-    } else {
-      const be = backend as CpuBackend;
-      read = (t) => be.readSync(t.dataId) as Float32Array;
-      outs = [0, 1, 2].map(() => ({ data: new Float32Array(n) }));
-    }
-    // read the inputs before writing: on wasm a new output may not alias them, but reading first is cheap
-    const P = read(p);
-    const G = read(g);
-    const M = read(m);
-    const V = read(v);
+    const mem = jsMemory(backend as KernelBackend, backendName);
+    const outs = [mem.out(p.shape.slice()), mem.out(p.shape.slice()), mem.out(p.shape.slice())];
+    const P = mem.read(p);
+    const G = mem.read(g);
+    const M = mem.read(m);
+    const V = mem.read(v);
     const [P2, M2, V2] = outs.map((o) => o.data);
     const { decayFactor, beta1, beta2, stepSize, sqrtBc2, eps, gradScale } = a;
     const c1 = 1 - beta1;
@@ -65,9 +45,7 @@ function kernel(backendName: string): KernelFunc {
       V2[i] = vi;
       P2[i] = P[i] * decayFactor - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
     }
-    if (backendName === 'wasm') return outs.map((o) => o.info!);
-    const be = backend as CpuBackend;
-    return outs.map((o) => be.makeTensorInfo(p.shape.slice(), 'float32', o.data));
+    return outs.map((o) => o.done());
   };
 }
 

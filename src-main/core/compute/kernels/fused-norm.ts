@@ -9,6 +9,7 @@
 // GroupNorm on NHWC maps: B = batch, S = H·W, G = groups, K = C/G.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { jsMemory } from './kernel-util';
 
 export const NORM_KERNEL = 'HstNorm';
 export const NORM_GRAD_KERNEL = 'HstNormGrad';
@@ -18,35 +19,6 @@ interface NormAttrs {
   spatial: number;
   groups: number;
   eps: number;
-}
-
-interface HeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-interface CpuBackend extends KernelBackend {
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
-}
-
-/** Reads kernel inputs and makes outputs the way each JS-memory backend wants. */
-function io(backend: KernelBackend, name: string) {
-  if (name === 'wasm') {
-    const be = backend as HeapBackend;
-    return {
-      read: (t: TensorInfo) => be.typedArrayFromHeap(t),
-      out: (shape: number[]) => {
-        const info = be.makeOutput(shape, 'float32');
-        return { info, data: be.typedArrayFromHeap(info) };
-      },
-      done: (o: { info: TensorInfo }) => o.info,
-    };
-  }
-  const be = backend as CpuBackend;
-  return {
-    read: (t: TensorInfo) => be.readSync(t.dataId) as Float32Array,
-    out: (shape: number[]) => ({ shape, data: new Float32Array(tf.util.sizeFromShape(shape)) }),
-    done: (o: { shape?: number[]; data: Float32Array }) => be.makeTensorInfo(o.shape!, 'float32', o.data),
-  };
 }
 
 function dims(x: TensorInfo, a: NormAttrs): { B: number; S: number; G: number; K: number } {
@@ -63,16 +35,18 @@ function forward(backendName: string): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as NormAttrs;
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
-    const m = io(backend as KernelBackend, backendName);
+    const m = jsMemory(backend as KernelBackend, backendName);
     const { B, S, G, K } = dims(x, a);
     const C = G * K;
-    const X = m.read(x);
-    const ga = m.read(gamma);
-    const be = m.read(beta);
     const y = m.out(x.shape.slice());
     const mean = m.out([B * G]);
     const rstd = m.out([B * G]);
+    const X = m.read(x);
+    const ga = m.read(gamma);
+    const be = m.read(beta);
     const Y = y.data;
+    const MEAN = mean.data;
+    const RSTD = rstd.data;
     const n = S * K;
     for (let b = 0; b < B; b++) {
       for (let g = 0; g < G; g++) {
@@ -91,8 +65,8 @@ function forward(backendName: string): KernelFunc {
           }
         }
         const r = 1 / Math.sqrt(sq / n + a.eps);
-        mean.data[b * G + g] = mu;
-        rstd.data[b * G + g] = r;
+        MEAN[b * G + g] = mu;
+        RSTD[b * G + g] = r;
         for (let s = 0; s < S; s++) {
           const o = (b * S + s) * C + g * K;
           for (let k = 0; k < K; k++) {
@@ -102,7 +76,7 @@ function forward(backendName: string): KernelFunc {
         }
       }
     }
-    return [m.done(y as never), m.done(mean as never), m.done(rstd as never)];
+    return [y.done(), mean.done(), rstd.done()];
   };
 }
 
@@ -114,14 +88,16 @@ function backward(backendName: string): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as NormAttrs & { which: 0 | 1 | 2 };
     const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
-    const m = io(backend as KernelBackend, backendName);
+    const m = jsMemory(backend as KernelBackend, backendName);
     const { B, S, G, K } = dims(x, a);
     const C = G * K;
+    const n = S * K;
+    const res = m.out(a.which === 0 ? x.shape.slice() : [C]);
     const DY = m.read(dy);
     const X = m.read(x);
     const MU = m.read(mean);
     const RS = m.read(rstd);
-    const n = S * K;
+    const OUT = res.data;
     if (a.which !== 0) {
       // dgamma[c] = Σ dy·xhat, dbeta[c] = Σ dy over batch and positions
       const acc = new Float64Array(C);
@@ -134,13 +110,11 @@ function backward(backendName: string): KernelFunc {
             for (let k = 0; k < K; k++) acc[g * K + k] += a.which === 1 ? DY[o + k] * (X[o + k] - mu) * r : DY[o + k];
           }
         }
-      const out = m.out([C]);
-      for (let c = 0; c < C; c++) out.data[c] = acc[c];
-      return m.done(out as never);
+      for (let c = 0; c < C; c++) OUT[c] = acc[c];
+      return res.done();
     }
     const ga = m.read(gamma);
-    const dx = m.out(x.shape.slice());
-    const DX = dx.data;
+    const DX = OUT;
     for (let b = 0; b < B; b++) {
       for (let g = 0; g < G; g++) {
         const mu = MU[b * G + g];
@@ -164,7 +138,7 @@ function backward(backendName: string): KernelFunc {
         }
       }
     }
-    return m.done(dx as never);
+    return res.done();
   };
 }
 

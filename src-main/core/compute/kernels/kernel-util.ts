@@ -84,3 +84,49 @@ export function pair(v: unknown): [number, number] {
   const a = v as number[];
   return [a[0], a[1]];
 }
+
+interface HeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface CpuBackend extends KernelBackend {
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
+}
+
+/** A float32 kernel output being filled: `data` is written, `done()` hands it to the engine. */
+export interface JsOutput {
+  /** a fresh view each time: take it after every output is made (a heap growth detaches older views) */
+  readonly data: Float32Array;
+  done(): TensorInfo;
+}
+
+/**
+ * Float32 inputs and outputs of a kernel written in plain JS, for the backends that keep tensors in JS-visible
+ * memory: wasm (views on its heap, no copies) and cpu (its arrays). Make every output first, then take the
+ * input views and the outputs' `data`: allocating can grow the wasm heap, which detaches earlier views.
+ */
+export function jsMemory(backend: KernelBackend, backendName: string): { read(t: TensorInfo): Float32Array; out(shape: number[]): JsOutput } {
+  if (backendName === 'wasm') {
+    const be = backend as HeapBackend;
+    return {
+      read: (t) => be.typedArrayFromHeap(t),
+      out: (shape) => {
+        const info = be.makeOutput(shape, 'float32');
+        return {
+          get data() {
+            return be.typedArrayFromHeap(info);
+          },
+          done: () => info,
+        };
+      },
+    };
+  }
+  const be = backend as CpuBackend;
+  return {
+    read: (t) => be.readSync(t.dataId) as Float32Array,
+    out: (shape) => {
+      const data = new Float32Array(tf.util.sizeFromShape(shape));
+      return { data, done: () => be.makeTensorInfo(shape, 'float32', data) };
+    },
+  };
+}

@@ -1,4 +1,5 @@
-// Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_ semantics) and gradient accumulation.
+// Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_ semantics: the optimizer applies the
+// coefficient inside its update) and gradient accumulation.
 import { tf } from '../../compute/engine';
 
 /** √(Σ‖g‖²) over every gradient (one device→host sync). NaN/Inf when any gradient is non-finite. */
@@ -17,25 +18,6 @@ export function globalNorm(grads: Record<string, tf.Tensor>): number {
 /** The global-norm clipping coefficient min(1, maxNorm / (norm + 1e-6)) (torch's clip_grad_norm_). */
 export function clipCoefficient(norm: number, maxNorm: number): number {
   return Math.min(1, maxNorm / (norm + 1e-6));
-}
-
-/**
- * Scales every gradient by min(1, maxNorm / (norm + 1e-6)). Returns new tensors (the inputs are disposed
- * when `disposeInputs`) and the norm before clipping, which the caller also uses to detect NaN/Inf.
- */
-export function clipByGlobalNorm(
-  grads: Record<string, tf.Tensor>,
-  maxNorm: number,
-  disposeInputs = true,
-): { grads: Record<string, tf.Tensor>; norm: number } {
-  const norm = globalNorm(grads);
-  const coef = clipCoefficient(norm, maxNorm);
-  const out: Record<string, tf.Tensor> = {};
-  for (const [k, g] of Object.entries(grads)) {
-    out[k] = coef < 1 ? tf.mul(g, coef) : g.clone();
-    if (disposeInputs) g.dispose();
-  }
-  return { grads: out, norm };
 }
 
 /** Sums gradients over micro-batches; `mean()` gives the average, as if one large batch had been used. */
