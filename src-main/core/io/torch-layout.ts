@@ -5,47 +5,39 @@
 export type TorchLayout = 'plain' | 'linear' | 'conv';
 type Layout = TorchLayout;
 
-/** tfjs-layout values (shape = the tfjs shape) → PyTorch layout. 'plain' returns `v` itself. */
-export function toTorchValues(v: Float32Array, shape: readonly number[], layout: Layout): Float32Array {
+/** For each tfjs-layout element index, its index in the PyTorch layout (`shape` is the tfjs shape). */
+function torchIndex(shape: readonly number[], layout: Exclude<Layout, 'plain'>): Int32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const idx = new Int32Array(n);
   if (layout === 'linear') {
     const [i, o] = shape;
-    const out = new Float32Array(v.length);
-    for (let r = 0; r < i; r++) for (let c = 0; c < o; c++) out[c * i + r] = v[r * o + c];
-    return out;
+    for (let r = 0; r < i; r++) for (let c = 0; c < o; c++) idx[r * o + c] = c * i + r;
+    return idx;
   }
-  if (layout === 'conv') {
-    const [kh, kw, ci, co] = shape;
-    const out = new Float32Array(v.length);
-    for (let y = 0; y < kh; y++)
-      for (let x = 0; x < kw; x++)
-        for (let a = 0; a < ci; a++) {
-          const src = ((y * kw + x) * ci + a) * co;
-          for (let b = 0; b < co; b++) out[((b * ci + a) * kh + y) * kw + x] = v[src + b];
-        }
-    return out;
-  }
-  return v;
+  const [kh, kw, ci, co] = shape;
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let a = 0; a < ci; a++) {
+        const src = ((y * kw + x) * ci + a) * co;
+        for (let b = 0; b < co; b++) idx[src + b] = ((b * ci + a) * kh + y) * kw + x;
+      }
+  return idx;
+}
+
+/** tfjs-layout values (shape = the tfjs shape) → PyTorch layout. 'plain' returns `v` itself. */
+export function toTorchValues(v: Float32Array, shape: readonly number[], layout: Layout): Float32Array {
+  if (layout === 'plain') return v;
+  const idx = torchIndex(shape, layout);
+  const out = new Float32Array(v.length);
+  for (let k = 0; k < idx.length; k++) out[idx[k]] = v[k];
+  return out;
 }
 
 /** Inverse of toTorchValues: PyTorch layout → tfjs layout (`shape` is the tfjs shape). */
 export function fromTorchValues(v: Float32Array, shape: readonly number[], layout: Layout): Float32Array {
-  if (layout === 'linear') {
-    const [i, o] = shape;
-    const out = new Float32Array(v.length);
-    for (let c = 0; c < o; c++) for (let r = 0; r < i; r++) out[r * o + c] = v[c * i + r];
-    return out;
-  }
-  if (layout === 'conv') {
-    const [kh, kw, ci, co] = shape;
-    const out = new Float32Array(v.length);
-    for (let y = 0; y < kh; y++)
-      for (let x = 0; x < kw; x++)
-        for (let a = 0; a < ci; a++) {
-          const dst = ((y * kw + x) * ci + a) * co;
-          for (let b = 0; b < co; b++) out[dst + b] = v[((b * ci + a) * kh + y) * kw + x];
-        }
-    return out;
-  }
-  return v;
+  if (layout === 'plain') return v;
+  const idx = torchIndex(shape, layout);
+  const out = new Float32Array(v.length);
+  for (let k = 0; k < idx.length; k++) out[k] = v[idx[k]];
+  return out;
 }
-
