@@ -45,31 +45,29 @@ export class SideBlock {
   }
 
   /**
-   * Cross-attention of N queries to the m = 2 bridge tokens. x [B, N, C], kv [B, m, C] → [B, N, C].
-   * With only two keys per head, per-head batched matmuls are all overhead; instead keys and values are laid
-   * out block-diagonally over the heads (zeros outside a head's channels), so scores and outputs are one plain
-   * matmul each: scores[n, (h, j)] = Σ_c q[n, c]·k[j, c]·[c ∈ head h], out[n, c] = Σ_j A[n, (head(c), j)]·v[j, c].
-   * The added terms are exact zeros, so this is the same arithmetic as the per-head form.
+   * Cross-attention of N queries to the 2 bridge tokens (spec: m = 2). x [B, N, C], kv [B, 2, C] → [B, N, C].
+   * A softmax over two scores is a sigmoid of their difference:
+   *   A0 = σ(s0 − s1),  out = v1 + A0·(v0 − v1),  with s0 − s1 = q·(k0 − k1)/√hd per head.
+   * So one elementwise product and two plain 2-D matmuls against a constant [C, h] head mask replace the
+   * per-head batched matmuls (which wasm runs as a loop of slices), in the forward and in the backward pass.
+   * Same arithmetic up to float rounding; the key bias cancels in k0 − k1 exactly as it does in the softmax.
    */
   private crossAttn(x: tf.Tensor3D, kv: tf.Tensor3D): tf.Tensor3D {
     const [b, n, c] = x.shape;
     const m = kv.shape[1];
+    if (m !== 2) throw new Error(`side block: cross-attention expects the 2 bridge tokens, got ${m}`);
     const h = this.heads;
     const hd = c / h;
     const mask = new Float32Array(c * h); // [C, h]: channel c belongs to head floor(c / hd)
     for (let ch = 0; ch < c; ch++) mask[ch * h + Math.floor(ch / hd)] = 1;
-    const maskT = tf.tensor2d(mask, [c, h]);
+    const headSum = tf.tensor2d(mask.map((v) => v / Math.sqrt(hd)), [c, h]); // sums a head's channels, scaled
+    const headSpread = tf.transpose(tf.tensor2d(mask, [c, h])); // [h, C]: a head's weight to its channels
     const q = linear(x, this.qW, this.qB); // [B, N, C]
-    const k = linear(kv, this.kW, this.kB); // [B, m, C]
-    const v = linear(kv, this.vW, this.vB); // [B, m, C]
-    const kbd = tf.reshape(tf.mul(tf.expandDims(tf.transpose(k, [0, 2, 1]), 2), tf.reshape(maskT, [1, c, h, 1])), [b, c, h * m]); // [B, C, h·m]
-    const vbd = tf.reshape(tf.mul(tf.expandDims(v, 1), tf.reshape(tf.transpose(maskT), [1, h, 1, c])), [b, h * m, c]); // [B, h·m, C]
-    const mm = (a: tf.Tensor, w: tf.Tensor, rows: number, inner: number, cols: number): tf.Tensor =>
-      // batch 1: a plain 2-D matmul (the fast path on wasm)
-      b === 1 ? tf.reshape(tf.matMul(tf.reshape(a, [rows, inner]), tf.reshape(w, [inner, cols])), [1, rows, cols]) : tf.matMul(a as tf.Tensor3D, w as tf.Tensor3D);
-    const scores = tf.mul(mm(q, kbd, n, c, h * m), 1 / Math.sqrt(hd)); // [B, N, h·m]
-    const att = tf.reshape(tf.softmax(tf.reshape(scores, [b, n, h, m])), [b, n, h * m]); // softmax over each head's m keys
-    const o = mm(att, vbd, n, h * m, c); // [B, N, C]
+    const [k0, k1] = tf.split(linear(kv, this.kW, this.kB), 2, 1); // [B, 1, C] each
+    const [v0, v1] = tf.split(linear(kv, this.vW, this.vB), 2, 1);
+    const diff = tf.matMul(tf.reshape(tf.mul(q, tf.sub(k0, k1)), [b * n, c]), headSum); // [B·N, h] = s0 − s1
+    const a0 = tf.reshape(tf.matMul(tf.sigmoid(diff), headSpread), [b, n, c]); // A0 per channel
+    const o = tf.add(v1, tf.mul(a0, tf.sub(v0, v1))); // [B, N, C]
     return linear(o, this.projW, this.projB) as tf.Tensor3D;
   }
 

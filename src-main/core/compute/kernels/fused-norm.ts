@@ -9,7 +9,7 @@
 // GroupNorm on NHWC maps: B = batch, S = H·W, G = groups, K = C/G.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { jsMemory } from './kernel-util';
+import { jsMemory, recordingGradients } from './kernel-util';
 
 export const NORM_KERNEL = 'HstNorm';
 export const NORM_GRAD_KERNEL = 'HstNormGrad';
@@ -80,39 +80,52 @@ function forward(backendName: string): KernelFunc {
   };
 }
 
-/**
- * One of the three gradients per call (attr `which`: 0 = dx, 1 = dgamma, 2 = dbeta): tfjs asks for each input's
- * gradient in its own tidy scope, so a kernel returning all three would lose the two not asked for.
- */
 function backward(backendName: string): KernelFunc {
   return ({ inputs, attrs, backend }) => {
-    const a = attrs as unknown as NormAttrs & { which: 0 | 1 | 2 };
+    const a = attrs as unknown as NormAttrs & { which: 0 | 1 };
     const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
     const m = jsMemory(backend as KernelBackend, backendName);
     const { B, S, G, K } = dims(x, a);
     const C = G * K;
     const n = S * K;
-    const res = m.out(a.which === 0 ? x.shape.slice() : [C]);
+    if (a.which === 1) {
+      // dgamma[c] = Σ dy·xhat and dbeta[c] = Σ dy over batch and positions, in one pass
+      const dg = m.out([C]);
+      const db = m.out([C]);
+      const DY = m.read(dy);
+      const X = m.read(x);
+      const MU = m.read(mean);
+      const RS = m.read(rstd);
+      const accG = new Float64Array(C);
+      const accB = new Float64Array(C);
+      for (let b = 0; b < B; b++)
+        for (let g = 0; g < G; g++) {
+          const mu = MU[b * G + g];
+          const r = RS[b * G + g];
+          const c0 = g * K;
+          for (let s = 0; s < S; s++) {
+            const o = (b * S + s) * C + c0;
+            for (let k = 0; k < K; k++) {
+              const d = DY[o + k];
+              accG[c0 + k] += d * (X[o + k] - mu) * r;
+              accB[c0 + k] += d;
+            }
+          }
+        }
+      const DG = dg.data;
+      const DB = db.data;
+      for (let c = 0; c < C; c++) {
+        DG[c] = accG[c];
+        DB[c] = accB[c];
+      }
+      return [dg.done(), db.done()];
+    }
+    const res = m.out(x.shape.slice());
     const DY = m.read(dy);
     const X = m.read(x);
     const MU = m.read(mean);
     const RS = m.read(rstd);
     const OUT = res.data;
-    if (a.which !== 0) {
-      // dgamma[c] = Σ dy·xhat, dbeta[c] = Σ dy over batch and positions
-      const acc = new Float64Array(C);
-      for (let b = 0; b < B; b++)
-        for (let g = 0; g < G; g++) {
-          const mu = MU[b * G + g];
-          const r = RS[b * G + g];
-          for (let s = 0; s < S; s++) {
-            const o = (b * S + s) * C + g * K;
-            for (let k = 0; k < K; k++) acc[g * K + k] += a.which === 1 ? DY[o + k] * (X[o + k] - mu) * r : DY[o + k];
-          }
-        }
-      for (let c = 0; c < C; c++) OUT[c] = acc[c];
-      return res.done();
-    }
     const ga = m.read(gamma);
     const DX = OUT;
     for (let b = 0; b < B; b++) {
@@ -143,6 +156,17 @@ function backward(backendName: string): KernelFunc {
 }
 
 const BACKENDS = ['wasm', 'cpu'];
+
+/**
+ * A parameter gradient computed but not asked for (gamma frozen and beta not, or the reverse). The tape asks for
+ * all of one node's input gradients before it moves on, so whatever is left here at the next norm's gradient is
+ * garbage.
+ */
+const unclaimed = new Set<tf.Tensor>();
+function disposeUnclaimed(): void {
+  for (const t of unclaimed) t.dispose();
+  unclaimed.clear();
+}
 let registered = false;
 
 /** Registers the fused norm kernels for wasm and cpu and their gradient (idempotent). */
@@ -160,8 +184,20 @@ export function registerFusedNorm(): void {
     gradFunc: (dys, saved, attrs) => {
       const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
       const [x, gamma, mean, rstd] = saved;
-      const grad = (which: 0 | 1 | 2) => () => tf.engine().runKernel(NORM_GRAD_KERNEL, { dy, x, gamma, mean, rstd }, { ...attrs, which } as never) as tf.Tensor;
-      return { x: grad(0), gamma: grad(1), beta: grad(2) };
+      const run = (which: 0 | 1) => tf.engine().runKernel(NORM_GRAD_KERNEL, { dy, x, gamma, mean, rstd }, { ...attrs, which } as never);
+      // dgamma and dbeta come from one pass (attr which = 1). tfjs asks for each input's gradient in its own tidy
+      // scope, so the one computed first is kept until the other closure hands it over.
+      disposeUnclaimed();
+      let params: tf.Tensor[] | null = null;
+      const param = (i: 0 | 1) => () => {
+        if (!params) {
+          params = run(1) as tf.Tensor[];
+          for (const t of params) unclaimed.add(tf.keep(t));
+        }
+        unclaimed.delete(params[i]);
+        return params[i];
+      };
+      return { x: () => run(0) as tf.Tensor, gamma: param(0), beta: param(1) };
     },
   });
 }
@@ -175,7 +211,7 @@ export function registerFusedNorm(): void {
  */
 export function hasFusedNorm(): boolean {
   if (!registered || tf.getKernel(NORM_KERNEL, tf.getBackend()) === undefined) return false;
-  return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
+  return recordingGradients();
 }
 
 /**

@@ -10,6 +10,8 @@ import { batchMatMul } from './batch-matmul';
 import { slice } from './slice';
 import { splitV } from './split-v';
 import { unpack } from './unpack';
+import { identity } from './identity';
+import { cast } from './cast';
 
 export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   conv2dBackpropFilter,
@@ -21,6 +23,8 @@ export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   slice,
   splitV,
   unpack,
+  identity,
+  cast,
 ];
 
 let registered: string[] | null = null;

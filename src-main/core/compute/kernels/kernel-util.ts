@@ -48,6 +48,14 @@ export interface ExtraKernel {
 
 const stock = new Map<string, KernelConfig>();
 
+/**
+ * True while a gradient tape records (inside tf.grad/variableGrads). Training-only fast paths key on it, so
+ * inference keeps the arithmetic the parity tests pin down.
+ */
+export function recordingGradients(): boolean {
+  return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
+}
+
 /** The stock wasm kernel we replaced (or undefined), for fast paths that delegate to it. */
 export function stockKernel(kernelName: string): KernelConfig | undefined {
   return stock.get(kernelName) ?? tf.getKernel(kernelName, 'wasm');

@@ -7,6 +7,8 @@ import { slice } from '../../../../src-main/core/compute/kernels/slice';
 import { batchMatMul } from '../../../../src-main/core/compute/kernels/batch-matmul';
 import { splitV } from '../../../../src-main/core/compute/kernels/split-v';
 import { unpack } from '../../../../src-main/core/compute/kernels/unpack';
+import { identity } from '../../../../src-main/core/compute/kernels/identity';
+import { cast } from '../../../../src-main/core/compute/kernels/cast';
 import { compareBackends, kernel, rand, randoms } from '../helpers/compare';
 
 const TOL = 1e-5;
@@ -15,8 +17,8 @@ beforeAll(async () => {
   expect((await initCompute({ backend: 'wasm' })).backend).toBe('wasm');
 });
 
-it('registers the three kernels on wasm', () => {
-  for (const k of [unsortedSegmentSum, slice, batchMatMul]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
+it('registers the kernels on wasm', () => {
+  for (const k of [unsortedSegmentSum, slice, batchMatMul, identity, cast]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
 });
 
 describe('UnsortedSegmentSum', () => {
@@ -144,5 +146,56 @@ describe('SplitV and Unpack', () => {
     const parts = tf.unstack(tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 1);
     expect(parts.map((p) => p.shape)).toEqual([[3], [3]]);
     expect(Array.from(parts[1].dataSync())).toEqual([2, 4, 6]);
+  });
+});
+
+describe('Identity', () => {
+  it('a clone shares the data (no copy) and outlives its source', () => {
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const c = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(buffers); // still one buffer: nothing was copied
+    expect(c.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(c.shape).toEqual([2, 3]);
+    c.dispose();
+  });
+
+  it('gradients through saved tensors stay right (the tape clones what kernels save)', () => {
+    const x = tf.tensor([0.5, -1, 2, 3], [2, 2]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.exp(v), v)))(x); // d/dv v·e^v = e^v (1 + v)
+    const want = [0.5, -1, 2, 3].map((v) => Math.exp(v) * (1 + v));
+    Array.from(g.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+    tf.dispose([x, g]);
+  });
+
+  it('clones strings through the stock kernel', () => {
+    const s = tf.tensor(['a', 'bc']);
+    const c = tf.clone(s);
+    s.dispose();
+    expect(c.dataSync()).toEqual(['a', 'bc']);
+    c.dispose();
+  });
+});
+
+describe('Cast', () => {
+  it('to the same dtype shares the data', () => {
+    const x = tf.tensor([1.5, -2, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const c = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1.5, -2, 3]);
+    c.dispose();
+  });
+
+  it('to another dtype converts, through the stock kernel', () => {
+    const x = tf.tensor([1.7, -2.2, 0]);
+    const i = tf.cast(x, 'int32');
+    expect(i.dtype).toBe('int32');
+    expect(i.dataId).not.toBe(x.dataId);
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 0]);
+    tf.dispose([x, i]);
   });
 });

@@ -77,6 +77,31 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.dispose([x, g, b, y]);
     });
 
+    it('gradients for only some inputs: the right values, and nothing left behind across steps', () => {
+      // dgamma and dbeta come from one kernel call; when only one of them is asked for, the other must not leak
+      const x = rand([2, 3, 3, 8], 7, 2, 0.3);
+      const g = rand([8], 8, 0.5, 1);
+      const b = rand([8], 9, 0.5);
+      const dy = rand([2, 3, 3, 8], 10);
+      const loss = (fn: typeof fusedNorm, xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(fn(xx, gg, bb, 1e-5, 9, 2), dy)) as tf.Scalar;
+      const subsets: [string, (fn: typeof fusedNorm) => tf.Tensor[]][] = [
+        ['gamma only', (fn) => [tf.grad((gg: tf.Tensor) => loss(fn, x, gg, b))(g)]],
+        ['beta only', (fn) => [tf.grad((bb: tf.Tensor) => loss(fn, x, g, bb))(b)]],
+        ['x and beta', (fn) => tf.grads((xx: tf.Tensor, bb: tf.Tensor) => loss(fn, xx, g, bb))([x, b])],
+      ];
+      for (const [name, run] of subsets) {
+        const want = run(composed);
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) tf.dispose(run(fusedNorm));
+        // at most the one unclaimed gradient of the last call waits for the next norm's gradient to free it
+        expect(tf.memory().numTensors - before, name).toBeLessThanOrEqual(1);
+        const got = run(fusedNorm);
+        got.forEach((t, i) => expect(relErr(t, want[i]), `${name} [${i}]`).toBeLessThan(1e-5));
+        tf.dispose([...got, ...want]);
+      }
+      tf.dispose([x, g, b, dy]);
+    });
+
     it('rejects channels that do not split into the groups', () => {
       const x = rand([1, 2, 2, 6], 6);
       expect(() => fusedNorm(x, tf.ones([6]), tf.zeros([6]), 1e-5, 4, 4)).toThrow(/6 channels do not split into 4 groups/);
