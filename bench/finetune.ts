@@ -4,7 +4,7 @@
 // the val split every BENCH_FT_EVAL_EVERY steps. Reports the wall time from pressing the button until box
 // AP50 ≥ 0.8 on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a
 // per-phase profile of one training step in the plan's mode.
-// Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/MODE/EVAL_EVERY
+// Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE/EVAL_EVERY
 // override the plan)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ export async function run(): Promise<BenchTable> {
     const dir = join(root, 'demo');
     const store = await createDemoProject(dir);
     const mode = (process.env.BENCH_FT_MODE as 'fast' | 'full' | undefined) ?? undefined;
-    const plan = await planTraining(store, { backbone: 'random', size: env('BENCH_FT_SIZE'), steps: env('BENCH_FT_STEPS'), lr: env('BENCH_FT_LR'), mode });
+    const plan = await planTraining(store, { backbone: 'random', size: env('BENCH_FT_SIZE'), steps: env('BENCH_FT_STEPS'), lr: env('BENCH_FT_LR'), batchSize: env('BENCH_FT_BATCH'), mode });
     store.close();
     const evalEvery = env('BENCH_FT_EVAL_EVERY') ?? 50;
     const fpnWidth = env('BENCH_FT_FPN') ?? plan.fpnWidth;

@@ -10,7 +10,7 @@ function ln(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-6))), g), b);
 }
-const lin = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, w.shape[0]]), w), b), [...x.shape.slice(0, -1), w.shape[1]]);
+const lin = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.reshape(tf.add(tf.matMul(tf.reshape(x, [-1, w.shape[0]]), w), b), [...x.shape.slice(0, -1), w.shape[1] as number]);
 
 /** M_Block as the spec writes it: per-head softmax over the 2 keys. */
 function reference(blk: SideBlock, x: tf.Tensor3D, kv: tf.Tensor3D, fine: tf.Tensor3D): tf.Tensor {
