@@ -194,8 +194,13 @@ export function registerFusedNorm(): void {
           params = run(1) as tf.Tensor[];
           for (const t of params) unclaimed.add(tf.keep(t));
         }
-        unclaimed.delete(params[i]);
-        return params[i];
+        // hand over an ordinary (tidy-tracked) tensor: the tape may add this gradient into another one and then
+        // relies on its scope to free it, which it would not do for a kept tensor (Identity shares the data)
+        const kept = params[i];
+        unclaimed.delete(kept);
+        const grad = tf.clone(kept);
+        kept.dispose();
+        return grad;
       };
       return { x: () => run(0) as tf.Tensor, gamma: param(0), beta: param(1) };
     },

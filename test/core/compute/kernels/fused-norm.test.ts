@@ -102,6 +102,24 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.dispose([x, g, b, dy]);
     });
 
+    it('shared gamma/beta (one norm applied to several maps): gradients add up and nothing leaks', () => {
+      // FCOS towers share their GroupNorms across pyramid levels: the tape sums the per-use gradients
+      const x1 = rand([2, 3, 3, 8], 11, 2);
+      const x2 = rand([2, 2, 2, 8], 12, 2);
+      const g = rand([8], 13, 0.5, 1);
+      const b = rand([8], 14, 0.5);
+      const loss = (fn: typeof fusedNorm) => (gg: tf.Tensor, bb: tf.Tensor) =>
+        tf.add(tf.sum(tf.square(fn(x1, gg, bb, 1e-5, 9, 2))), tf.sum(tf.mul(fn(x2, gg, bb, 1e-5, 4, 2), 3))) as tf.Scalar;
+      const want = tf.grads(loss(composed))([g, b]);
+      tf.dispose(tf.grads(loss(fusedNorm))([g, b]));
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) tf.dispose(tf.grads(loss(fusedNorm))([g, b]));
+      expect(tf.memory().numTensors).toBe(before);
+      const got = tf.grads(loss(fusedNorm))([g, b]);
+      got.forEach((t, i) => expect(relErr(t, want[i]), ['dgamma', 'dbeta'][i]).toBeLessThan(1e-5));
+      tf.dispose([x1, x2, g, b, ...want, ...got]);
+    });
+
     it('rejects channels that do not split into the groups', () => {
       const x = rand([1, 2, 2, 6], 6);
       expect(() => fusedNorm(x, tf.ones([6]), tf.zeros([6]), 1e-5, 4, 4)).toThrow(/6 channels do not split into 4 groups/);
