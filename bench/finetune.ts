@@ -1,11 +1,11 @@
 // Demo fine-tune (issue 5): what the Fine-tune button does on the shapes demo project (200 images at 160 px,
 // 20 % val) — planTraining's plan for this backend (fast mode on wasm: ViT-Ti-shaped, explicitly RANDOM
 // backbone, "small" dense side preset, detect + instance + semantic), run by trainProject with evaluations on
-// the val split every 200 training images (BENCH_FT_EVAL_EVERY steps). Reports the wall time from pressing the button until box
-// AP50 ≥ 0.8 on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a
-// per-phase profile of one training step in the plan's mode.
-// Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE/EVAL_EVERY
-// override the plan)
+// the val split every 200 training images. Reports the wall time from pressing the button until box AP50 ≥ 0.8
+// on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a per-phase
+// profile of one training step in the plan's mode.
+// Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE
+// override the plan; BENCH_FT_EVAL_EVERY sets the evaluation interval in steps)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';

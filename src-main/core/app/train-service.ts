@@ -48,10 +48,10 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
   let base: { size: number; steps: number; batchSize: number; lr: number; fpnWidth?: number };
   if (preset === 'tiny') base = TINY;
   else {
-    // A fast native backend affords a larger input; on CPU/wasm 160 px keeps a step around a second.
+    // A fast native backend affords 224 px. On CPU/wasm a step's cost is mostly per-kernel overhead: in fast mode a
+    // batch of 8 costs ~1.8× a batch of 4 and reaches the same AP in about half the steps, and 128 px costs ~0.7×
+    // of 160 px per step (bench/finetune.ts). Full mode and small projects keep 160 px, batch 4.
     const fast = isNativeBackend(backendName);
-    // Fast mode on CPU/wasm: a step's cost is mostly per-kernel overhead, so a batch of 8 costs ~1.8× a batch of
-    // 4 and reaches the same AP in half the steps; at 128 px a step costs ~0.7× of 160 px (bench/finetune.ts).
     const cpuFast = !fast && mode === 'fast' && trainImages >= 16;
     const batchSize = cpuFast ? 8 : trainImages >= 8 ? 4 : 2;
     const epochs = trainImages < 50 ? 30 : trainImages < 500 ? 15 : 6;

@@ -58,10 +58,15 @@ export class SideBlock {
     if (m !== 2) throw new Error(`side block: cross-attention expects the 2 bridge tokens, got ${m}`);
     const h = this.heads;
     const hd = c / h;
-    const mask = new Float32Array(c * h); // [C, h]: channel c belongs to head floor(c / hd)
-    for (let ch = 0; ch < c; ch++) mask[ch * h + Math.floor(ch / hd)] = 1;
-    const headSum = tf.tensor2d(mask.map((v) => v / Math.sqrt(hd)), [c, h]); // sums a head's channels, scaled
-    const headSpread = tf.transpose(tf.tensor2d(mask, [c, h])); // [h, C]: a head's weight to its channels
+    const sum = new Float32Array(c * h); // [C, h]: sums a head's channels, scaled by 1/√hd
+    const spread = new Float32Array(h * c); // [h, C]: copies a head's weight to its channels
+    for (let ch = 0; ch < c; ch++) {
+      const head = Math.floor(ch / hd);
+      sum[ch * h + head] = 1 / Math.sqrt(hd);
+      spread[head * c + ch] = 1;
+    }
+    const headSum = tf.tensor2d(sum, [c, h]);
+    const headSpread = tf.tensor2d(spread, [h, c]);
     const q = linear(x, this.qW, this.qB); // [B, N, C]
     const [k0, k1] = tf.split(linear(kv, this.kW, this.kB), 2, 1); // [B, 1, C] each
     const [v0, v1] = tf.split(linear(kv, this.vW, this.vB), 2, 1);

@@ -2,7 +2,7 @@
 // float32 whether or not it is float32 already, and the stock wasm kernel copies it each time (~20 ms per
 // training step of the demo plan). Tensor data is immutable, so the result can share it, as Reshape does.
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-import { stockKernel, type ExtraKernel } from './kernel-util';
+import { aliasOf, stockKernel, type ExtraKernel } from './kernel-util';
 
 export const cast: ExtraKernel = {
   kernelName: 'Cast',
@@ -11,7 +11,6 @@ export const cast: ExtraKernel = {
     const x = args.inputs.x as TensorInfo;
     const { dtype } = args.attrs as { dtype: string };
     if (dtype !== x.dtype || x.dtype === 'string') return stockKernel('Cast')!.kernelFunc(args);
-    (args.backend as KernelBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+    return aliasOf(x, args.backend as KernelBackend);
   },
 };

@@ -3,7 +3,7 @@
 // data is immutable, so the clone can share it under the backend's reference count, as Reshape does and as
 // the cpu backend's Identity does.
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-import { stockKernel, type ExtraKernel } from './kernel-util';
+import { aliasOf, stockKernel, type ExtraKernel } from './kernel-util';
 
 export const identity: ExtraKernel = {
   kernelName: 'Identity',
@@ -11,7 +11,6 @@ export const identity: ExtraKernel = {
   kernelFunc: (args) => {
     const x = args.inputs.x as TensorInfo;
     if (x.dtype === 'string') return stockKernel('Identity')!.kernelFunc(args);
-    (args.backend as KernelBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+    return aliasOf(x, args.backend as KernelBackend);
   },
 };

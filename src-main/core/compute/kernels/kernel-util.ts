@@ -56,6 +56,15 @@ export function recordingGradients(): boolean {
   return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
 }
 
+/**
+ * A kernel output that is its input: the same data under a second reference (tensor data is immutable), as
+ * wasm's Reshape does. For kernels whose result equals their input (Identity, a Cast to the same dtype).
+ */
+export function aliasOf(x: TensorInfo, backend: KernelBackend): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+}
+
 /** The stock wasm kernel we replaced (or undefined), for fast paths that delegate to it. */
 export function stockKernel(kernelName: string): KernelConfig | undefined {
   return stock.get(kernelName) ?? tf.getKernel(kernelName, 'wasm');
