@@ -91,7 +91,8 @@ describe('labeling journey', () => {
     await page.getByTestId('create-dir').fill(join(studio.tmp, 'project'));
     await page.getByTestId('create-name').fill('Journey');
     await page.getByTestId('create-project').click();
-    await page.getByText('Open project', { exact: true }).waitFor();
+    // The "Open project" form is always there; wait for the card of the project just created.
+    await page.getByTestId('current-project').filter({ hasText: 'Journey' }).waitFor();
 
     await page.getByTestId('import-paths').fill(join(studio.tmp, 'photos'));
     await page.getByTestId('import-start').click();
