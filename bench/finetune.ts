@@ -65,6 +65,7 @@ export async function run(): Promise<BenchTable> {
       {
         project: dir, backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr,
         mode: plan.mode, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
+        ...(env('BENCH_FT_EMA') !== undefined ? { emaDecay: env('BENCH_FT_EMA') } : {}),
       },
       {
         signal: ctl.signal,

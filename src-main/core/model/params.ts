@@ -29,13 +29,18 @@ export function tfShapeOf(torchShape: number[], layout: TorchLayout): number[] {
 }
 
 let storeCounter = 0;
+const ZERO_SEED_STANDIN = 0x5eed;
 
 /** Deterministic seeds for random init when the model is built with a seed; random otherwise. */
 export class SeedStream {
   private n = 0;
   constructor(private readonly base?: number) {}
   next(): number | undefined {
-    return this.base === undefined ? undefined : this.base * 7919 + this.n++;
+    if (this.base === undefined) return undefined;
+    const s = this.base * 7919 + this.n++;
+    // tfjs's random ops treat a falsy seed as "no seed" (Math.random): seed 0's first parameter would be drawn
+    // afresh on every build, and a run with seed 0 could not be repeated
+    return s === 0 ? ZERO_SEED_STANDIN : s;
   }
 }
 

@@ -28,6 +28,7 @@ export const TrainJobConfig = z
     backend: z.string().optional(),
     mode: z.enum(['fast', 'full']).optional(),
     evalEvery: z.number().int().min(0).optional(),
+    emaDecay: z.number().min(0).lt(1).optional(),
   })
   .strict();
 export type TrainJobConfig = z.infer<typeof TrainJobConfig>;

@@ -16,6 +16,7 @@ import { Rng, type RngState } from './data/rng';
 import type { Sample } from './data/types';
 import { AdamW } from './optim/adamw';
 import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
+import { WeightEma } from './optim/ema';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
@@ -43,6 +44,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** checkpoint folder; no checkpoints without it */
   checkpointDir?: string;
+  /** decay cap of the weights' moving average (optim/ema.ts) that evaluations and the saved model use; 0 = off */
+  emaDecay?: number;
 }
 
 export interface TrainerExtras {
@@ -100,6 +103,7 @@ interface CheckpointState {
 }
 
 const LATEST = 'latest.json';
+const EMA_FILE = 'ema.safetensors';
 
 /** The folder of the newest complete checkpoint under `dir`, or null. */
 export async function latestCheckpoint(dir: string): Promise<string | null> {
@@ -117,6 +121,7 @@ export async function readCheckpointState(ckpt: string): Promise<CheckpointState
 export class Trainer {
   readonly opts: Required<Omit<TrainOptions, 'checkpointDir'>> & { checkpointDir?: string };
   private readonly optimizer: AdamW;
+  private ema: WeightEma | null;
   private step = 0;
   private cursor = 0;
   private rng: Rng;
@@ -143,12 +148,27 @@ export class Trainer {
       minLr: opts.lr / 100,
       clipNorm: 1,
       checkpointEvery: 0,
+      emaDecay: 0,
       ...opts,
     };
     this.vitSource = extras.vitSource ?? null;
     this.params = this.vitSource ? fastOptimParams(model) : model.optimParams();
     this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay });
+    this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
     this.rng = new Rng(opts.seed, 0xa06);
+  }
+
+  /**
+   * Runs `fn` (an evaluation) with the weights the run would save now: the moving average when the run keeps
+   * one, else the current ones. The trained weights are back in place afterwards.
+   */
+  withEvalWeights<T>(fn: () => Promise<T>): Promise<T> {
+    return this.ema ? this.ema.withAverage(fn) : fn();
+  }
+
+  /** At the end of a run: puts the moving average (if kept) into the model, which is then evaluated and saved. */
+  useAveragedWeights(): void {
+    this.ema?.copyIntoModel();
   }
 
   /** 'fast': side network + heads from a ViT source; 'full': the whole trainable set, ViT on the fly */
@@ -177,6 +197,12 @@ export class Trainer {
       this.optimizer.importState(tensors);
     } finally {
       tf.dispose(Object.values(tensors));
+    }
+    if (this.ema) {
+      const p = join(ckpt, EMA_FILE);
+      // a checkpoint written without an average (older studio, or a run started without one) starts it afresh
+      if (existsSync(p)) this.ema.importState((await readSafetensors(p)).tensors);
+      else this.ema = new WeightEma(this.params, this.opts.emaDecay);
     }
     this.step = state.step;
     this.cursor = state.cursor;
@@ -252,6 +278,7 @@ export class Trainer {
         }
         this.optimizer.applyGradients(grads, lr, gradScale);
         disposeGrads(grads);
+        this.ema?.update();
         this.step++;
         this.lastLoss = loss;
         const secs = (Date.now() - t0 - pausedMs) / 1000;
@@ -291,6 +318,7 @@ export class Trainer {
     for (const [k, t] of Object.entries(st)) opt.set(k, f32Tensor(Float32Array.from(t.dataSync(), Number), t.shape));
     tf.dispose(Object.values(st));
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), opt, { kind: 'adamw-state' });
+    if (this.ema) await writeSafetensors(join(tmp, EMA_FILE), this.ema.exportState(), { kind: 'weight-ema' });
     const state: CheckpointState = { version: 1, step: this.step, cursor: this.cursor, rng: this.rng.getState(), options: this.opts, lastLoss: this.lastLoss };
     await writeFile(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
     await rm(final, { recursive: true, force: true });

@@ -65,6 +65,47 @@ describe('Trainer', () => {
     model.dispose();
   }, 180_000);
 
+  it('keeps a moving average of the weights that evaluations see, and a resumed run continues the same average', async () => {
+    const opts = { ...OPTS, emaDecay: 0.9 };
+    const straightModel = tinyModel(SIZE);
+    const straight = new Trainer(straightModel, trainPipeline(ds, SIZE), { ...opts, checkpointDir: await mkdtemp(join(tmpdir(), 'ck-ema-a-')) });
+    await straight.run();
+    const raw = params(straightModel);
+    const seen = await straight.withEvalWeights(async () => params(straightModel));
+    expect(params(straightModel)).toEqual(raw); // the trained weights are back after the evaluation
+    let moved = 0;
+    for (const [name, w] of raw) for (let i = 0; i < w.length; i++) moved = Math.max(moved, Math.abs(seen.get(name)![i] - w[i]));
+    expect(moved).toBeGreaterThan(1e-6); // the average is not the last iterate
+    straight.useAveragedWeights();
+    expect(params(straightModel)).toEqual(seen);
+    straight.dispose();
+    straightModel.dispose();
+
+    const dir = await mkdtemp(join(tmpdir(), 'ck-ema-b-'));
+    const halfModel = tinyModel(SIZE);
+    const half = new Trainer(halfModel, trainPipeline(ds, SIZE), { ...opts, checkpointDir: dir });
+    const ctl = new AbortController();
+    await half.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === 3 && ctl.abort() });
+    half.dispose();
+    halfModel.dispose();
+    const ckpt = (await latestCheckpoint(dir))!;
+    expect(existsSync(join(ckpt, 'ema.safetensors'))).toBe(true);
+    const model = tinyModel(SIZE);
+    const resumed = new Trainer(model, trainPipeline(ds, SIZE), { ...opts, checkpointDir: dir });
+    await resumed.resume(ckpt);
+    await resumed.run();
+    resumed.useAveragedWeights();
+    const got = params(model);
+    let worst = 0;
+    for (const [name, w] of seen) {
+      const g = got.get(name)!;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / (Math.abs(w[i]) + 1e-3));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    resumed.dispose();
+    model.dispose();
+  }, 180_000);
+
   it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ck-nan-'));
     const base = trainPipeline(ds, SIZE);

@@ -12,6 +12,7 @@ import { splitV } from './split-v';
 import { unpack } from './unpack';
 import { identity } from './identity';
 import { cast } from './cast';
+import { meanLeading, sumLeading } from './reduce-leading';
 
 export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   conv2dBackpropFilter,
@@ -25,6 +26,8 @@ export const EXTRA_WASM_KERNELS: readonly ExtraKernel[] = [
   unpack,
   identity,
   cast,
+  sumLeading,
+  meanLeading,
 ];
 
 let registered: string[] | null = null;

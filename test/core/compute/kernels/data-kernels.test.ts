@@ -9,6 +9,7 @@ import { splitV } from '../../../../src-main/core/compute/kernels/split-v';
 import { unpack } from '../../../../src-main/core/compute/kernels/unpack';
 import { identity } from '../../../../src-main/core/compute/kernels/identity';
 import { cast } from '../../../../src-main/core/compute/kernels/cast';
+import { leadingSplit, meanLeading, sumLeading } from '../../../../src-main/core/compute/kernels/reduce-leading';
 import { compareBackends, kernel, rand, randoms } from '../helpers/compare';
 
 const TOL = 1e-5;
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 
 it('registers the kernels on wasm', () => {
-  for (const k of [unsortedSegmentSum, slice, batchMatMul, identity, cast]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
+  for (const k of [unsortedSegmentSum, slice, batchMatMul, identity, cast, sumLeading, meanLeading]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
 });
 
 describe('UnsortedSegmentSum', () => {
@@ -146,6 +147,44 @@ describe('SplitV and Unpack', () => {
     const parts = tf.unstack(tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 1);
     expect(parts.map((p) => p.shape)).toEqual([[3], [3]]);
     expect(Array.from(parts[1].dataSync())).toEqual([2, 4, 6]);
+  });
+});
+
+describe('Sum and Mean over leading axes', () => {
+  it('takes the product path only for leading axes with something kept', () => {
+    expect(leadingSplit([8, 64, 64, 32], [0, 1, 2])).toEqual({ rows: 8 * 64 * 64, cols: 32 });
+    expect(leadingSplit([8, 64, 64, 32], [1, 0])).toEqual({ rows: 512, cols: 64 * 32 });
+    expect(leadingSplit([8, 64, 32], [1])).toBeNull(); // not leading
+    expect(leadingSplit([8, 32], [0, 1])).toBeNull(); // everything reduced
+    expect(leadingSplit([1, 32], [0])).toBeNull(); // one row: nothing to add
+  });
+  const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+    { shape: [8, 16, 16, 32], axis: [0, 1, 2] }, // a conv bias gradient
+    { shape: [1, 2048, 24], axis: [0, 1] }, // a linear layer's bias gradient
+    { shape: [6, 5, 7], axis: 0, keepDims: true },
+    { shape: [3, 4, 5, 6], axis: [1, 0] },
+    { shape: [4, 9, 3], axis: 1 }, // middle axis: the stock kernel
+    { shape: [5, 7], axis: [0, 1] }, // everything: the stock kernel
+    { shape: [5, 7], axis: -1 },
+  ];
+  for (const op of ['sum', 'mean'] as const)
+    for (const c of cases)
+      it(`${op} of ${JSON.stringify(c.shape)} over ${JSON.stringify(c.axis)}${c.keepDims ? ' (keepDims)' : ''}`, async () => {
+        const r = await compareBackends(() => tf[op](rand(c.shape, 21), c.axis, c.keepDims));
+        const want = tf.tidy(() => tf[op](tf.zeros(c.shape), c.axis, c.keepDims).shape);
+        expect(r.wasmShape).toEqual(want);
+        expect(r.relErr).toBeLessThan(TOL);
+      });
+  it('gives the bias gradient of a broadcast add', async () => {
+    const r = await compareBackends(() => tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.add(rand([4, 8, 8, 16], 3), b), rand([4, 8, 8, 16], 4))))(rand([16], 5)));
+    expect(r.wasmShape).toEqual([16]);
+    expect(r.relErr).toBeLessThan(TOL);
+  });
+  it('leaves int32 sums to the stock kernel', () => {
+    const s = tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0);
+    expect(s.dtype).toBe('int32');
+    expect(Array.from(s.dataSync())).toEqual([4, 6]);
+    s.dispose();
   });
 });
 

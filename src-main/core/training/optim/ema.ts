@@ -1,0 +1,96 @@
+// Exponential moving average of the trained weights ("model EMA", as timm's ModelEmaV2 and YOLOv5 keep it).
+// At the learning rates that make a CPU fine-tune short, the last iterate jumps around from one evaluation to
+// the next (box AP50 0.70 → 0.51 → 0.73 within 50 steps on the demo); the average of the recent iterates is
+// steadier and better, so evaluations during the run and the saved model use it.
+//
+// The decay warms up as TensorFlow's ExponentialMovingAverage(num_updates) does: d_t = min(decay, (1+t)/(10+t)).
+// Early in a run the average therefore spans about the last tenth of the steps taken, not a fixed window that
+// would still remember the random initialisation.
+//
+// The shadow weights live in plain Float32Arrays (one update is a multiply-add over ~2 M floats; tf ops would
+// cost a kernel call or three per parameter on wasm) and go into a checkpoint next to the optimizer state, so a
+// resumed run continues the same average.
+import { tf } from '../../compute/engine';
+import { f32Tensor, toFloat32, type StTensor } from '../../io/safetensors';
+import type { OptimParam } from './adamw';
+
+export const EMA_UPDATES_KEY = 'ema.updates';
+export const emaKey = (name: string) => `ema.${name}`;
+
+export class WeightEma {
+  private readonly shadow: Float32Array[];
+  private updates = 0;
+
+  constructor(
+    private readonly params: readonly OptimParam[],
+    readonly decay = 0.999,
+  ) {
+    if (!(decay >= 0 && decay < 1)) throw new Error(`EMA: decay must be in [0, 1), got ${decay}`);
+    this.shadow = params.map((p) => Float32Array.from(p.variable.dataSync() as Float32Array));
+  }
+
+  /** Updates taken so far (the t of the decay warm-up). */
+  get count(): number {
+    return this.updates;
+  }
+
+  /** The decay the next update uses. */
+  currentDecay(): number {
+    return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+  }
+
+  /** Folds the parameters' current values into the average (call after each optimizer step). */
+  update(): void {
+    const d = this.currentDecay();
+    const w = 1 - d;
+    this.params.forEach((p, i) => {
+      const s = this.shadow[i];
+      const x = p.variable.dataSync() as Float32Array;
+      for (let j = 0; j < s.length; j++) s[j] = d * s[j] + w * x[j];
+    });
+    this.updates++;
+  }
+
+  /** Runs `fn` with the averaged weights in the model's variables, then puts the trained weights back. */
+  async withAverage<T>(fn: () => Promise<T>): Promise<T> {
+    const saved = this.params.map((p) => tf.keep(p.variable.clone()));
+    try {
+      this.copyIntoModel();
+      return await fn();
+    } finally {
+      this.params.forEach((p, i) => p.variable.assign(saved[i]));
+      tf.dispose(saved);
+    }
+  }
+
+  /** Writes the averaged weights into the model's variables (the end of a run: the saved model is the average). */
+  copyIntoModel(): void {
+    this.params.forEach((p, i) => {
+      const t = tf.tensor(this.shadow[i], p.variable.shape, 'float32');
+      p.variable.assign(t);
+      t.dispose();
+    });
+  }
+
+  /** The state for a checkpoint: one tensor per parameter (TF layout, as the optimizer's moments) + the count. */
+  exportState(): Map<string, StTensor> {
+    const out = new Map<string, StTensor>();
+    out.set(EMA_UPDATES_KEY, f32Tensor(Float32Array.of(this.updates), [1]));
+    this.params.forEach((p, i) => out.set(emaKey(p.name), f32Tensor(this.shadow[i], [...p.variable.shape])));
+    return out;
+  }
+
+  /** Restores exportState's output; every parameter must be present with its shape. */
+  importState(state: Map<string, StTensor>): void {
+    const n = state.get(EMA_UPDATES_KEY);
+    if (!n) throw new Error(`EMA state has no ${EMA_UPDATES_KEY} entry`);
+    const rows = this.params.map((p) => {
+      const t = state.get(emaKey(p.name));
+      if (!t) throw new Error(`EMA state is missing ${emaKey(p.name)}`);
+      if (t.shape.join(',') !== p.variable.shape.join(',')) throw new Error(`EMA state ${emaKey(p.name)} has shape [${t.shape}], expected [${p.variable.shape}]`);
+      return toFloat32(t, emaKey(p.name));
+    });
+    rows.forEach((r, i) => this.shadow[i].set(r));
+    this.updates = Math.round(toFloat32(n, EMA_UPDATES_KEY)[0]);
+  }
+}
