@@ -5,7 +5,8 @@
 // on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a per-phase
 // profile of one training step in the plan's mode.
 // Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE
-// override the plan; BENCH_FT_EVAL_EVERY sets the evaluation interval in steps)
+// override the plan; BENCH_FT_EVAL_EVERY sets the evaluation interval in steps; BENCH_FT_EMA the moving average's
+// decay cap, 0 = evaluate the last iterate)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,7 @@ export async function run(): Promise<BenchTable> {
       notes: [
         `backend ${info.backend}, ${info.threads ?? 1} thread(s); ${os.cpus().length} vCPUs, load average at the end ${os.loadavg()[0].toFixed(1)} (other jobs share the machine: wall times scale with it, CPU times much less)`,
         'fast mode: the frozen ViT runs once per train image and flip and per val image (through onnxruntime-node when installed) into the project feature cache; each step then runs the side network + heads forward and backward from the cache. MetaT and the ViT LayerNorms are not tuned in this mode (full mode tunes them, as the paper).',
+        `evaluations use the weights' moving average (decay cap ${env('BENCH_FT_EMA') ?? 0.999}; 0 = the last iterate), as the studio does; seed 0, and a run is repeatable: the same plan gives the same curve`,
         'phases (one batch of the demo, 2 warm-ups then medians of 5; differences of medians, so a small phase can read negative under load): ViT fwd = vitForward (full mode only); side fwd = sideForward; heads = loss forward minus the HST forward; backward = variableGrads minus the loss forward; optimizer = one AdamW update',
       ],
     };
