@@ -1,6 +1,7 @@
 // Every model variable is registered here under its official PyTorch state_dict name together with its
 // PyTorch layout, so checkpoints, the trainable set and backbone import are all driven by one table.
 import { tf } from '../compute/engine';
+import { tfSeed } from '../compute/tf-seed';
 import { isTrainableName } from './trainable';
 
 /** How a PyTorch tensor maps to our channels-last variable. */
@@ -29,18 +30,14 @@ export function tfShapeOf(torchShape: number[], layout: TorchLayout): number[] {
 }
 
 let storeCounter = 0;
-const ZERO_SEED_STANDIN = 0x5eed;
 
 /** Deterministic seeds for random init when the model is built with a seed; random otherwise. */
 export class SeedStream {
   private n = 0;
   constructor(private readonly base?: number) {}
   next(): number | undefined {
-    if (this.base === undefined) return undefined;
-    const s = this.base * 7919 + this.n++;
-    // tfjs's random ops treat a falsy seed as "no seed" (Math.random): seed 0's first parameter would be drawn
-    // afresh on every build, and a run with seed 0 could not be repeated
-    return s === 0 ? ZERO_SEED_STANDIN : s;
+    // seed 0's first parameter would otherwise be 0, which tfjs reads as unseeded
+    return this.base === undefined ? undefined : tfSeed(this.base * 7919 + this.n++);
   }
 }
 

@@ -39,3 +39,14 @@ export function trainPipeline(ds: ShapesDataset, size: number, seed = 1): DataPi
     augment: { hflip: 0.5, scaleJitter: [0.8, 1.2], colorJitter: 0.1 },
   });
 }
+
+/** Largest |got − want| / (|want| + 1e-3) over every named array: how far a resumed run is from the straight one. */
+export function worstRelDiff(want: Map<string, Float32Array>, got: Map<string, Float32Array>): number {
+  let worst = 0;
+  for (const [name, w] of want) {
+    const g = got.get(name);
+    if (!g || g.length !== w.length) return Infinity;
+    for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / (Math.abs(w[i]) + 1e-3));
+  }
+  return worst;
+}

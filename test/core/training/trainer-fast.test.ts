@@ -14,7 +14,7 @@ import { createDataPipeline } from '../../../src-main/core/training/data';
 import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
 import type { TaskModel } from '../../../src-main/core/training/task-model';
 import { latestCheckpoint, Trainer, type VitSource } from '../../../src-main/core/training/trainer';
-import { CLASSES, tinyModel, tinyShapes } from './helpers';
+import { CLASSES, tinyModel, tinyShapes, worstRelDiff } from './helpers';
 
 const SIZE = 32;
 let ds: ShapesDataset;
@@ -94,12 +94,7 @@ describe('Trainer in fast mode', () => {
     await resumed.resume((await latestCheckpoint(dir))!);
     await resumed.run();
     const got = snapshot(model);
-    let worst = 0;
-    for (const [name, w] of want) {
-      const g = got.get(name)!;
-      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / (Math.abs(w[i]) + 1e-3));
-    }
-    expect(worst).toBeLessThan(1e-5);
+    expect(worstRelDiff(want, got)).toBeLessThan(1e-5);
     resumed.dispose();
     model.dispose();
   }, 180_000);

@@ -19,19 +19,20 @@ export function leadingSplit(shape: readonly number[], axes: readonly number[]):
 }
 
 function viaProduct(kernelName: 'Sum' | 'Mean'): KernelFunc {
+  // the dispatcher below has already split the shape: it hands `rows`, `cols` and the count of reduced axes over
   const product = compositeKernel(({ x }, attrs) => {
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
-    const { rows, cols } = leadingSplit(x.shape, axes)!;
+    const { rows, cols, k } = attrs as { rows: number; cols: number; k: number };
     const weights = tf.fill([1, rows], kernelName === 'Mean' ? 1 / rows : 1);
     const r = tf.matMul(weights, tf.reshape(x, [rows, cols]));
-    const kept = x.shape.slice(axes.length);
-    return tf.reshape(r, attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept);
+    const kept = x.shape.slice(k);
+    return tf.reshape(r, attrs.keepDims ? [...Array<number>(k).fill(1), ...kept] : kept);
   });
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const axes = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, x.shape);
-    if (x.dtype === 'float32' && leadingSplit(x.shape, axes)) return product(args);
-    return stockKernel(kernelName)!.kernelFunc(args);
+    const split = x.dtype === 'float32' ? leadingSplit(x.shape, axes) : null;
+    if (!split) return stockKernel(kernelName)!.kernelFunc(args);
+    return product({ ...args, attrs: { ...args.attrs, ...split, k: axes.length } });
   };
 }
 

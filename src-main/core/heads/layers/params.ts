@@ -8,6 +8,7 @@
 // suffix (`@<n>`) while `NamedParam.name` stays the clean checkpoint name. Gradients from
 // `tf.variableGrads` are keyed by `variable.name`.
 import { tf } from '../../compute/engine';
+import { tfSeed } from '../../compute/tf-seed';
 import { fromTorchValues, toTorchValues } from '../../io/torch-layout';
 
 /** Same vocabulary as the model's ParamStore (src-main/core/model/params.ts): 'conv' = torch (out,in,kh,kw)
@@ -92,7 +93,7 @@ export class ParamStore {
   add(name: string, shape: number[], init: Init, layout: ParamLayout, buffer = false): tf.Variable {
     const full = this.full(name);
     if (this.list.some((p) => p.name === full)) throw new Error(`Parameter ${full} is defined twice.`);
-    const value = tf.tidy(() => initTensor(shape, init, (hashName(full) ^ this.seed) >>> 0));
+    const value = tf.tidy(() => initTensor(shape, init, tfSeed((hashName(full) ^ this.seed) >>> 0)));
     const variable = tf.variable(value, !buffer, `${full}@${++uniqueCounter}`);
     value.dispose();
     this.list.push({ name: full, variable, layout, torchShape: torchShapeOf(shape, layout), buffer, backbone: false });

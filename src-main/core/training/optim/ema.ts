@@ -11,6 +11,7 @@
 // cost a kernel call or three per parameter on wasm) and go into a checkpoint next to the optimizer state, so a
 // resumed run continues the same average.
 import { tf } from '../../compute/engine';
+import { jsMemory } from '../../compute/kernels/kernel-util';
 import { f32Tensor, toFloat32, type StTensor } from '../../io/safetensors';
 import type { OptimParam } from './adamw';
 
@@ -43,9 +44,11 @@ export class WeightEma {
   update(): void {
     const d = this.currentDecay();
     const w = 1 - d;
+    // views on the backend's memory (wasm heap, cpu arrays), not copies; nothing below allocates tensors
+    const mem = jsMemory(tf.backend(), tf.getBackend());
     this.params.forEach((p, i) => {
       const s = this.shadow[i];
-      const x = p.variable.dataSync() as Float32Array;
+      const x = mem.read(p.variable);
       for (let j = 0; j < s.length; j++) s[j] = d * s[j] + w * x[j];
     });
     this.updates++;

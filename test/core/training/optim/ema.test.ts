@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../../../src-main/core/compute/engine';
+import { initCompute, tf } from '../../../../src-main/core/compute/engine';
 import { EMA_UPDATES_KEY, emaKey, WeightEma } from '../../../../src-main/core/training/optim/ema';
 import { setupTf } from '../../heads/helpers/tf-setup';
 
@@ -27,36 +27,41 @@ describe('WeightEma', () => {
     p.forEach((x) => x.variable.dispose());
   });
 
-  it('averages the iterates with the warm-up decays, and evaluates with the average then restores the weights', async () => {
-    const p = params();
-    const ema = new WeightEma(p, 0.9);
-    // reference in float64: shadow starts at the initial weights
-    let ref = values(p).map((r) => [...r]);
-    const iterates = [
-      [[2, 2, 2, 2], [1, 1]],
-      [[0, -1, 5, 4], [0, 3]],
-      [[1, 1, 1, 1], [-2, 2]],
-    ];
-    iterates.forEach((it, t) => {
-      p.forEach((x, i) => x.variable.assign(tf.tensor(it[i], x.variable.shape)));
-      const d = Math.min(0.9, (1 + t) / (10 + t));
-      ref = ref.map((r, i) => r.map((s, j) => d * s + (1 - d) * it[i][j]));
-      ema.update();
+  // wasm: update() reads the variables as views on the heap
+  for (const backend of ['cpu', 'wasm']) {
+    it(`averages the iterates with the warm-up decays, and evaluates with the average then restores the weights (${backend})`, async () => {
+      expect((await initCompute({ backend })).backend).toBe(backend);
+      const p = params();
+      const ema = new WeightEma(p, 0.9);
+      // reference in float64: shadow starts at the initial weights
+      let ref = values(p).map((r) => [...r]);
+      const iterates = [
+        [[2, 2, 2, 2], [1, 1]],
+        [[0, -1, 5, 4], [0, 3]],
+        [[1, 1, 1, 1], [-2, 2]],
+      ];
+      iterates.forEach((it, t) => {
+        p.forEach((x, i) => x.variable.assign(tf.tensor(it[i], x.variable.shape)));
+        const d = Math.min(0.9, (1 + t) / (10 + t));
+        ref = ref.map((r, i) => r.map((s, j) => d * s + (1 - d) * it[i][j]));
+        ema.update();
+      });
+      const before = tf.memory().numTensors;
+      const seen = await ema.withAverage(async () => values(p));
+      seen.forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(ref[i][j], 5)));
+      expect(values(p)).toEqual(iterates[2]); // trained weights back
+      expect(tf.memory().numTensors).toBe(before);
+
+      // a failing evaluation still puts the trained weights back
+      await expect(ema.withAverage(async () => Promise.reject(new Error('eval broke')))).rejects.toThrow('eval broke');
+      expect(values(p)).toEqual(iterates[2]);
+
+      ema.copyIntoModel();
+      values(p).forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(ref[i][j], 5)));
+      p.forEach((x) => x.variable.dispose());
+      await initCompute({ backend: 'cpu' });
     });
-    const before = tf.memory().numTensors;
-    const seen = await ema.withAverage(async () => values(p));
-    seen.forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(ref[i][j], 5)));
-    expect(values(p)).toEqual(iterates[2]); // trained weights back
-    expect(tf.memory().numTensors).toBe(before);
-
-    // a failing evaluation still puts the trained weights back
-    await expect(ema.withAverage(async () => Promise.reject(new Error('eval broke')))).rejects.toThrow('eval broke');
-    expect(values(p)).toEqual(iterates[2]);
-
-    ema.copyIntoModel();
-    values(p).forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(ref[i][j], 5)));
-    p.forEach((x) => x.variable.dispose());
-  });
+  }
 
   it('round-trips its state, and names what a bad state lacks', () => {
     const p = params();
