@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // one build of dist/ for the whole run (the worker, CLI and renderer the tests start)
+    globalSetup: ['test/global-setup.ts'],
     // Each file gets its own process: tfjs backends and the wasm heap are process-global state.
     pool: 'forks',
     maxWorkers: 2,

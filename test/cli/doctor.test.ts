@@ -1,6 +1,6 @@
 // `hst-studio doctor` as a user runs it: the built CLI in a fresh process.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,6 @@ function doctor(args: string[], env: Record<string, string | undefined> = {}) {
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer', '--quiet'], { cwd: root, stdio: 'pipe' });
-});
 
 describe('hst-studio doctor', () => {
   it.skipIf(nodeInstalled)('--json names wasm, the threads used and the extra kernels', () => {

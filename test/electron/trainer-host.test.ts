@@ -90,7 +90,7 @@ describe('TrainerHost (fake worker)', () => {
   });
 });
 
-// The real worker thread, from the build (`npm test` builds before running the suite).
+// The real worker thread, from the build (the suite's global setup, test/global-setup.ts, builds it once).
 const builtWorker = join(process.cwd(), 'dist', 'main', 'electron', 'worker-trainer.js');
 
 describe('TrainerHost (real worker thread from dist)', () => {

@@ -1,6 +1,6 @@
 // train → eval → predict as a user runs them (the built CLI in fresh processes), and the same training job
 // through the worker thread (progress, done, cancel) so the caller's event loop never blocks.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,6 @@ function cli(args: string[]) {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer', '--quiet'], { cwd: root, stdio: 'pipe' });
   project = join(mkdtempSync(join(tmpdir(), 'hst-train-cli-')), 'demo');
   const store = await createDemoProject(project, { count: 12 });
   store.close();

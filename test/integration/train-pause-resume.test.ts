@@ -1,7 +1,7 @@
 // Pause / resume of a studio fine-tune, and resume after the studio died mid-run: a `hst-studio serve` child is
 // SIGKILLed after a checkpoint; a fresh service opening the project lists the run as interrupted and resumes it
 // from that checkpoint to a finished model version.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,6 @@ const record = (project: string): TrainRecord | null => {
 };
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer', '--quiet'], { cwd: root, stdio: 'pipe' });
   tmp = mkdtempSync(join(tmpdir(), 'hst-pause-'));
   process.env.HST_DATA_DIR = join(tmp, 'data');
 }, 600_000);

@@ -1,11 +1,9 @@
 // The loop's API over a real SQLite demo project: fine-tune (tiny plan, in the training worker) → models →
 // predict → accept/reject suggestions → label next → incremental update → export. One shared project: each
 // step builds on the last, as a user's session does.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload, MethodOutput } from '../../src-main/contract/api';
 import { RecentList } from '../../src-main/core/app/recent';
@@ -13,7 +11,6 @@ import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
 import { StudioService } from '../../src-main/core/app/studio-service';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let tmp: string;
 let project: string;
 let service: StudioService;
@@ -36,7 +33,6 @@ function jobDone(jobId: string): Promise<EventPayload<'job.done'>> {
 const TINY = { preset: 'tiny', backbone: 'random' } as const;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--no-renderer', '--quiet'], { cwd: root, stdio: 'pipe' });
   tmp = mkdtempSync(join(tmpdir(), 'hst-loop-'));
   project = join(tmp, 'demo');
   const store = await createDemoProject(project, { count: 10 });
