@@ -6,7 +6,7 @@
 // profile of one training step in the plan's mode.
 // Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE
 // override the plan; BENCH_FT_EVAL_EVERY sets the evaluation interval in steps; BENCH_FT_EMA the moving average's
-// decay cap, 0 = evaluate the last iterate)
+// decay cap, 0 = evaluate the last iterate; BENCH_FT_DP=0 trains without gradient helper threads, 1 with them)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,7 @@ export async function run(): Promise<BenchTable> {
     let reachedStep = 0;
     let cacheS = 0;
     let cacheNote = '';
+    let parallelNote = 'none: one backend computes each whole batch';
     const curve: string[] = [];
     let last: { AP50: number; maskAP50: number | null; mIoU: number | null } = { AP50: 0, maskAP50: null, mIoU: null };
     let lastStep = 0;
@@ -67,11 +68,13 @@ export async function run(): Promise<BenchTable> {
         project: dir, backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr,
         mode: plan.mode, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
         ...(env('BENCH_FT_EMA') !== undefined ? { emaDecay: env('BENCH_FT_EMA') } : {}),
+        ...(env('BENCH_FT_DP') !== undefined ? { dataParallel: env('BENCH_FT_DP') === 1 } : {}),
       },
       {
         signal: ctl.signal,
         onEvent: (e) => {
           const wall = (performance.now() - t0) / 1000;
+          if (e.type === 'phase' && e.message.startsWith('data-parallel')) parallelNote = e.message;
           if (e.type === 'phase' && e.message.startsWith('ViT features cached')) {
             cacheS = wall;
             cacheNote = e.message;
@@ -106,6 +109,7 @@ export async function run(): Promise<BenchTable> {
         ['plan: mode / size / batch / lr / FPN width / planned steps', `${plan.mode} / ${plan.size} / ${plan.batchSize} / ${plan.lr} / ${fpnWidth ?? 64} / ${plan.steps}`],
         ['feature cache fill (wall, from the start)', cacheNote ? `${cacheS.toFixed(1)} s — ${cacheNote}` : 'none (full mode)'],
         ['steps run (batch ' + plan.batchSize + ')', res.steps],
+        ['gradient helper threads', parallelNote],
         ['val box AP50 / mask AP50 / mIoU at the end', `${last.AP50.toFixed(3)} / ${last.maskAP50?.toFixed(3) ?? '–'} / ${last.mIoU?.toFixed(3) ?? '–'}${last.maskAP50 === null ? ' (evaluations during the run compute box AP only)' : ''}`],
         ['training images/s (wall, evaluations excluded)', ((res.steps * plan.batchSize) / Math.max(1e-6, trainS - evalMs / 1000)).toFixed(2)],
         ['evaluations (40 val images each), total wall', `${curve.length} in ${(evalMs / 1000).toFixed(1)} s`],

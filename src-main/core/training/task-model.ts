@@ -126,6 +126,14 @@ export class TaskModel {
     return out;
   }
 
+  /** The buffers a training forward updates in place (BatchNorm running statistics), in a fixed order. */
+  buffers(): { name: string; variable: tf.Variable }[] {
+    const out: { name: string; variable: tf.Variable }[] = [];
+    for (const e of this.hst.store.entries.values()) if (e.buffer) out.push({ name: e.name, variable: e.variable });
+    for (const p of this.heads.params()) if (p.buffer) out.push({ name: p.name, variable: p.variable });
+    return out;
+  }
+
   trainableParamCount(): number {
     return this.optimParams().reduce((a, p) => a + p.variable.size, 0);
   }

@@ -29,6 +29,7 @@ export const TrainJobConfig = z
     mode: z.enum(['fast', 'full']).optional(),
     evalEvery: z.number().int().min(0).optional(),
     emaDecay: z.number().min(0).lt(1).optional(),
+    dataParallel: z.boolean().optional(),
   })
   .strict();
 export type TrainJobConfig = z.infer<typeof TrainJobConfig>;

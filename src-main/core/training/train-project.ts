@@ -23,6 +23,8 @@ import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
 import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
 import { mainMetricTasks } from '../incremental/main-metric';
+import { fastOptimParams } from '../incremental/fast-step';
+import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -59,6 +61,11 @@ export interface TrainProjectOptions {
    * 0.999, which the warm-up keeps near a tenth of the steps taken in runs of a few hundred steps); 0: off
    */
   emaDecay?: number;
+  /**
+   * split each batch between gradient helper threads, one per core (parallel/grad-pool.ts); default: on for the
+   * wasm backend on a machine with 2+ cores and batches of 2+
+   */
+  dataParallel?: boolean;
 }
 
 export interface TrainProjectResult {
@@ -165,6 +172,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   let model: TaskModel | null = null;
   let trainer: Trainer | null = null;
   let runId: number | null = null;
+  let poolStart: Promise<GradPool | null> | null = null;
+  let pool: GradPool | null = null;
   try {
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
@@ -208,6 +217,14 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
 
     const ckptDir = join(src.root, 'models', 'checkpoints');
     const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), emaDecay: o.emaDecay ?? 0.999 };
+    // the gradient helpers start (each its own backend and copy of the model) while the feature cache fills
+    if (o.dataParallel ?? dataParallelByDefault(getComputeInfo()?.backend, batchSize)) {
+      const params = mode === 'fast' ? fastOptimParams(model) : model.optimParams();
+      poolStart = GradPool.start({ model, spec, params, mode }, onWarning).catch((err: Error) => {
+        onWarning(`${err.message}; training without gradient helpers`);
+        return null;
+      });
+    }
     let fast: FastTraining | null = null;
     if (mode === 'fast') {
       emit({ type: 'phase', message: 'caching ViT features (fast mode)' });
@@ -225,7 +242,9 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       }
       emit({ type: 'phase', message: `ViT features cached: ${fast.computed} computed${fast.filledWith ? ` with ${fast.filledWith}` : ''} in ${((Date.now() - tc) / 1000).toFixed(1)} s; training the side network and heads (fast mode)` });
     }
-    trainer = new Trainer(model, trainData, trainOpts, fast ? { vitSource: fast.vitSource } : {});
+    pool = poolStart ? await poolStart : null;
+    if (pool) emit({ type: 'phase', message: `data-parallel: each batch is split between ${pool.size} gradient helper threads (${pool.info.backend}, ${pool.info.threads} thread each)` });
+    trainer = new Trainer(model, trainData, trainOpts, { ...(fast ? { vitSource: fast.vitSource } : {}), pool });
     const evaluate = async (signal?: AbortSignal, only?: TaskName[]): Promise<EvalMetrics> => {
       const view = fast ? fast.predictor(model!) : null;
       try {
@@ -322,6 +341,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     if (src.store && runId !== null) src.store.finishTrainingRun(runId, { status: 'failed', error: (err as Error).message });
     throw err;
   } finally {
+    await (pool ?? (await poolStart))?.close();
     trainer?.dispose();
     model?.dispose();
     src.close();

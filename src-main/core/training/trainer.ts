@@ -21,6 +21,7 @@ import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
 import { fastOptimParams, lossAndGrads } from '../incremental/fast-step';
+import type { GradPool } from './parallel/grad-pool';
 
 /**
  * Where a fast-mode trainer gets each batch's ViT pass (same order as the samples), typically the float16
@@ -55,6 +56,11 @@ export interface TrainerExtras {
    * only augment in ways the source knows (flips: Sample.transform.flipped).
    */
   vitSource?: VitSource;
+  /**
+   * Data-parallel: each batch is split between these gradient helper threads (parallel/grad-pool.ts). The
+   * trainer does not own them (the caller closes the pool).
+   */
+  pool?: GradPool | null;
 }
 
 export type TrainEvent =
@@ -129,6 +135,7 @@ export class Trainer {
   private lastLoss = NaN;
 
   private readonly vitSource: VitSource | null;
+  private readonly pool: GradPool | null;
   private readonly params: ReturnType<TaskModel['optimParams']>;
 
   constructor(
@@ -152,6 +159,7 @@ export class Trainer {
       ...opts,
     };
     this.vitSource = extras.vitSource ?? null;
+    this.pool = extras.pool ?? null;
     this.params = this.vitSource ? fastOptimParams(model) : model.optimParams();
     this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay });
     this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
@@ -261,8 +269,10 @@ export class Trainer {
         for (let m = 0; m < o.accumulate; m++) {
           const samples = await this.nextBatch(onEvent);
           imagesSeen += samples.length;
-          const vit = this.vitSource ? await this.vitSource(samples) : null;
-          const r = await lossAndGrads(this.model, samples, vit, vars);
+          const warn = (message: string) => onEvent?.({ type: 'warning', message });
+          const r = this.pool
+            ? await this.pool.lossAndGrads(this.model, samples, this.vitSource, vars, warn)
+            : await lossAndGrads(this.model, samples, this.vitSource ? await this.vitSource(samples) : null, vars);
           for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v / o.accumulate;
           loss += r.loss / o.accumulate;
           const grads = r.grads;

@@ -1,8 +1,7 @@
 // Starts the training worker thread and runs one job (train, predict, export) on it: the caller gets progress callbacks and a promise,
 // and its own event loop stays free. The worker is the built file dist/main/core/training/worker-train.js,
 // found relative to the running module (bundled in dist/main/**, or the source tree under test).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FromWorker } from '../../electron/trainer-protocol';
@@ -10,17 +9,10 @@ import type { ExportJobConfig, ExportJobResult } from './export-job';
 import type { PredictJobConfig, PredictJobResult } from './predict-job';
 import type { TrainJobConfig } from './train-job';
 import type { TrainProjectResult } from './train-project';
+import { findWorkerFile } from './find-worker';
 
 export function defaultTrainWorkerFile(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  const rel = ['core', 'training', 'worker-train.js'];
-  let dir = from;
-  for (let i = 0; i < 8; i++) {
-    for (const c of [join(dir, 'worker-train.js'), join(dir, ...rel), join(dir, 'dist', 'main', ...rel)]) if (existsSync(c)) return c;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new Error(`the training worker (dist/main/core/training/worker-train.js) was not found near ${from}; run \`node scripts/build.mjs\``);
+  return findWorkerFile('worker-train.js', from);
 }
 
 export interface WorkerJob<R = TrainProjectResult> {

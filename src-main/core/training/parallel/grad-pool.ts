@@ -1,0 +1,245 @@
+// Data-parallel training on one machine. Each batch is split into equal shares, one per gradient helper thread
+// (worker-grad.ts, single-threaded tfjs each); the trainer averages their gradients, weighted by share size,
+// and keeps clipping, AdamW, the EMA, evaluations and checkpoints to itself.
+//
+// Why: on the wasm backend about half of a step is single-threaded (JS kernels, scalar wasm kernels, tfjs's
+// per-kernel overhead), so XNNPACK's second thread idles through it. One single-threaded tfjs per core keeps
+// both busy: on the 2-core machine a demo step at batch 8 went from ~1.5 s (one backend, 2 threads) to ~1.2 s
+// (bench/results/finetune.md). The trainer's own backend computes no share: it keeps its threads for the
+// evaluations, and a share on it would fight the helpers for the cores.
+//
+// The helpers hold no training state. Before every step the trainer writes its weights and BatchNorm running
+// statistics into shared memory and each helper loads them, so pause/resume, checkpoints, evaluations with
+// averaged weights and non-finite-loss stops stay the trainer's alone. After the step the trainer takes the
+// share-size-weighted mean of the helpers' updated running statistics: the update of the whole batch, with each
+// share's batch statistics in place of the batch's (the trainer's own forward never runs in training mode now,
+// so without this its evaluations would use the statistics it started with). Like PyTorch's DDP without SyncBatchNorm, each share normalises its
+// BatchNorm and its loss (e.g. FCOS's 1/#positives) over its own images: the averaged gradient is close to,
+// not equal to, that of the batch in one piece.
+//
+// A helper that cannot start, fails or dies is dropped with a warning; its shares go to the others, or the
+// trainer computes them itself. A run never stops because of a helper.
+import os from 'node:os';
+import { tf } from '../../compute/engine';
+import { lossAndGrads } from '../../incremental/fast-step';
+import type { Sample } from '../data/types';
+import type { OptimParam } from '../optim/adamw';
+import type { TaskModel } from '../task-model';
+import type { VitSource } from '../trainer';
+import { assignVariables, flatLayout, readValues, sharedFloats, writeVariables, type FlatLayout } from './flat-params';
+import { GradHelper, type HelperResult, type VitArrays } from './grad-helper';
+
+export interface StepGradients {
+  loss: number;
+  parts: Record<string, number>;
+  /** keyed by tf variable name, as tf.variableGrads gives them */
+  grads: Record<string, tf.Tensor>;
+}
+
+export interface GradPoolOptions {
+  model: TaskModel;
+  spec: { heads: unknown; seed: number };
+  /** the parameters the trainer optimises, in its order */
+  params: readonly OptimParam[];
+  mode: 'fast' | 'full';
+  /** helper threads (default: one per core) */
+  helpers?: number;
+  workerFile?: string;
+  startTimeoutMs?: number;
+}
+
+/**
+ * Whether a run splits its batches by default: on wasm, where half a step is single-threaded, with a core for
+ * each helper and a batch to split. Native backends (tfjs-node) already use every core in each kernel.
+ */
+export function dataParallelByDefault(backend: string | undefined, batchSize: number, cores = availableCores()): boolean {
+  return backend === 'wasm' && cores >= 2 && batchSize >= 2;
+}
+
+export function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+export class GradPool {
+  private warned = new Set<GradHelper>();
+
+  private constructor(
+    private readonly helpers: GradHelper[],
+    /** parameters (the first `params` entries), then buffers */
+    private readonly layout: FlatLayout,
+    private readonly params: number,
+    private readonly buffers: tf.Variable[],
+    private readonly weights: Float32Array,
+  ) {}
+
+  /**
+   * Starts the helpers (in parallel). Those that fail are left out; `onWarning` hears why. Rejects only when none
+   * starts.
+   */
+  static async start(o: GradPoolOptions, onWarning?: (m: string) => void): Promise<GradPool> {
+    const buffers = o.model.buffers();
+    const layout = flatLayout([...o.params, ...buffers]);
+    const weights = sharedFloats(layout);
+    const n = Math.max(1, o.helpers ?? availableCores());
+    const started = await Promise.allSettled(Array.from({ length: n }, () => GradHelper.start({ ...o, layout, params: o.params.length, weights })));
+    const helpers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failures = started.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (helpers.length === 0) throw new Error(failures[0] ?? 'no gradient helper started');
+    if (failures.length) onWarning?.(`${failures.length} of ${n} gradient helper threads did not start (${failures[0]}); training with ${helpers.length}`);
+    return new GradPool(helpers, layout, o.params.length, buffers.map((b) => b.variable), weights);
+  }
+
+  /** helpers still working */
+  get size(): number {
+    return this.helpers.filter((h) => h.alive).length;
+  }
+
+  /** the helpers' backend and threads each, for the run's log */
+  get info(): { backend: string; threads: number } {
+    return this.helpers[0].info;
+  }
+
+  /**
+   * Loss and gradients of `samples` with the model's current weights, computed in shares by the helpers and
+   * averaged by share size. A helper that fails here is dropped (`onWarning` hears it once) and the trainer
+   * computes its share.
+   */
+  async lossAndGrads(model: TaskModel, samples: readonly Sample[], vitSource: VitSource | null, vars: tf.Variable[], onWarning?: (m: string) => void): Promise<StepGradients> {
+    if (vars.length !== this.params) throw new Error(`gradient pool: started for ${this.params} parameters, asked for ${vars.length}`);
+    for (const h of this.helpers) if (h.dead) this.warnOnce(h, onWarning);
+    const live = this.helpers.filter((h) => h.alive);
+    if (live.length === 0) return localShare(model, samples, vitSource, vars);
+    const shares = split(samples, Math.max(1, Math.min(live.length, samples.length)));
+    writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
+    const asked: { helper: GradHelper; share: readonly Sample[]; result: Promise<HelperResult> }[] = [];
+    for (let i = 0; i < shares.length; i++) {
+      const helper = live[i];
+      let result: Promise<HelperResult>;
+      try {
+        result = helper.compute(shares[i], vitSource ? vitArrays(await vitSource(shares[i])) : null);
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      // a rejection is handled below, once every share is out; keep it from counting as unhandled meanwhile
+      result.catch(() => {});
+      asked.push({ helper, share: shares[i], result });
+    }
+    const done: { g: StepGradients; n: number; buffers: Float32Array[] }[] = [];
+    try {
+      for (const a of asked) {
+        try {
+          const res = await a.result;
+          done.push({ g: this.gradients(a.helper, res, vars), n: a.share.length, buffers: this.bufferValues(a.helper.grads) });
+        } catch (err) {
+          a.helper.fail((err as Error).message);
+          this.warnOnce(a.helper, onWarning);
+          // from the step's statistics, like the helper would have
+          this.restoreBuffers();
+          const g = await localShare(model, a.share, vitSource, vars);
+          done.push({ g, n: a.share.length, buffers: this.buffers.map((b) => Float32Array.from(readValues(b))) });
+        }
+      }
+    } catch (err) {
+      for (const d of done) tf.dispose(Object.values(d.g.grads));
+      this.restoreBuffers();
+      throw err;
+    }
+    this.averageBuffers(done);
+    return combine(done, vars);
+  }
+
+  private warnOnce(h: GradHelper, onWarning?: (m: string) => void): void {
+    if (this.warned.has(h)) return;
+    this.warned.add(h);
+    onWarning?.(`a gradient helper thread stopped (${h.dead}); ${this.size > 0 ? `training continues with ${this.size}` : 'training continues on the trainer thread'}`);
+  }
+
+  private gradients(helper: GradHelper, res: HelperResult, vars: tf.Variable[]): StepGradients {
+    const grads: Record<string, tf.Tensor> = {};
+    this.layout.entries.slice(0, this.params).forEach((e, i) => {
+      if (res.present[i]) grads[vars[i].name] = tf.tensor(helper.grads.slice(e.offset, e.offset + e.size), e.shape, 'float32');
+    });
+    return { loss: res.loss, parts: res.parts, grads };
+  }
+
+  private bufferValues(src: Float32Array): Float32Array[] {
+    return this.layout.entries.slice(this.params).map((e) => src.slice(e.offset, e.offset + e.size));
+  }
+
+  /** the buffers as they were at the start of the step */
+  private restoreBuffers(): void {
+    assignVariables({ entries: this.layout.entries.slice(this.params), size: 0 }, this.buffers, this.weights);
+  }
+
+  /** buffer = Σ (share size / batch) · the share's updated buffer */
+  private averageBuffers(shares: readonly { n: number; buffers: Float32Array[] }[]): void {
+    const total = shares.reduce((a, s) => a + s.n, 0);
+    this.buffers.forEach((b, i) => {
+      const out = new Float32Array(b.size);
+      for (const s of shares) {
+        const x = s.buffers[i];
+        for (let j = 0; j < out.length; j++) out[j] += (s.n / total) * x[j];
+      }
+      const t = tf.tensor(out, b.shape, 'float32');
+      b.assign(t);
+      t.dispose();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.close()));
+  }
+}
+
+/** `n` consecutive shares whose sizes differ by at most one (the first ones larger). */
+export function split<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const size = Math.floor(items.length / n) + (i < items.length % n ? 1 : 0);
+    out.push(items.slice(start, start + size));
+    start += size;
+  }
+  return out;
+}
+
+function vitArrays(vit: { metaOut: tf.Tensor[]; patches: tf.Tensor[] }): VitArrays {
+  const toArray = (t: tf.Tensor) => ({ shape: [...t.shape], data: Float32Array.from(readValues(t)) });
+  try {
+    return { metaOut: vit.metaOut.map(toArray), patches: vit.patches.map(toArray) };
+  } finally {
+    tf.dispose([...vit.metaOut, ...vit.patches]);
+  }
+}
+
+async function localShare(model: TaskModel, samples: readonly Sample[], vitSource: VitSource | null, vars: tf.Variable[]): Promise<StepGradients> {
+  const vit = vitSource ? await vitSource(samples) : null;
+  return lossAndGrads(model, samples, vit, vars);
+}
+
+/**
+ * The batch's loss and gradients from its shares: the mean over images of a per-image quantity is the
+ * share-size-weighted mean of the shares' means. Disposes the shares' gradients.
+ */
+export function combine(shares: readonly { g: StepGradients; n: number }[], vars: readonly tf.Variable[]): StepGradients {
+  const total = shares.reduce((a, s) => a + s.n, 0);
+  const w = shares.map((s) => s.n / total);
+  const parts: Record<string, number> = {};
+  for (const k of new Set(shares.flatMap((s) => Object.keys(s.g.parts)))) parts[k] = shares.reduce((a, s, i) => a + w[i] * (s.g.parts[k] ?? 0), 0);
+  const grads: Record<string, tf.Tensor> = {};
+  for (const v of vars) {
+    const gs = shares.map((s) => s.g.grads[v.name]);
+    if (gs.every((g) => !g)) continue;
+    // a share without a gradient for v adds zeros; the views below stay valid because nothing allocates backend
+    // memory until tf.tensor, after the last read
+    const out = new Float32Array(v.size);
+    gs.forEach((g, i) => {
+      if (!g) return;
+      const x = readValues(g);
+      for (let j = 0; j < out.length; j++) out[j] += w[i] * x[j];
+    });
+    grads[v.name] = tf.tensor(out, v.shape, 'float32');
+    for (const g of gs) g?.dispose();
+  }
+  return { loss: shares.reduce((a, s, i) => a + w[i] * s.g.loss, 0), parts, grads };
+}

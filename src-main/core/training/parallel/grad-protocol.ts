@@ -1,0 +1,69 @@
+// Messages between a trainer (rank 0) and its gradient helper (worker-grad.ts), validated on arrival like every
+// other boundary of the studio. Weights and gradients do not travel in messages: they sit in two
+// SharedArrayBuffers laid out by flat-params.ts (parameters, then BatchNorm buffers). A step message carries the helper's share of the batch
+// (samples are plain typed arrays) and, in fast mode, that share's cached ViT pass.
+import { z } from 'zod';
+
+const f32 = z.instanceof(Float32Array);
+const shape = z.array(z.number().int().nonnegative());
+const array = z.object({ shape, data: f32 });
+
+const StTensorMsg = z.object({ dtype: z.string(), shape, data: z.instanceof(Uint8Array) });
+const FlatEntryMsg = z.object({ name: z.string(), shape, offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() });
+
+const SampleMsg = z
+  .object({
+    imageId: z.number(),
+    key: z.string(),
+    height: z.number().int().positive(),
+    width: z.number().int().positive(),
+    image: f32,
+    targets: z.object({
+      boxes: f32,
+      labels: z.instanceof(Int32Array),
+      masks: z.array(z.instanceof(Uint8Array).nullable()),
+      semantic: z.instanceof(Uint8Array).nullable(),
+      imageClass: z.number().int(),
+    }),
+    transform: z.object({ origW: z.number(), origH: z.number(), scale: z.number(), padX: z.number(), padY: z.number(), flipped: z.boolean() }),
+    warnings: z.array(z.string()),
+  })
+  .refine((s) => s.image.length === s.height * s.width * 3, { message: 'image size does not match height × width × 3' });
+
+export const ToHelper = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('init'),
+    backend: z.string(),
+    mode: z.enum(['fast', 'full']),
+    /** the resolved HST config and the task model spec, as the trainer built them */
+    hstConfig: z.record(z.string(), z.unknown()),
+    spec: z.object({ heads: z.record(z.string(), z.unknown()), seed: z.number().int() }).passthrough(),
+    /** the whole model state (exportTensors), so frozen parts and buffers match too */
+    tensors: z.array(z.tuple([z.string(), StTensorMsg])),
+    /** the trainer's parameters, then the model's buffers (BatchNorm running statistics) */
+    layout: z.object({ entries: z.array(FlatEntryMsg), size: z.number().int().nonnegative() }),
+    /** how many leading layout entries are parameters */
+    params: z.number().int().nonnegative(),
+    weights: z.instanceof(SharedArrayBuffer),
+    grads: z.instanceof(SharedArrayBuffer),
+  }),
+  z.object({
+    type: z.literal('step'),
+    id: z.number().int(),
+    samples: z.array(SampleMsg).min(1),
+    vit: z.object({ metaOut: z.array(array), patches: z.array(array) }).nullable(),
+  }),
+  z.object({ type: z.literal('close') }),
+]);
+export type ToHelper = z.infer<typeof ToHelper>;
+
+export const FromHelper = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), backend: z.string(), threads: z.number().int() }),
+  /**
+   * `present[i]`: parameter i got a gradient (written to the helper's shared buffer); false: it had none this
+   * step. The buffers' updated values follow the gradients in that buffer.
+   */
+  z.object({ type: z.literal('result'), id: z.number().int(), loss: z.number(), parts: z.record(z.string(), z.number()), present: z.array(z.boolean()) }),
+  z.object({ type: z.literal('error'), id: z.number().int().nullable(), message: z.string() }),
+]);
+export type FromHelper = z.infer<typeof FromHelper>;
