@@ -110,20 +110,17 @@ export class GradPool {
     const live = this.helpers.filter((h) => h.alive);
     if (live.length === 0) return localShare(model, samples, vitSource, vars);
     const shares = split(samples, Math.max(1, Math.min(live.length, samples.length)));
+    // every share's ViT pass first: a failing source (a data problem) throws here, before any helper is asked,
+    // instead of being taken for a helper's failure
+    const vits: (VitArrays | null)[] = [];
+    for (const s of shares) vits.push(vitSource ? vitArrays(await vitSource(s)) : null);
     writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
-    const asked: { helper: GradHelper; share: readonly Sample[]; result: Promise<HelperResult> }[] = [];
-    for (let i = 0; i < shares.length; i++) {
-      const helper = live[i];
-      let result: Promise<HelperResult>;
-      try {
-        result = helper.compute(shares[i], vitSource ? vitArrays(await vitSource(shares[i])) : null);
-      } catch (err) {
-        result = Promise.reject(err);
-      }
+    const asked = shares.map((share, i) => {
+      const result = live[i].compute(share, vits[i]);
       // a rejection is handled below, once every share is out; keep it from counting as unhandled meanwhile
       result.catch(() => {});
-      asked.push({ helper, share: shares[i], result });
-    }
+      return { helper: live[i], share, result };
+    });
     const done: { g: StepGradients; n: number; buffers: Float32Array[] }[] = [];
     try {
       for (const a of asked) {

@@ -193,6 +193,26 @@ describe('GradPool', () => {
     model.dispose();
   }, 120_000);
 
+  it('lets a failing ViT source fail the step with its own error, and keeps the helpers', async () => {
+    const model = tinyModel(SIZE);
+    const pool = await startPool(model);
+    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(6));
+    const vars = fastOptimParams(model).map((p) => p.variable);
+    const warnings: string[] = [];
+    let calls = 0;
+    const flaky: VitSource = async (s) => {
+      if (++calls === 2) throw new Error('feature cache: entry unreadable');
+      return source(model)(s);
+    };
+    await expect(pool.lossAndGrads(model, samples, flaky, vars, (m) => warnings.push(m))).rejects.toThrow('feature cache: entry unreadable');
+    expect(warnings).toEqual([]);
+    expect(pool.size).toBe(2);
+    const next = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    expect(Number.isFinite(next.loss)).toBe(true);
+    tf.dispose(Object.values(next.grads));
+    model.dispose();
+  }, 120_000);
+
   it('says why when no helper can start, and leaves out one that cannot', async () => {
     const model = tinyModel(SIZE);
     const dir = await mkdtemp(join(tmpdir(), 'hst-grad-'));
