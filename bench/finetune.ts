@@ -6,7 +6,8 @@
 // profile of one training step in the plan's mode.
 // Run: npm run bench -- finetune   (knobs: BENCH_FT_MAX_S cap, default 900; BENCH_FT_SIZE/STEPS/LR/BATCH/MODE
 // override the plan; BENCH_FT_EVAL_EVERY sets the evaluation interval in steps; BENCH_FT_EMA the moving average's
-// decay cap, 0 = evaluate the last iterate; BENCH_FT_DP=0 trains without gradient helper threads, 1 with them)
+// decay cap, 0 = evaluate the last iterate; BENCH_FT_DP=0 trains without gradient helper threads, 1 with them;
+// BENCH_FT_BETA2 sets AdamW's second-moment decay)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,7 @@ export async function run(): Promise<BenchTable> {
         mode: plan.mode, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
         ...(env('BENCH_FT_EMA') !== undefined ? { emaDecay: env('BENCH_FT_EMA') } : {}),
         ...(env('BENCH_FT_DP') !== undefined ? { dataParallel: env('BENCH_FT_DP') === 1 } : {}),
+        ...(env('BENCH_FT_BETA2') !== undefined ? { beta2: env('BENCH_FT_BETA2') } : {}),
       },
       {
         signal: ctl.signal,
@@ -110,6 +112,7 @@ export async function run(): Promise<BenchTable> {
         ['feature cache fill (wall, from the start)', cacheNote ? `${cacheS.toFixed(1)} s — ${cacheNote}` : 'none (full mode)'],
         ['steps run (batch ' + plan.batchSize + ')', res.steps],
         ['gradient helper threads', parallelNote],
+        ["AdamW β2 (trainProject's default: 0.99 in fast mode, 0.999 in full mode)", String(env('BENCH_FT_BETA2') ?? (plan.mode === 'fast' ? 0.99 : 0.999))],
         ['val box AP50 / mask AP50 / mIoU at the end', `${last.AP50.toFixed(3)} / ${last.maskAP50?.toFixed(3) ?? '–'} / ${last.mIoU?.toFixed(3) ?? '–'}${last.maskAP50 === null ? ' (evaluations during the run compute box AP only)' : ''}`],
         ['training images/s (wall, evaluations excluded)', ((res.steps * plan.batchSize) / Math.max(1e-6, trainS - evalMs / 1000)).toFixed(2)],
         ['evaluations (40 val images each), total wall', `${curve.length} in ${(evalMs / 1000).toFixed(1)} s`],

@@ -50,6 +50,8 @@ describe('fast fine-tune (cached ViT, side network + heads)', () => {
     const again = openProject(dir);
     const v = again.activeModel(res.modelVersion !== null ? again.getModelVersion(res.modelVersion)!.task : '')!;
     expect((v.config as { mode: string }).mode).toBe('fast');
+    // a short fast run uses a second moment that forgets within the run
+    expect((v.config as { train: { beta2: number } }).train.beta2).toBe(0.99);
     expect(again.featureCache.stats().entries).toBe(2 * nTrain + nVal);
     const updater = new IncrementalUpdater({ store: again, task: v.task });
     expect(await updater.prepareCache()).toBe(0); // nothing left to compute

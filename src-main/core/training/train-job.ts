@@ -30,6 +30,7 @@ export const TrainJobConfig = z
     evalEvery: z.number().int().min(0).optional(),
     emaDecay: z.number().min(0).lt(1).optional(),
     dataParallel: z.boolean().optional(),
+    beta2: z.number().gt(0).lt(1).optional(),
   })
   .strict();
 export type TrainJobConfig = z.infer<typeof TrainJobConfig>;

@@ -37,6 +37,8 @@ export interface TrainOptions {
   accumulate?: number;
   lr: number;
   weightDecay?: number; // 0.05
+  /** AdamW's second-moment decay (default 0.999) */
+  beta2?: number;
   warmupSteps?: number; // default min(100, steps/10)
   minLr?: number; // default lr/100
   clipNorm?: number; // default 1.0; 0 = off
@@ -151,6 +153,7 @@ export class Trainer {
     this.opts = {
       accumulate: 1,
       weightDecay: 0.05,
+      beta2: 0.999,
       warmupSteps: Math.min(100, Math.floor(opts.steps / 10)),
       minLr: opts.lr / 100,
       clipNorm: 1,
@@ -161,7 +164,7 @@ export class Trainer {
     this.vitSource = extras.vitSource ?? null;
     this.pool = extras.pool ?? null;
     this.params = this.vitSource ? fastOptimParams(model) : model.optimParams();
-    this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay });
+    this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay, beta2: this.opts.beta2 });
     this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
     this.rng = new Rng(opts.seed, 0xa06);
   }

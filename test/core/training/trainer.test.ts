@@ -60,6 +60,21 @@ describe('Trainer', () => {
     model.dispose();
   }, 180_000);
 
+  it("hands beta2 to AdamW (default 0.999)", async () => {
+    const after = async (extra: { beta2?: number }) => {
+      const model = tinyModel(SIZE);
+      const t = new Trainer(model, trainPipeline(ds, SIZE), { ...OPTS, steps: 3, checkpointEvery: 0, ...extra });
+      await t.run();
+      const p = params(model);
+      t.dispose();
+      model.dispose();
+      return p;
+    };
+    const byDefault = await after({});
+    expect(worstRelDiff(byDefault, await after({ beta2: 0.999 }))).toBe(0);
+    expect(worstRelDiff(byDefault, await after({ beta2: 0.5 }))).toBeGreaterThan(1e-4);
+  }, 180_000);
+
   it('keeps a moving average of the weights that evaluations see, and a resumed run continues the same average', async () => {
     const opts = { ...OPTS, emaDecay: 0.9 };
     const straightModel = tinyModel(SIZE);

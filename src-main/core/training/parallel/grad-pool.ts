@@ -121,28 +121,28 @@ export class GradPool {
       result.catch(() => {});
       return { helper: live[i], share, result };
     });
-    const done: { g: StepGradients; n: number; buffers: Float32Array[] }[] = [];
+    const done: (Share & { buffers: Float32Array[] })[] = [];
     try {
       for (const a of asked) {
         try {
           const res = await a.result;
-          done.push({ g: this.gradients(a.helper, res, vars), n: a.share.length, buffers: this.bufferValues(a.helper.grads) });
+          done.push({ ...this.helperShare(a.helper, res), n: a.share.length, buffers: this.bufferValues(a.helper.grads) });
         } catch (err) {
           a.helper.fail((err as Error).message);
           this.warnOnce(a.helper, onWarning);
           // from the step's statistics, like the helper would have
           this.restoreBuffers();
           const g = await localShare(model, a.share, vitSource, vars);
-          done.push({ g, n: a.share.length, buffers: this.buffers.map((b) => Float32Array.from(readValues(b))) });
+          done.push({ ...tensorShare(g, a.share.length, vars), buffers: this.buffers.map((b) => Float32Array.from(readValues(b))) });
         }
       }
     } catch (err) {
-      for (const d of done) tf.dispose(Object.values(d.g.grads));
+      for (const d of done) d.dispose();
       this.restoreBuffers();
       throw err;
     }
     this.averageBuffers(done);
-    return combine(done, vars);
+    return combineShares(done, vars);
   }
 
   private warnOnce(h: GradHelper, onWarning?: (m: string) => void): void {
@@ -151,12 +151,15 @@ export class GradPool {
     onWarning?.(`a gradient helper thread stopped (${h.dead}); ${this.size > 0 ? `training continues with ${this.size}` : 'training continues on the trainer thread'}`);
   }
 
-  private gradients(helper: GradHelper, res: HelperResult, vars: tf.Variable[]): StepGradients {
-    const grads: Record<string, tf.Tensor> = {};
-    this.layout.entries.slice(0, this.params).forEach((e, i) => {
-      if (res.present[i]) grads[vars[i].name] = tf.tensor(helper.grads.slice(e.offset, e.offset + e.size), e.shape, 'float32');
-    });
-    return { loss: res.loss, parts: res.parts, grads };
+  /** a helper's share read in place from its shared buffer (no tensors: the average is the only copy made) */
+  private helperShare(helper: GradHelper, res: HelperResult): Omit<Share, 'n'> {
+    const entries = this.layout.entries;
+    return {
+      loss: res.loss,
+      parts: res.parts,
+      values: (i) => (res.present[i] ? helper.grads.subarray(entries[i].offset, entries[i].offset + entries[i].size) : null),
+      dispose: () => {},
+    };
   }
 
   private bufferValues(src: Float32Array): Float32Array[] {
@@ -214,29 +217,56 @@ async function localShare(model: TaskModel, samples: readonly Sample[], vitSourc
   return lossAndGrads(model, samples, vit, vars);
 }
 
+/** One share's result: loss parts and, per parameter (trainer order), its gradient's values or null. */
+interface Share {
+  n: number;
+  loss: number;
+  parts: Record<string, number>;
+  values(i: number): Float32Array | null;
+  dispose(): void;
+}
+
+function tensorShare(g: StepGradients, n: number, vars: readonly tf.Variable[]): Share {
+  return {
+    n,
+    loss: g.loss,
+    parts: g.parts,
+    // views on backend memory: valid until the next allocation, so read just before use
+    values: (i) => (g.grads[vars[i].name] ? readValues(g.grads[vars[i].name]) : null),
+    dispose: () => tf.dispose(Object.values(g.grads)),
+  };
+}
+
 /**
  * The batch's loss and gradients from its shares: the mean over images of a per-image quantity is the
  * share-size-weighted mean of the shares' means. Disposes the shares' gradients.
  */
 export function combine(shares: readonly { g: StepGradients; n: number }[], vars: readonly tf.Variable[]): StepGradients {
+  return combineShares(shares.map((s) => tensorShare(s.g, s.n, vars)), vars);
+}
+
+function combineShares(shares: readonly Share[], vars: readonly tf.Variable[]): StepGradients {
   const total = shares.reduce((a, s) => a + s.n, 0);
   const w = shares.map((s) => s.n / total);
   const parts: Record<string, number> = {};
-  for (const k of new Set(shares.flatMap((s) => Object.keys(s.g.parts)))) parts[k] = shares.reduce((a, s, i) => a + w[i] * (s.g.parts[k] ?? 0), 0);
+  for (const k of new Set(shares.flatMap((s) => Object.keys(s.parts)))) parts[k] = shares.reduce((a, s, i) => a + w[i] * (s.parts[k] ?? 0), 0);
   const grads: Record<string, tf.Tensor> = {};
-  for (const v of vars) {
-    const gs = shares.map((s) => s.g.grads[v.name]);
-    if (gs.every((g) => !g)) continue;
-    // a share without a gradient for v adds zeros; the views below stay valid because nothing allocates backend
-    // memory until tf.tensor, after the last read
-    const out = new Float32Array(v.size);
-    gs.forEach((g, i) => {
-      if (!g) return;
-      const x = readValues(g);
-      for (let j = 0; j < out.length; j++) out[j] += w[i] * x[j];
+  try {
+    vars.forEach((v, p) => {
+      // a share without a gradient for v adds zeros; the views stay valid because nothing allocates backend
+      // memory until tf.tensor, after the last read
+      const xs = shares.map((s) => s.values(p));
+      if (xs.every((x) => !x)) return;
+      const out = new Float32Array(v.size);
+      xs.forEach((x, i) => {
+        if (!x) return;
+        const wi = w[i];
+        for (let j = 0; j < out.length; j++) out[j] += wi * x[j];
+      });
+      grads[v.name] = tf.tensor(out, v.shape, 'float32');
     });
-    grads[v.name] = tf.tensor(out, v.shape, 'float32');
-    for (const g of gs) g?.dispose();
+  } finally {
+    for (const s of shares) s.dispose();
   }
-  return { loss: shares.reduce((a, s, i) => a + w[i] * s.g.loss, 0), parts, grads };
+  return { loss: shares.reduce((a, s, i) => a + w[i] * s.loss, 0), parts, grads };
 }
