@@ -52,7 +52,8 @@ export interface InitOptions {
 let info: ComputeInfo | null = null;
 let pending: Promise<ComputeInfo> | null = null;
 
-function cores(): number {
+/** Cores this process may use (os.availableParallelism where Node has it). */
+export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
@@ -74,7 +75,7 @@ function wantedThreads(opts: InitOptions, notes: string[]): number {
     if (Number.isInteger(n) && n >= 1) return n;
     notes.push(`HST_THREADS="${env}" is not a positive whole number; using every core.`);
   }
-  return cores();
+  return availableCores();
 }
 
 async function select(opts: InitOptions): Promise<ComputeInfo> {
@@ -93,7 +94,7 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
     const t = await startTensorflow(true);
     if (t.started) {
       backend = 'tensorflow';
-      threads = cores();
+      threads = availableCores();
       threadMode = 'native';
       gpuInUse = t.started.gpu;
       reasons.push(...t.attempts.filter((a) => !a.ok));
@@ -156,7 +157,7 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
     gpu: { detected: nvidia.detected, inUse: gpuInUse, detail: gpuInUse ? `computing on the GPU (${nvidia.detail})` : nvidia.detail },
     electron: electronInfo(),
     dataDir: dataDir(),
-    cpuCores: cores(),
+    cpuCores: availableCores(),
   };
 }
 

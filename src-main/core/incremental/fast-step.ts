@@ -19,6 +19,11 @@ export function fastOptimParams(model: TaskModel): OptimParam[] {
   return model.optimParams().filter((p) => !frozen.has(p.name));
 }
 
+/** What a run in `mode` optimises: everything trainable (full), or the fast set (fast). */
+export function optimParamsFor(model: TaskModel, mode: 'fast' | 'full'): OptimParam[] {
+  return mode === 'full' ? model.optimParams() : fastOptimParams(model);
+}
+
 /** Side network + heads loss from a cached (or precomputed) ViT pass; call inside tf.variableGrads/tidy. */
 export function fastLoss(model: TaskModel, x: tf.Tensor4D, vit: VitOutput, targets: PreparedTargets, training = true) {
   const side = model.hst.sideForward(x, vit, { training });
@@ -80,7 +85,7 @@ export class FastStepper {
     readonly model: TaskModel,
     readonly opts: { lr: number; weightDecay?: number; clipNorm?: number; mode?: 'fast' | 'full' },
   ) {
-    this.params = opts.mode === 'full' ? model.optimParams() : fastOptimParams(model);
+    this.params = optimParamsFor(model, opts.mode ?? 'fast');
     this.vars = this.params.map((p) => p.variable);
     this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0.05 });
   }

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolveHstConfig, type HstConfigInput } from '../model/config';
 import { HstModel, type BackboneSource } from '../model/hst';
 import { configToJson } from '../model/weights';
-import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { readSafetensors, writeSafetensors, type StTensor } from '../io/safetensors';
 import type { Normalisation } from './data/types';
 import { TaskModel, type HeadSettings } from './task-model';
 
@@ -51,15 +51,25 @@ export async function loadTaskModel(weightsPath: string): Promise<{ model: TaskM
   else if (file.metadata.task_model) spec = JSON.parse(file.metadata.task_model) as TaskModelSpec;
   else throw new Error(`${weightsPath}: no ${specPath(weightsPath)} and no task_model metadata: not an HST Studio task model`);
   if (spec.format !== 'hst-studio-task-model') throw new Error(`${specPath(weightsPath)}: not an HST Studio task model spec`);
-  const cfg = resolveHstConfig({ ...spec.hst, num_classes: 0 }, specPath(weightsPath));
+  const model = taskModelFromState(spec, file.tensors, weightsPath, specPath(weightsPath));
+  model.hst.backboneSource = spec.backbone.kind === 'random' ? spec.backbone : spec.backbone.kind === 'pretrained' ? spec.backbone : { kind: 'checkpoint', file: weightsPath };
+  return { model, spec };
+}
+
+/**
+ * A task model built from its spec (HST config, heads, seed) and a whole saved state (exportTensors' names);
+ * `source` names the state in errors. Its backbone source says 'checkpoint' (`source`).
+ */
+export function taskModelFromState(spec: Pick<TaskModelSpec, 'hst' | 'heads' | 'seed'>, tensors: Map<string, StTensor>, source: string, configSource = source): TaskModel {
+  const cfg = resolveHstConfig({ ...spec.hst, num_classes: 0 }, configSource);
   const hst = new HstModel(cfg, { backbone: 'pending', seed: spec.seed });
   const model = new TaskModel(hst, spec.heads, spec.seed);
   try {
-    model.importTensors(file.tensors, weightsPath);
+    model.importTensors(tensors, source);
   } catch (err) {
     model.dispose();
     throw err;
   }
-  hst.backboneSource = spec.backbone.kind === 'random' ? spec.backbone : spec.backbone.kind === 'pretrained' ? spec.backbone : { kind: 'checkpoint', file: weightsPath };
-  return { model, spec };
+  hst.backboneSource = { kind: 'checkpoint', file: source };
+  return model;
 }

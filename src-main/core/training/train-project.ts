@@ -23,7 +23,7 @@ import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
 import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
 import { mainMetricTasks } from '../incremental/main-metric';
-import { fastOptimParams } from '../incremental/fast-step';
+import { optimParamsFor } from '../incremental/fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
 
 export interface TrainProjectOptions {
@@ -226,8 +226,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), beta2: o.beta2 ?? (mode === 'fast' ? 0.99 : 0.999), emaDecay: o.emaDecay ?? 0.999 };
     // the gradient helpers start (each its own backend and copy of the model) while the feature cache fills
     if (o.dataParallel ?? dataParallelByDefault(getComputeInfo()?.backend, batchSize)) {
-      const params = mode === 'fast' ? fastOptimParams(model) : model.optimParams();
-      poolStart = GradPool.start({ model, spec, params, mode }, onWarning).catch((err: Error) => {
+      poolStart = GradPool.start({ model, spec, params: optimParamsFor(model, mode), mode }, onWarning).catch((err: Error) => {
         onWarning(`${err.message}; training without gradient helpers`);
         return null;
       });

@@ -20,7 +20,7 @@ import { WeightEma } from './optim/ema';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
-import { fastOptimParams, lossAndGrads } from '../incremental/fast-step';
+import { lossAndGrads, optimParamsFor } from '../incremental/fast-step';
 import type { GradPool } from './parallel/grad-pool';
 
 /**
@@ -163,7 +163,7 @@ export class Trainer {
     };
     this.vitSource = extras.vitSource ?? null;
     this.pool = extras.pool ?? null;
-    this.params = this.vitSource ? fastOptimParams(model) : model.optimParams();
+    this.params = optimParamsFor(model, this.vitSource ? 'fast' : 'full');
     this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay, beta2: this.opts.beta2 });
     this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
     this.rng = new Rng(opts.seed, 0xa06);
@@ -263,6 +263,7 @@ export class Trainer {
     const vars = this.params.map((p) => p.variable);
     let imagesSeen = 0;
     const acc = new GradAccumulator();
+    const warn = (message: string) => onEvent?.({ type: 'warning', message });
     try {
       while (this.step < o.steps) {
         if (signal?.aborted) return { status: 'cancelled', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
@@ -272,7 +273,6 @@ export class Trainer {
         for (let m = 0; m < o.accumulate; m++) {
           const samples = await this.nextBatch(onEvent);
           imagesSeen += samples.length;
-          const warn = (message: string) => onEvent?.({ type: 'warning', message });
           const r = this.pool
             ? await this.pool.lossAndGrads(this.model, samples, this.vitSource, vars, warn)
             : await lossAndGrads(this.model, samples, this.vitSource ? await this.vitSource(samples) : null, vars);

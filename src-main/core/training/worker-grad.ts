@@ -1,17 +1,17 @@
 // The gradient helper thread (built to dist/main/core/training/worker-grad.js): a second single-threaded tfjs
-// that computes the loss and gradients of its share of each batch while the trainer computes the rest
-// (parallel/grad-peer.ts). It keeps no training state: before every step it takes the trainer's current weights
-// from shared memory, so pause, resume, checkpoints and the optimizer stay the trainer's alone.
+// that computes the loss and gradients of its share of each batch while the other helpers compute theirs
+// (parallel/grad-pool.ts). It keeps no training state: before every step it takes the trainer's current weights
+// and BatchNorm statistics from shared memory, so pause, resume, checkpoints and the optimizer stay the
+// trainer's alone.
 import { parentPort } from 'node:worker_threads';
 import { initCompute, tf } from '../compute/engine';
-import { resolveHstConfig } from '../model/config';
-import { HstModel } from '../model/hst';
 import type { StTensor } from '../io/safetensors';
-import { fastOptimParams, lossAndGrads } from '../incremental/fast-step';
+import { lossAndGrads, optimParamsFor } from '../incremental/fast-step';
 import type { Sample } from './data/types';
 import { assignVariables, checkLayout, readValues, type FlatLayout } from './parallel/flat-params';
 import { FromHelper, ToHelper } from './parallel/grad-protocol';
-import { TaskModel, type HeadSettings } from './task-model';
+import type { TaskModel, HeadSettings } from './task-model';
+import { taskModelFromState } from './model-spec';
 
 if (!parentPort) throw new Error('worker-grad must run as a worker thread');
 const port = parentPort;
@@ -32,14 +32,11 @@ function post(msg: FromHelper): void {
 }
 
 async function init(m: Extract<ToHelper, { type: 'init' }>): Promise<void> {
-  // one thread: the trainer's thread computes the other share on the other core
+  // one thread: the other helpers compute their shares on the other cores
   const info = await initCompute({ backend: m.backend, threads: 1 });
-  const cfg = resolveHstConfig(m.hstConfig, 'gradient helper');
-  const hst = new HstModel(cfg, { backbone: 'pending', seed: m.spec.seed });
-  const model = new TaskModel(hst, m.spec.heads as unknown as HeadSettings, m.spec.seed);
-  model.importTensors(new Map(m.tensors as [string, StTensor][]), 'the trainer');
-  hst.backboneSource = { kind: 'checkpoint', file: '(the trainer)' };
-  const params = m.mode === 'fast' ? fastOptimParams(model) : model.optimParams();
+  const spec = { hst: m.hstConfig, heads: m.spec.heads as unknown as HeadSettings, seed: m.spec.seed };
+  const model = taskModelFromState(spec, new Map(m.tensors as [string, StTensor][]), "the trainer's model");
+  const params = optimParamsFor(model, m.mode);
   const all = [...params, ...model.buffers()];
   if (params.length !== m.params) throw new Error(`gradient helper: the trainer optimises ${m.params} parameters, the helper's model ${params.length}`);
   checkLayout(m.layout, all);

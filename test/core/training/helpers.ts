@@ -7,6 +7,7 @@ import { createDataPipeline, type DataPipeline } from '../../../src-main/core/tr
 import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
 import { buildTaskModel, type TaskModelSpec } from '../../../src-main/core/training/model-spec';
 import { defaultHeadSettings, type TaskModel, type TaskName } from '../../../src-main/core/training/task-model';
+import type { Trainer } from '../../../src-main/core/training/trainer';
 
 export const CLASSES = ['circle', 'triangle', 'square'];
 
@@ -49,4 +50,10 @@ export function worstRelDiff(want: Map<string, Float32Array>, got: Map<string, F
     for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(g[i] - w[i]) / (Math.abs(w[i]) + 1e-3));
   }
   return worst;
+}
+
+/** Runs `trainer` until it has written its checkpoint at `step`, then stops there, as a crash right after it would. */
+export async function runUntilCheckpoint(trainer: Trainer, step: number): Promise<void> {
+  const ctl = new AbortController();
+  await trainer.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === step && ctl.abort() });
 }

@@ -14,7 +14,7 @@ import { createDataPipeline } from '../../../src-main/core/training/data';
 import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
 import type { TaskModel } from '../../../src-main/core/training/task-model';
 import { latestCheckpoint, Trainer, type VitSource } from '../../../src-main/core/training/trainer';
-import { CLASSES, tinyModel, tinyShapes, worstRelDiff } from './helpers';
+import { CLASSES, runUntilCheckpoint, tinyModel, tinyShapes, worstRelDiff } from './helpers';
 
 const SIZE = 32;
 let ds: ShapesDataset;
@@ -84,8 +84,7 @@ describe('Trainer in fast mode', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fck-b-'));
     const halfModel = tinyModel(SIZE);
     const half = new Trainer(halfModel, flipsOnly(), { ...OPTS, checkpointDir: dir }, { vitSource: sourceFor(halfModel, { n: 0 }) });
-    const ctl = new AbortController();
-    await half.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === 3 && ctl.abort() });
+    await runUntilCheckpoint(half, 3);
     half.dispose();
     halfModel.dispose();
 

@@ -7,7 +7,7 @@ import { initCompute, tf } from '../../../src-main/core/compute/engine';
 import type { ShapesDataset } from '../../../src-main/core/demo';
 import type { DataPipeline } from '../../../src-main/core/training/data';
 import { latestCheckpoint, NonFiniteLossError, readCheckpointState, Trainer, type TrainEvent } from '../../../src-main/core/training/trainer';
-import { tinyModel, tinyShapes, trainPipeline, worstRelDiff } from './helpers';
+import { runUntilCheckpoint, tinyModel, tinyShapes, trainPipeline, worstRelDiff } from './helpers';
 
 const SIZE = 32;
 let ds: ShapesDataset;
@@ -38,8 +38,7 @@ describe('Trainer', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ck-b-'));
     const halfModel = tinyModel(SIZE);
     const half = new Trainer(halfModel, trainPipeline(ds, SIZE), { ...OPTS, checkpointDir: dir });
-    const ctl = new AbortController();
-    await half.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === 3 && ctl.abort() });
+    await runUntilCheckpoint(half, 3);
     expect(half.currentStep).toBe(3);
     half.dispose();
     halfModel.dispose();
@@ -94,8 +93,7 @@ describe('Trainer', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ck-ema-b-'));
     const halfModel = tinyModel(SIZE);
     const half = new Trainer(halfModel, trainPipeline(ds, SIZE), { ...opts, checkpointDir: dir });
-    const ctl = new AbortController();
-    await half.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === 3 && ctl.abort() });
+    await runUntilCheckpoint(half, 3);
     half.dispose();
     halfModel.dispose();
     const ckpt = (await latestCheckpoint(dir))!;

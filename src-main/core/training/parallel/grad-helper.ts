@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../../compute/engine';
 import { configToJson } from '../../model/weights';
+import type { StTensor } from '../../io/safetensors';
 import type { Sample } from '../data/types';
 import type { TaskModel } from '../task-model';
 import { findWorkerFile } from '../find-worker';
@@ -20,6 +21,8 @@ export interface HelperStart {
   /** the heads and seed the model was built with */
   spec: { heads: unknown; seed: number };
   mode: 'fast' | 'full';
+  /** the model's whole state (exportTensors), so frozen parts and buffers match the trainer's */
+  tensors: [string, StTensor][];
   /** parameters, then buffers */
   layout: FlatLayout;
   /** how many leading layout entries are parameters */
@@ -88,7 +91,7 @@ export class GradHelper {
           mode: o.mode,
           hstConfig: configToJson(o.model.hst.config),
           spec: { heads: o.spec.heads, seed: o.spec.seed },
-          tensors: [...o.model.exportTensors()],
+          tensors: o.tensors,
           layout: o.layout,
           params: o.params,
           weights: o.weights.buffer,

@@ -19,8 +19,7 @@
 //
 // A helper that cannot start, fails or dies is dropped with a warning; its shares go to the others, or the
 // trainer computes them itself. A run never stops because of a helper.
-import os from 'node:os';
-import { tf } from '../../compute/engine';
+import { availableCores, tf } from '../../compute/engine';
 import { lossAndGrads } from '../../incremental/fast-step';
 import type { Sample } from '../data/types';
 import type { OptimParam } from '../optim/adamw';
@@ -56,10 +55,6 @@ export function dataParallelByDefault(backend: string | undefined, batchSize: nu
   return backend === 'wasm' && cores >= 2 && batchSize >= 2;
 }
 
-export function availableCores(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
 export class GradPool {
   private warned = new Set<GradHelper>();
 
@@ -70,7 +65,12 @@ export class GradPool {
     private readonly params: number,
     private readonly buffers: tf.Variable[],
     private readonly weights: Float32Array,
-  ) {}
+  ) {
+    this.bufferLayout = { entries: layout.entries.slice(params), size: layout.size };
+  }
+
+  /** the buffers' entries of the layout (offsets into the same shared memory) */
+  private readonly bufferLayout: FlatLayout;
 
   /**
    * Starts the helpers (in parallel). Those that fail are left out; `onWarning` hears why. Rejects only when none
@@ -81,7 +81,9 @@ export class GradPool {
     const layout = flatLayout([...o.params, ...buffers]);
     const weights = sharedFloats(layout);
     const n = Math.max(1, o.helpers ?? availableCores());
-    const started = await Promise.allSettled(Array.from({ length: n }, () => GradHelper.start({ ...o, layout, params: o.params.length, weights })));
+    // the whole model state, read once for every helper (frozen parts and buffers must match too)
+    const tensors = [...o.model.exportTensors()];
+    const started = await Promise.allSettled(Array.from({ length: n }, () => GradHelper.start({ ...o, tensors, layout, params: o.params.length, weights })));
     const helpers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failures = started.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
     if (helpers.length === 0) throw new Error(failures[0] ?? 'no gradient helper started');
@@ -163,12 +165,12 @@ export class GradPool {
   }
 
   private bufferValues(src: Float32Array): Float32Array[] {
-    return this.layout.entries.slice(this.params).map((e) => src.slice(e.offset, e.offset + e.size));
+    return this.bufferLayout.entries.map((e) => src.slice(e.offset, e.offset + e.size));
   }
 
   /** the buffers as they were at the start of the step */
   private restoreBuffers(): void {
-    assignVariables({ entries: this.layout.entries.slice(this.params), size: 0 }, this.buffers, this.weights);
+    assignVariables(this.bufferLayout, this.buffers, this.weights);
   }
 
   /** buffer = Σ (share size / batch) · the share's updated buffer */

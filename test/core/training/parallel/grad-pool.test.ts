@@ -16,7 +16,7 @@ import { VIT_AUGREG_NORM, type Sample } from '../../../../src-main/core/training
 import { combine, dataParallelByDefault, GradPool, split, type StepGradients } from '../../../../src-main/core/training/parallel/grad-pool';
 import type { TaskModel } from '../../../../src-main/core/training/task-model';
 import { latestCheckpoint, Trainer, type TrainEvent, type VitSource } from '../../../../src-main/core/training/trainer';
-import { CLASSES, tinyModel, tinyShapes, tinySpec, worstRelDiff } from '../helpers';
+import { CLASSES, runUntilCheckpoint, tinyModel, tinyShapes, tinySpec, worstRelDiff } from '../helpers';
 
 const SIZE = 32;
 let ds: ShapesDataset;
@@ -37,6 +37,15 @@ async function startPool(model: TaskModel, helpers = 2, extra: { workerFile?: st
   const pool = await GradPool.start({ model, spec: tinySpec(SIZE), params: fastOptimParams(model), mode: 'fast', helpers, ...extra }, (m) => warnings.push(m));
   pools.push(pool);
   return pool;
+}
+
+/** A tiny model, a pool of two helpers for it, a batch and the trainable variables (fast set). */
+async function setup(images: number[], rng: number) {
+  const model = tinyModel(SIZE);
+  const pool = await startPool(model);
+  const samples = await flipsOnly().batch(images, new Rng(rng));
+  const vars = fastOptimParams(model).map((p) => p.variable);
+  return { model, pool, samples, vars };
 }
 
 function values(g: StepGradients): Map<string, Float32Array> {
@@ -85,11 +94,8 @@ describe('split and the default', () => {
 
 describe('GradPool', () => {
   it("averages the helpers' shares into the gradients one thread computes share by share", async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3, 4], 5);
     expect(pool.size).toBe(2);
-    const samples = await flipsOnly().batch([0, 1, 2, 3, 4], new Rng(5));
-    const vars = fastOptimParams(model).map((p) => p.variable);
     const before = tf.memory().numTensors;
     const startStats = bufferValues(model);
     expect(startStats.size).toBeGreaterThan(0); // the conv stem's BatchNorm
@@ -114,14 +120,10 @@ describe('GradPool', () => {
   }, 120_000);
 
   it("follows the trainer's weights from step to step", async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(2));
-    const params = fastOptimParams(model);
-    const vars = params.map((p) => p.variable);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 2);
     const first = await pool.lossAndGrads(model, samples, source(model), vars);
     // what an optimizer step does: every trainable weight changes
-    for (const v of vars) v.assign(tf.tidy(() => tf.add(tf.mul(v, 0.9), 0.01)));
+    for (const v of vars) tf.tidy(() => v.assign(tf.add(tf.mul(v, 0.9), 0.01)));
     const got = await pool.lossAndGrads(model, samples, source(model), vars);
     const want = await sequential(model, samples, 2);
     expect(worstRelDiff(values(want), values(got))).toBeLessThan(1e-4);
@@ -134,10 +136,7 @@ describe('GradPool', () => {
   const helperWorker = (pool: GradPool, i: number) => (pool as unknown as Internals).helpers[i].worker;
 
   it('computes the share of a helper that dies during a step on the trainer thread, warns once, and goes on', async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(3));
-    const vars = fastOptimParams(model).map((p) => p.variable);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 3);
     // the second helper's thread dies as its share is handed over
     const w = helperWorker(pool, 1);
     w.postMessage = () => void w.terminate();
@@ -162,10 +161,7 @@ describe('GradPool', () => {
   }, 120_000);
 
   it('drops a helper that answers with an error (here: a malformed step) and says why', async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(4));
-    const vars = fastOptimParams(model).map((p) => p.variable);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 4);
     const w = helperWorker(pool, 0);
     const post = w.postMessage.bind(w);
     w.postMessage = (m: unknown) => post({ ...(m as object), samples: [] });
@@ -178,10 +174,7 @@ describe('GradPool', () => {
   }, 120_000);
 
   it('warns about a helper that died between steps, and gives its share to the others', async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(3));
-    const vars = fastOptimParams(model).map((p) => p.variable);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 3);
     await helperWorker(pool, 1).terminate();
     await new Promise((r) => setTimeout(r, 50));
     const warnings: string[] = [];
@@ -194,10 +187,7 @@ describe('GradPool', () => {
   }, 120_000);
 
   it('lets a failing ViT source fail the step with its own error, and keeps the helpers', async () => {
-    const model = tinyModel(SIZE);
-    const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(6));
-    const vars = fastOptimParams(model).map((p) => p.variable);
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 6);
     const warnings: string[] = [];
     let calls = 0;
     const flaky: VitSource = async (s) => {
@@ -250,8 +240,7 @@ describe('Trainer with a gradient pool', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ck-dp-b-'));
     const halfModel = tinyModel(SIZE);
     const half = new Trainer(halfModel, flipsOnly(), { ...OPTS, checkpointDir: dir }, { vitSource: source(halfModel), pool: await startPool(halfModel) });
-    const ctl = new AbortController();
-    await half.run({ signal: ctl.signal, onEvent: (e) => e.type === 'checkpoint' && e.step === 3 && ctl.abort() });
+    await runUntilCheckpoint(half, 3);
     half.dispose();
     halfModel.dispose();
 
