@@ -15,6 +15,7 @@ import type { DataPipeline } from './data/pipeline';
 import { Rng, type RngState } from './data/rng';
 import type { Sample } from './data/types';
 import { AdamW } from './optim/adamw';
+import { FlatAdamW } from './optim/adamw-flat';
 import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
 import { WeightEma } from './optim/ema';
 import { warmupCosineLr } from './optim/schedule';
@@ -59,8 +60,10 @@ export interface TrainerExtras {
    */
   vitSource?: VitSource;
   /**
-   * Data-parallel: each batch is split between these gradient helper threads (parallel/grad-pool.ts). The
-   * trainer does not own them (the caller closes the pool).
+   * Data-parallel: each batch is split between these gradient helper threads (parallel/grad-pool.ts), and the
+   * weights live in the pool's shared memory during a run (the model's variables follow whenever something reads
+   * the model through the trainer: evaluations, checkpoints, the end of the run). The trainer does not own the
+   * helpers (the caller closes the pool).
    */
   pool?: GradPool | null;
 }
@@ -70,6 +73,17 @@ export type TrainEvent =
   | { type: 'step'; step: number; totalSteps: number; loss: number; parts: Record<string, number>; lr: number; gradNorm: number; imagesPerSec: number; etaSec: number }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'warning'; message: string };
+
+/** One optimizer step's gradients, before the update: the loss and norm decide whether and how it applies. */
+interface StepGradients {
+  loss: number;
+  parts: Record<string, number>;
+  images: number;
+  norm: number;
+  /** the AdamW update (gradients scaled by `gradScale`) and the moving average's */
+  apply(lr: number, gradScale: number): void;
+  discard(): void;
+}
 
 export interface TrainResult {
   status: 'done' | 'cancelled';
@@ -128,7 +142,8 @@ export async function readCheckpointState(ckpt: string): Promise<CheckpointState
 
 export class Trainer {
   readonly opts: Required<Omit<TrainOptions, 'checkpointDir'>> & { checkpointDir?: string };
-  private readonly optimizer: AdamW;
+  /** per-parameter tensors, or one flat array when the weights live in a gradient pool's shared memory */
+  private readonly optimizer: AdamW | FlatAdamW;
   private ema: WeightEma | null;
   private step = 0;
   private cursor = 0;
@@ -164,7 +179,8 @@ export class Trainer {
     this.vitSource = extras.vitSource ?? null;
     this.pool = extras.pool ?? null;
     this.params = optimParamsFor(model, this.vitSource ? 'fast' : 'full');
-    this.optimizer = new AdamW(this.params, { lr: opts.lr, weightDecay: this.opts.weightDecay, beta2: this.opts.beta2 });
+    const adamw = { lr: opts.lr, weightDecay: this.opts.weightDecay, beta2: this.opts.beta2 };
+    this.optimizer = this.pool ? new FlatAdamW(this.params, adamw) : new AdamW(this.params, adamw);
     this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
     this.rng = new Rng(opts.seed, 0xa06);
   }
@@ -174,11 +190,13 @@ export class Trainer {
    * one, else the current ones. The trained weights are back in place afterwards.
    */
   withEvalWeights<T>(fn: () => Promise<T>): Promise<T> {
+    this.pool?.syncModel();
     return this.ema ? this.ema.withAverage(fn) : fn();
   }
 
   /** At the end of a run: puts the moving average (if kept) into the model, which is then evaluated and saved. */
   useAveragedWeights(): void {
+    this.pool?.syncModel();
     this.ema?.copyIntoModel();
   }
 
@@ -261,37 +279,24 @@ export class Trainer {
     const startStep = this.step;
     onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.trainableParamCount, images: this.data.length });
     const vars = this.params.map((p) => p.variable);
+    // the weights as they are now (a resume may have set them) are the helpers' from here on
+    this.pool?.attach(vars);
     let imagesSeen = 0;
     const acc = new GradAccumulator();
-    const warn = (message: string) => onEvent?.({ type: 'warning', message });
     try {
       while (this.step < o.steps) {
         if (signal?.aborted) return { status: 'cancelled', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
         const lr = warmupCosineLr(this.step, { baseLr: o.lr, totalSteps: o.steps, warmupSteps: o.warmupSteps, warmupInitLr: o.lr / 100, minLr: o.minLr });
-        const parts: Record<string, number> = {};
-        let loss = 0;
-        for (let m = 0; m < o.accumulate; m++) {
-          const samples = await this.nextBatch(onEvent);
-          imagesSeen += samples.length;
-          const r = this.pool
-            ? await this.pool.lossAndGrads(this.model, samples, this.vitSource, vars, warn)
-            : await lossAndGrads(this.model, samples, this.vitSource ? await this.vitSource(samples) : null, vars);
-          for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v / o.accumulate;
-          loss += r.loss / o.accumulate;
-          const grads = r.grads;
-          acc.add(grads);
-        }
-        const grads = acc.takeMean();
+        const g = this.pool ? await this.poolGradients(this.pool, onEvent) : await this.tensorGradients(vars, acc, onEvent);
+        imagesSeen += g.images;
+        const { loss, parts, norm: gradNorm } = g;
         // clipping scales the gradients inside the optimizer update (no scaled copies)
-        const gradNorm = globalNorm(grads);
         const gradScale = o.clipNorm > 0 ? clipCoefficient(gradNorm, o.clipNorm) : 1;
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-          disposeGrads(grads);
+          g.discard();
           throw new NonFiniteLossError(this.step + 1, { ...parts, total: loss }, this.lastCheckpoint);
         }
-        this.optimizer.applyGradients(grads, lr, gradScale);
-        disposeGrads(grads);
-        this.ema?.update();
+        g.apply(lr, gradScale);
         this.step++;
         this.lastLoss = loss;
         const secs = (Date.now() - t0 - pausedMs) / 1000;
@@ -313,12 +318,65 @@ export class Trainer {
       }
     } finally {
       acc.dispose();
+      // whoever reads the model next (the caller, after a cancel or an error too) sees the trained weights
+      this.pool?.syncModel();
     }
     return { status: 'done', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
   }
 
+  /** The mean gradient of the next `accumulate` micro-batches, on the trainer's backend. */
+  private async tensorGradients(vars: tf.Variable[], acc: GradAccumulator, onEvent?: (e: TrainEvent) => void): Promise<StepGradients> {
+    const o = this.opts;
+    const optimizer = this.optimizer as AdamW;
+    const parts: Record<string, number> = {};
+    let loss = 0;
+    let images = 0;
+    for (let m = 0; m < o.accumulate; m++) {
+      const samples = await this.nextBatch(onEvent);
+      images += samples.length;
+      const r = await lossAndGrads(this.model, samples, this.vitSource ? await this.vitSource(samples) : null, vars);
+      for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + v / o.accumulate;
+      loss += r.loss / o.accumulate;
+      acc.add(r.grads);
+    }
+    const grads = acc.takeMean();
+    return {
+      loss,
+      parts,
+      images,
+      norm: globalNorm(grads),
+      apply: (lr, gradScale) => {
+        optimizer.applyGradients(grads, lr, gradScale);
+        disposeGrads(grads);
+        this.ema?.update();
+      },
+      discard: () => disposeGrads(grads),
+    };
+  }
+
+  /** The mean gradient of the next `accumulate` micro-batches from the gradient helpers, in the pool's flat layout. */
+  private async poolGradients(pool: GradPool, onEvent?: (e: TrainEvent) => void): Promise<StepGradients> {
+    const optimizer = this.optimizer as FlatAdamW;
+    const batches: Sample[][] = [];
+    for (let m = 0; m < this.opts.accumulate; m++) batches.push(await this.nextBatch(onEvent));
+    const g = await pool.gradients(this.model, batches, this.vitSource, (message) => onEvent?.({ type: 'warning', message }));
+    return {
+      loss: g.loss,
+      parts: g.parts,
+      images: batches.reduce((n, b) => n + b.length, 0),
+      norm: Math.sqrt(g.sumOfSquares()),
+      apply: (lr, gradScale) => {
+        optimizer.apply(pool.params, g, lr, gradScale);
+        pool.paramsChanged();
+        this.ema?.update((i) => pool.paramValues(i));
+      },
+      discard: () => {},
+    };
+  }
+
   /** Writes `<dir>/step-NNNNNN/` completely, then points latest.json at it (atomic rename), then prunes. */
   async saveCheckpoint(dir: string): Promise<string> {
+    this.pool?.syncModel();
     await mkdir(dir, { recursive: true });
     const name = `step-${String(this.step).padStart(6, '0')}`;
     const final = join(dir, name);

@@ -40,15 +40,19 @@ export class WeightEma {
     return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
   }
 
-  /** Folds the parameters' current values into the average (call after each optimizer step). */
-  update(): void {
+  /**
+   * Folds the parameters' current values into the average (call after each optimizer step). `values(i)` gives
+   * parameter i's values where they are not in its variable (the data-parallel trainer's shared weights).
+   */
+  update(values?: (i: number) => ArrayLike<number>): void {
     const d = this.currentDecay();
     const w = 1 - d;
     // views on the backend's memory (wasm heap, cpu arrays), not copies; nothing below allocates tensors
-    const mem = jsMemory(tf.backend(), tf.getBackend());
+    const mem = values ? null : jsMemory(tf.backend(), tf.getBackend());
     this.params.forEach((p, i) => {
       const s = this.shadow[i];
-      const x = mem.read(p.variable);
+      const x = values ? values(i) : mem!.read(p.variable);
+      if (x.length !== s.length) throw new Error(`EMA: parameter ${p.name} has ${x.length} values, expected ${s.length}`);
       for (let j = 0; j < s.length; j++) s[j] = d * s[j] + w * x[j];
     });
     this.updates++;

@@ -8,9 +8,13 @@
 // (bench/results/finetune.md). The trainer's own backend computes no share: it keeps its threads for the
 // evaluations, and a share on it would fight the helpers for the cores.
 //
-// The helpers hold no training state. Before every step the trainer writes its weights and BatchNorm running
-// statistics into shared memory and each helper loads them, so pause/resume, checkpoints, evaluations with
-// averaged weights and non-finite-loss stops stay the trainer's alone. After the step the trainer takes the
+// The helpers hold no training state: each step they load the weights and BatchNorm running statistics from
+// shared memory, so pause/resume, checkpoints, evaluations with averaged weights and non-finite-loss stops stay
+// the trainer's alone. During a run that shared memory is the training's weights: the trainer averages the
+// gradients into one flat array and its optimizer (optim/adamw-flat.ts) updates the shared parameters in place;
+// the model's tf variables are set from them only when something reads the model (syncModel: evaluations,
+// checkpoints, the end of the run). Per step this costs ~3 plain loops over the ~2.8 M trainable floats instead
+// of ~250 gradient tensors, ~250 optimizer kernels and their assigns (~140 ms per demo step on wasm). After the step the trainer takes the
 // share-size-weighted mean of the helpers' updated running statistics: the update of the whole batch, with each
 // share's batch statistics in place of the batch's (the trainer's own forward never runs in training mode now,
 // so without this its evaluations would use the statistics it started with). Like PyTorch's DDP without SyncBatchNorm, each share normalises its
@@ -35,6 +39,23 @@ export interface StepGradients {
   grads: Record<string, tf.Tensor>;
 }
 
+/**
+ * A batch's loss and mean gradient, parameter by parameter in the pool's flat layout. The mean is read straight
+ * from the helpers' shared buffers when asked for: an optimizer that takes one parameter at a time keeps it in
+ * cache instead of writing and re-reading a whole flat copy (these loops are bound by memory bandwidth).
+ * Valid until the pool's next step.
+ */
+export interface FlatGradients {
+  loss: number;
+  parts: Record<string, number>;
+  /** present[k]: parameter k got a gradient (its mean reads as zeros otherwise) */
+  present: boolean[];
+  /** parameter k's mean gradient, written into `out` (at least its size); returns the filled part */
+  mean(k: number, out: Float32Array): Float32Array;
+  /** Σ g² over the whole mean gradient (float64), for the global-norm clipping */
+  sumOfSquares(): number;
+}
+
 export interface GradPoolOptions {
   model: TaskModel;
   spec: { heads: unknown; seed: number };
@@ -57,20 +78,33 @@ export function dataParallelByDefault(backend: string | undefined, batchSize: nu
 
 export class GradPool {
   private warned = new Set<GradHelper>();
+  /** the parameters' part of the layout, then the buffers' entries (offsets into the same memory) */
+  private readonly bufferLayout: FlatLayout;
+  /** one parameter's worth of floats, for means computed on the way */
+  private readonly scratch: Float32Array;
+  /** the parameters' part of the layout, for accumulated micro-batches */
+  private readonly mean: Float32Array;
+  /** the last step's shares (those computed on the trainer thread hold tensors) */
+  private held: Share[] = [];
+  /** the trainer's variables (attach) */
+  private vars: tf.Variable[] | null = null;
+  /** the shared weights changed since the variables were last set from them */
+  private stale = false;
 
   private constructor(
     private readonly helpers: GradHelper[],
-    /** parameters (the first `params` entries), then buffers */
+    /** parameters (the first `paramCount` entries), then buffers */
     private readonly layout: FlatLayout,
-    private readonly params: number,
+    private readonly paramCount: number,
     private readonly buffers: tf.Variable[],
+    /** what every helper reads at the start of a step */
     private readonly weights: Float32Array,
   ) {
-    this.bufferLayout = { entries: layout.entries.slice(params), size: layout.size };
+    this.bufferLayout = { entries: layout.entries.slice(paramCount), size: layout.size };
+    const paramFloats = paramCount > 0 ? layout.entries[paramCount - 1].offset + layout.entries[paramCount - 1].size : 0;
+    this.mean = new Float32Array(paramFloats);
+    this.scratch = new Float32Array(Math.max(1, ...layout.entries.slice(0, paramCount).map((e) => e.size)));
   }
-
-  /** the buffers' entries of the layout (offsets into the same shared memory) */
-  private readonly bufferLayout: FlatLayout;
 
   /**
    * Starts the helpers (in parallel). Those that fail are left out; `onWarning` hears why. Rejects only when none
@@ -102,37 +136,106 @@ export class GradPool {
   }
 
   /**
-   * Loss and gradients of `samples` with the model's current weights, computed in shares by the helpers and
-   * averaged by share size. A helper that fails here is dropped (`onWarning` hears it once) and the trainer
-   * computes its share.
+   * The parameters' values, shared with the helpers. From `attach` on they are the training's weights: the
+   * trainer's optimizer updates them in place (then calls paramsChanged) and the variables follow on syncModel.
    */
-  async lossAndGrads(model: TaskModel, samples: readonly Sample[], vitSource: VitSource | null, vars: tf.Variable[], onWarning?: (m: string) => void): Promise<StepGradients> {
-    if (vars.length !== this.params) throw new Error(`gradient pool: started for ${this.params} parameters, asked for ${vars.length}`);
+  get params(): Float32Array {
+    return this.weights.subarray(0, this.mean.length);
+  }
+
+  /** Parameter i's values in `params`. */
+  paramValues(i: number): Float32Array {
+    const e = this.layout.entries[i];
+    return this.weights.subarray(e.offset, e.offset + e.size);
+  }
+
+  /**
+   * Takes the trainer's parameters (its optimiser's order) and the model's BatchNorm statistics as the starting
+   * weights: at the start of a run, and after anything set the variables from outside (a resume).
+   */
+  attach(vars: tf.Variable[]): void {
+    if (vars.length !== this.paramCount) throw new Error(`gradient pool: started for ${this.paramCount} parameters, attached to ${vars.length}`);
+    vars.forEach((v, i) => {
+      const e = this.layout.entries[i];
+      if (v.size !== e.size) throw new Error(`gradient pool: parameter ${e.name} has ${e.size} values in the pool, ${v.size} in the trainer`);
+    });
+    this.vars = vars;
+    writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
+    this.stale = false;
+  }
+
+  /** The shared weights changed (an optimizer step): the variables are behind until syncModel. */
+  paramsChanged(): void {
+    this.stale = true;
+  }
+
+  /** Sets the model's variables (parameters and BatchNorm statistics) from the shared weights, if they are behind. */
+  syncModel(): void {
+    if (!this.stale || !this.vars) return;
+    assignVariables(this.layout, [...this.vars, ...this.buffers], this.weights);
+    this.stale = false;
+  }
+
+  /**
+   * Loss and mean gradient of a batch at the shared weights: each micro-batch (gradient accumulation; usually
+   * one) is computed in shares by the helpers, averaged by share size, and the micro-batches' means are averaged.
+   * The BatchNorm statistics become the shares' weighted mean, micro-batch after micro-batch. A helper that
+   * fails here is dropped (`onWarning` hears it once) and the trainer computes its share on its own variables.
+   */
+  async gradients(model: TaskModel, batches: readonly (readonly Sample[])[], vitSource: VitSource | null, onWarning?: (m: string) => void): Promise<FlatGradients> {
+    if (batches.length === 1) return this.microBatch(model, batches[0], vitSource, onWarning);
+    // the helpers' buffers are rewritten by each micro-batch: sum the means into an array of our own
+    const sum = new Float32Array(this.mean.length);
+    const present = new Array<boolean>(this.paramCount).fill(false);
+    let loss = 0;
+    const parts: Record<string, number> = {};
+    for (const b of batches) {
+      const g = await this.microBatch(model, b, vitSource, onWarning);
+      loss += g.loss / batches.length;
+      for (const [k, v] of Object.entries(g.parts)) parts[k] = (parts[k] ?? 0) + v / batches.length;
+      this.layout.entries.slice(0, this.paramCount).forEach((e, k) => {
+        if (!g.present[k]) return;
+        present[k] = true;
+        const m = g.mean(k, this.mean);
+        for (let j = 0; j < e.size; j++) sum[e.offset + j] += m[j];
+      });
+    }
+    for (let j = 0; j < sum.length; j++) sum[j] /= batches.length;
+    return this.flatGradients(loss, parts, present, (k, out) => {
+      const e = this.layout.entries[k];
+      out.set(sum.subarray(e.offset, e.offset + e.size));
+    });
+  }
+
+  private async microBatch(model: TaskModel, samples: readonly Sample[], vitSource: VitSource | null, onWarning?: (m: string) => void): Promise<FlatGradients> {
+    const vars = this.vars;
+    if (!vars) throw new Error('gradient pool: attach the trainer\'s parameters first');
     for (const h of this.helpers) if (h.dead) this.warnOnce(h, onWarning);
     const live = this.helpers.filter((h) => h.alive);
-    if (live.length === 0) return localShare(model, samples, vitSource, vars);
     const shares = split(samples, Math.max(1, Math.min(live.length, samples.length)));
     // every share's ViT pass first: a failing source (a data problem) throws here, before any helper is asked,
     // instead of being taken for a helper's failure
     const vits: (VitArrays | null)[] = [];
     for (const s of shares) vits.push(vitSource ? vitArrays(await vitSource(s)) : null);
-    writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
     const asked = shares.map((share, i) => {
-      const result = live[i].compute(share, vits[i]);
+      const result = live[i] ? live[i].compute(share, vits[i]) : Promise.reject(new Error('no gradient helper left'));
       // a rejection is handled below, once every share is out; keep it from counting as unhandled meanwhile
       result.catch(() => {});
-      return { helper: live[i], share, result };
+      return { helper: live[i] as GradHelper | undefined, share, result };
     });
     const done: (Share & { buffers: Float32Array[] })[] = [];
     try {
       for (const a of asked) {
         try {
           const res = await a.result;
-          done.push({ ...this.helperShare(a.helper, res), n: a.share.length, buffers: this.bufferValues(a.helper.grads) });
+          done.push({ ...this.helperShare(a.helper!, res), n: a.share.length, buffers: this.bufferValues(a.helper!.grads) });
         } catch (err) {
-          a.helper.fail((err as Error).message);
-          this.warnOnce(a.helper, onWarning);
-          // from the step's statistics, like the helper would have
+          if (a.helper) {
+            a.helper.fail((err as Error).message);
+            this.warnOnce(a.helper, onWarning);
+          }
+          // on the trainer's variables, from the step's weights and statistics, like the helper would have
+          this.syncModel();
           this.restoreBuffers();
           const g = await localShare(model, a.share, vitSource, vars);
           done.push({ ...tensorShare(g, a.share.length, vars), buffers: this.buffers.map((b) => Float32Array.from(readValues(b))) });
@@ -144,7 +247,7 @@ export class GradPool {
       throw err;
     }
     this.averageBuffers(done);
-    return combineShares(done, vars);
+    return this.average(done);
   }
 
   private warnOnce(h: GradHelper, onWarning?: (m: string) => void): void {
@@ -159,6 +262,7 @@ export class GradPool {
     return {
       loss: res.loss,
       parts: res.parts,
+      has: (i) => res.present[i],
       values: (i) => (res.present[i] ? helper.grads.subarray(entries[i].offset, entries[i].offset + entries[i].size) : null),
       dispose: () => {},
     };
@@ -168,27 +272,79 @@ export class GradPool {
     return this.bufferLayout.entries.map((e) => src.slice(e.offset, e.offset + e.size));
   }
 
-  /** the buffers as they were at the start of the step */
+  /** the variables' buffers as they were at the start of the step */
   private restoreBuffers(): void {
     assignVariables(this.bufferLayout, this.buffers, this.weights);
   }
 
-  /** buffer = Σ (share size / batch) · the share's updated buffer */
+  /** shared buffers = Σ (share size / batch) · the share's updated buffers; the variables follow on syncModel */
   private averageBuffers(shares: readonly { n: number; buffers: Float32Array[] }[]): void {
     const total = shares.reduce((a, s) => a + s.n, 0);
-    this.buffers.forEach((b, i) => {
-      const out = new Float32Array(b.size);
+    this.bufferLayout.entries.forEach((e, i) => {
+      const out = this.weights.subarray(e.offset, e.offset + e.size);
+      out.fill(0);
       for (const s of shares) {
         const x = s.buffers[i];
-        for (let j = 0; j < out.length; j++) out[j] += (s.n / total) * x[j];
+        const w = s.n / total;
+        for (let j = 0; j < out.length; j++) out[j] += w * x[j];
       }
-      const t = tf.tensor(out, b.shape, 'float32');
-      b.assign(t);
-      t.dispose();
     });
+    if (this.bufferLayout.entries.length > 0) this.stale = true;
+  }
+
+  /**
+   * The batch's loss and gradient: the share-size-weighted mean of the shares'. A share computed on the trainer
+   * thread holds tensors until the pool's next step (its values are read in place when the mean is asked for).
+   */
+  private average(shares: readonly Share[]): FlatGradients {
+    for (const s of this.held) s.dispose();
+    this.held = [...shares];
+    const { w, loss, parts } = weighted(shares);
+    const present = Array.from({ length: this.paramCount }, (_, k) => shares.some((s) => s.has(k)));
+    const fill = (k: number, out: Float32Array) => {
+      let first = true;
+      for (let i = 0; i < shares.length; i++) {
+        const x = shares[i].values(k);
+        if (!x) continue;
+        if (first) scaleInto(out, x, w[i]);
+        else addScaled(out, x, w[i]);
+        first = false;
+      }
+    };
+    // the usual case, two helpers' shares: Σ g² straight from their buffers, without writing the mean anywhere
+    const squares = (k: number) => {
+      const x = shares.map((s) => s.values(k));
+      if (x.length === 2 && x[0] && x[1]) return sumOfSquaresOfMean(x[0], x[1], w[0], w[1]);
+      const e = this.layout.entries[k];
+      fill(k, this.scratch.subarray(0, e.size));
+      return sumOfSquares(this.scratch.subarray(0, e.size));
+    };
+    return this.flatGradients(loss, parts, present, fill, squares);
+  }
+
+  private flatGradients(loss: number, parts: Record<string, number>, present: boolean[], fill: (k: number, out: Float32Array) => void, squares?: (k: number) => number): FlatGradients {
+    const mean = (k: number, out: Float32Array) => {
+      const dst = out.subarray(0, this.layout.entries[k].size);
+      if (present[k]) fill(k, dst);
+      else dst.fill(0);
+      return dst;
+    };
+    return {
+      loss,
+      parts,
+      present,
+      mean,
+      sumOfSquares: () => {
+        let sum = 0;
+        for (let k = 0; k < this.paramCount; k++) if (present[k]) sum += squares ? squares(k) : sumOfSquares(mean(k, this.scratch));
+        return sum;
+      },
+    };
   }
 
   async close(): Promise<void> {
+    for (const s of this.held) s.dispose();
+    this.held = [];
     await Promise.all(this.helpers.map((h) => h.close()));
   }
 }
@@ -224,6 +380,7 @@ interface Share {
   n: number;
   loss: number;
   parts: Record<string, number>;
+  has(i: number): boolean;
   values(i: number): Float32Array | null;
   dispose(): void;
 }
@@ -233,42 +390,43 @@ function tensorShare(g: StepGradients, n: number, vars: readonly tf.Variable[]):
     n,
     loss: g.loss,
     parts: g.parts,
+    has: (i) => !!g.grads[vars[i].name],
     // views on backend memory: valid until the next allocation, so read just before use
     values: (i) => (g.grads[vars[i].name] ? readValues(g.grads[vars[i].name]) : null),
     dispose: () => tf.dispose(Object.values(g.grads)),
   };
 }
 
-/**
- * The batch's loss and gradients from its shares: the mean over images of a per-image quantity is the
- * share-size-weighted mean of the shares' means. Disposes the shares' gradients.
- */
-export function combine(shares: readonly { g: StepGradients; n: number }[], vars: readonly tf.Variable[]): StepGradients {
-  return combineShares(shares.map((s) => tensorShare(s.g, s.n, vars)), vars);
+// Plain loops over typed arrays, each in a function of its own so the JIT sees one shape of arguments.
+function scaleInto(out: Float32Array, x: Float32Array, w: number): void {
+  for (let j = 0; j < out.length; j++) out[j] = w * x[j];
 }
 
-function combineShares(shares: readonly Share[], vars: readonly tf.Variable[]): StepGradients {
+function addScaled(out: Float32Array, x: Float32Array, w: number): void {
+  for (let j = 0; j < out.length; j++) out[j] += w * x[j];
+}
+
+/** Σ g² of g = w0·x0 + w1·x1, rounded to float32 as scaleInto + addScaled would store it. */
+function sumOfSquaresOfMean(x0: Float32Array, x1: Float32Array, w0: number, w1: number): number {
+  let sum = 0;
+  for (let j = 0; j < x0.length; j++) {
+    const g = Math.fround(Math.fround(w0 * x0[j]) + w1 * x1[j]);
+    sum += g * g;
+  }
+  return sum;
+}
+
+function sumOfSquares(x: Float32Array): number {
+  let sum = 0;
+  for (let j = 0; j < x.length; j++) sum += x[j] * x[j];
+  return sum;
+}
+
+/** The shares' weights (share size / batch) and their weighted loss and loss parts. */
+function weighted(shares: readonly { n: number; loss: number; parts: Record<string, number> }[]): { w: number[]; loss: number; parts: Record<string, number> } {
   const total = shares.reduce((a, s) => a + s.n, 0);
   const w = shares.map((s) => s.n / total);
   const parts: Record<string, number> = {};
   for (const k of new Set(shares.flatMap((s) => Object.keys(s.parts)))) parts[k] = shares.reduce((a, s, i) => a + w[i] * (s.parts[k] ?? 0), 0);
-  const grads: Record<string, tf.Tensor> = {};
-  try {
-    vars.forEach((v, p) => {
-      // a share without a gradient for v adds zeros; the views stay valid because nothing allocates backend
-      // memory until tf.tensor, after the last read
-      const xs = shares.map((s) => s.values(p));
-      if (xs.every((x) => !x)) return;
-      const out = new Float32Array(v.size);
-      xs.forEach((x, i) => {
-        if (!x) return;
-        const wi = w[i];
-        for (let j = 0; j < out.length; j++) out[j] += wi * x[j];
-      });
-      grads[v.name] = tf.tensor(out, v.shape, 'float32');
-    });
-  } finally {
-    for (const s of shares) s.dispose();
-  }
-  return { loss: shares.reduce((a, s, i) => a + w[i] * s.loss, 0), parts, grads };
+  return { w, loss: shares.reduce((a, s, i) => a + w[i] * s.loss, 0), parts };
 }

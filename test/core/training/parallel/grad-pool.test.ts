@@ -2,7 +2,7 @@
 // helpers follow the trainer's weights; a helper that dies mid-run or cannot start costs a warning, not the run;
 // a trainer with a pool resumes from a checkpoint exactly like it runs straight through.
 import { writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { fastOptimParams, lossAndGrads } from '../../../../src-main/core/increme
 import { createDataPipeline } from '../../../../src-main/core/training/data';
 import { Rng } from '../../../../src-main/core/training/data/rng';
 import { VIT_AUGREG_NORM, type Sample } from '../../../../src-main/core/training/data/types';
-import { combine, dataParallelByDefault, GradPool, split, type StepGradients } from '../../../../src-main/core/training/parallel/grad-pool';
+import { dataParallelByDefault, GradPool, split, type FlatGradients } from '../../../../src-main/core/training/parallel/grad-pool';
 import type { TaskModel } from '../../../../src-main/core/training/task-model';
 import { latestCheckpoint, Trainer, type TrainEvent, type VitSource } from '../../../../src-main/core/training/trainer';
 import { CLASSES, runUntilCheckpoint, tinyModel, tinyShapes, tinySpec, worstRelDiff } from '../helpers';
@@ -39,17 +39,36 @@ async function startPool(model: TaskModel, helpers = 2, extra: { workerFile?: st
   return pool;
 }
 
-/** A tiny model, a pool of two helpers for it, a batch and the trainable variables (fast set). */
+/** A tiny model, a pool of two helpers attached to it, a batch and the trainable variables (fast set). */
 async function setup(images: number[], rng: number) {
   const model = tinyModel(SIZE);
   const pool = await startPool(model);
   const samples = await flipsOnly().batch(images, new Rng(rng));
   const vars = fastOptimParams(model).map((p) => p.variable);
+  pool.attach(vars);
   return { model, pool, samples, vars };
 }
 
-function values(g: StepGradients): Map<string, Float32Array> {
-  return new Map(Object.entries(g.grads).map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+/** The reference's form: loss, loss parts and each parameter's gradient, keyed by tf variable name. */
+interface Grads {
+  loss: number;
+  parts: Record<string, number>;
+  grads: Map<string, Float32Array>;
+}
+
+/** The pool's gradients in the reference's form (parameters without a gradient left out). */
+function flat(g: FlatGradients, vars: tf.Variable[]): Grads {
+  const grads = new Map<string, Float32Array>();
+  vars.forEach((v, k) => g.present[k] && grads.set(v.name, Float32Array.from(g.mean(k, new Float32Array(v.size)))));
+  return { loss: g.loss, parts: g.parts, grads };
+}
+
+function expectSame(got: Grads, want: Grads): void {
+  expect([...got.grads.keys()].sort()).toEqual([...want.grads.keys()].sort());
+  expect(got.grads.size).toBeGreaterThan(10);
+  expect(worstRelDiff(want.grads, got.grads)).toBeLessThan(1e-4);
+  expect(got.loss).toBeCloseTo(want.loss, 5);
+  for (const k of Object.keys(want.parts)) expect(got.parts[k]).toBeCloseTo(want.parts[k], 5);
 }
 
 const bufferValues = (m: TaskModel) => new Map(m.buffers().map((b) => [b.name, Float32Array.from(b.variable.dataSync() as Float32Array)]));
@@ -59,21 +78,31 @@ function setBuffers(m: TaskModel, values: Map<string, Float32Array>): void {
 
 /**
  * The reference: each share computed here, one after the other from the same BatchNorm statistics, then
- * averaged by share size; the model's statistics end as the shares' weighted mean.
+ * averaged by share size (in float64); the model's statistics end as the shares' weighted mean.
  */
-async function sequential(model: TaskModel, samples: Sample[], shares: number): Promise<StepGradients> {
+async function sequential(model: TaskModel, samples: Sample[], shares: number): Promise<Grads> {
   const vars = fastOptimParams(model).map((p) => p.variable);
   const start = bufferValues(model);
-  const parts = [];
   const stats: { n: number; values: Map<string, Float32Array> }[] = [];
+  const out: Grads = { loss: 0, parts: {}, grads: new Map() };
   for (const s of split(samples, shares)) {
     setBuffers(model, start);
-    parts.push({ g: await lossAndGrads(model, s, toVitOutput(computeFeatures(model.hst, s)), vars), n: s.length });
+    const g = await lossAndGrads(model, s, toVitOutput(computeFeatures(model.hst, s)), vars);
+    const w = s.length / samples.length;
     stats.push({ n: s.length, values: bufferValues(model) });
+    out.loss += w * g.loss;
+    for (const [k, v] of Object.entries(g.parts)) out.parts[k] = (out.parts[k] ?? 0) + w * v;
+    for (const [k, t] of Object.entries(g.grads)) {
+      const sum = out.grads.get(k) ?? new Float32Array(t.size);
+      const x = t.dataSync();
+      for (let j = 0; j < sum.length; j++) sum[j] += w * x[j];
+      out.grads.set(k, sum);
+    }
+    tf.dispose(Object.values(g.grads));
   }
   const mean = new Map([...start].map(([k, v]) => [k, v.map((_, j) => stats.reduce((a, st) => a + (st.n / samples.length) * st.values.get(k)![j], 0))]));
   setBuffers(model, mean);
-  return combine(parts, vars);
+  return out;
 }
 
 describe('split and the default', () => {
@@ -99,38 +128,73 @@ describe('GradPool', () => {
     const before = tf.memory().numTensors;
     const startStats = bufferValues(model);
     expect(startStats.size).toBeGreaterThan(0); // the conv stem's BatchNorm
-    const got = await pool.lossAndGrads(model, samples, source(model), vars);
-    // nothing but the gradients is left behind
-    expect(tf.memory().numTensors - before).toBe(Object.keys(got.grads).length);
+    const g = await pool.gradients(model, [samples], source(model));
+    const got = flat(g, vars);
+    // the batch statistics reach the variables on syncModel, not before
+    expect(worstRelDiff(startStats, bufferValues(model))).toBe(0);
+    pool.syncModel();
+    // no tensors are left behind: the gradients stay in the helpers' shared memory
+    expect(tf.memory().numTensors - before).toBe(0);
     const gotStats = bufferValues(model);
     expect(worstRelDiff(startStats, gotStats)).toBeGreaterThan(1e-3); // the running statistics moved
+    // the global norm's Σ g² is over the same mean
+    let sq = 0;
+    for (const x of got.grads.values()) for (const v of x) sq += v * v;
+    expect(g.sumOfSquares()).toBeCloseTo(sq, 6);
     setBuffers(model, startStats);
     const want = await sequential(model, samples, 2);
     expect(worstRelDiff(bufferValues(model), gotStats)).toBeLessThan(1e-5);
-    expect(Object.keys(got.grads).sort()).toEqual(Object.keys(want.grads).sort());
-    expect(Object.keys(got.grads).length).toBeGreaterThan(10);
-    expect(worstRelDiff(values(want), values(got))).toBeLessThan(1e-4);
-    expect(got.loss).toBeCloseTo(want.loss, 5);
-    for (const k of Object.keys(want.parts)) expect(got.parts[k]).toBeCloseTo(want.parts[k], 5);
+    expectSame(got, want);
     // the shares are not the whole batch in one piece (BatchNorm and loss normalisers per share), but close
     const whole = await lossAndGrads(model, samples, toVitOutput(computeFeatures(model.hst, samples)), vars);
     expect(Math.abs(whole.loss - got.loss) / whole.loss).toBeLessThan(0.2);
-    tf.dispose([...Object.values(got.grads), ...Object.values(want.grads), ...Object.values(whole.grads)]);
+    tf.dispose(Object.values(whole.grads));
     model.dispose();
   }, 120_000);
 
   it("follows the trainer's weights from step to step", async () => {
     const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 2);
-    const first = await pool.lossAndGrads(model, samples, source(model), vars);
-    // what an optimizer step does: every trainable weight changes
-    for (const v of vars) tf.tidy(() => v.assign(tf.add(tf.mul(v, 0.9), 0.01)));
-    const got = await pool.lossAndGrads(model, samples, source(model), vars);
+    const first = (await pool.gradients(model, [samples], source(model))).loss;
+    // what the trainer's optimizer does: every trainable weight changes in the shared memory
+    const p = pool.params;
+    for (let i = 0; i < p.length; i++) p[i] = p[i] * 0.9 + 0.01;
+    pool.paramsChanged();
+    const got = flat(await pool.gradients(model, [samples], source(model)), vars);
+    // the variables follow the shared weights on syncModel
+    const before = Float32Array.from(vars[0].dataSync() as Float32Array);
+    pool.syncModel();
+    const after = vars[0].dataSync();
+    expect(after[0]).toBeCloseTo(before[0] * 0.9 + 0.01, 6);
     const want = await sequential(model, samples, 2);
-    expect(worstRelDiff(values(want), values(got))).toBeLessThan(1e-4);
-    expect(Math.abs(first.loss - got.loss)).toBeGreaterThan(1e-6);
-    tf.dispose([...Object.values(first.grads), ...Object.values(got.grads), ...Object.values(want.grads)]);
+    expectSame(got, want);
+    expect(Math.abs(first - got.loss)).toBeGreaterThan(1e-6);
     model.dispose();
   }, 120_000);
+
+  it('averages the micro-batches of an accumulated step, each from the statistics the one before left', async () => {
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 7);
+    const second = await flipsOnly().batch([4, 5, 0, 1], new Rng(8));
+    const start = bufferValues(model);
+    const got = flat(await pool.gradients(model, [samples, second], source(model)), vars);
+    pool.syncModel();
+    const gotStats = bufferValues(model);
+    setBuffers(model, start);
+    const a = await sequential(model, samples, 2);
+    const b = await sequential(model, second, 2);
+    const want: Grads = { loss: (a.loss + b.loss) / 2, parts: {}, grads: new Map() };
+    for (const k of Object.keys(a.parts)) want.parts[k] = (a.parts[k] + b.parts[k]) / 2;
+    for (const [k, x] of a.grads) want.grads.set(k, x.map((v, j) => (v + b.grads.get(k)![j]) / 2));
+    expectSame(got, want);
+    expect(worstRelDiff(bufferValues(model), gotStats)).toBeLessThan(1e-5);
+    model.dispose();
+  }, 120_000);
+
+  it('refuses to attach to parameters it was not started for', async () => {
+    const { model, pool, vars } = await setup([0, 1], 1);
+    expect(() => pool.attach(vars.slice(1))).toThrow(`gradient pool: started for ${vars.length} parameters, attached to ${vars.length - 1}`);
+    expect(() => pool.attach([...vars.slice(1), vars[0]])).toThrow(/gradient pool: parameter .* has \d+ values in the pool, \d+ in the trainer/);
+    model.dispose();
+  }, 60_000);
 
   type Internals = { helpers: { worker: { postMessage(m: unknown): void; terminate(): Promise<number> } }[] };
   const helperWorker = (pool: GradPool, i: number) => (pool as unknown as Internals).helpers[i].worker;
@@ -142,21 +206,22 @@ describe('GradPool', () => {
     w.postMessage = () => void w.terminate();
     const warnings: string[] = [];
     const startStats = bufferValues(model);
-    const got = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    const got = flat(await pool.gradients(model, [samples], source(model), (m) => warnings.push(m)), vars);
+    pool.syncModel();
     const gotStats = bufferValues(model);
     setBuffers(model, startStats);
     const want = await sequential(model, samples, 2);
     expect(worstRelDiff(bufferValues(model), gotStats)).toBeLessThan(1e-5);
-    expect(worstRelDiff(values(want), values(got))).toBeLessThan(1e-4);
+    expectSame(got, want);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/gradient helper thread stopped \(exited \(code 1\)\); training continues with 1/);
     expect(pool.size).toBe(1);
     // the next step goes to the helper left, whole, without a second warning
-    const again = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    pool.attach(vars); // the statistics the reference ended with
+    const again = flat(await pool.gradients(model, [samples], source(model), (m) => warnings.push(m)), vars);
     const whole = await sequential(model, samples, 1);
-    expect(worstRelDiff(values(whole), values(again))).toBeLessThan(1e-4);
+    expectSame(again, whole);
     expect(warnings).toHaveLength(1);
-    tf.dispose([...Object.values(got.grads), ...Object.values(want.grads), ...Object.values(again.grads), ...Object.values(whole.grads)]);
     model.dispose();
   }, 120_000);
 
@@ -166,10 +231,10 @@ describe('GradPool', () => {
     const post = w.postMessage.bind(w);
     w.postMessage = (m: unknown) => post({ ...(m as object), samples: [] });
     const warnings: string[] = [];
-    const got = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    const got = await pool.gradients(model, [samples], source(model), (m) => warnings.push(m));
     expect(warnings).toEqual([expect.stringMatching(/gradient helper thread stopped \(gradient helper: bad message: samples: .*\); training continues with 1/)]);
     expect(Number.isFinite(got.loss)).toBe(true);
-    tf.dispose(Object.values(got.grads));
+    expect(Number.isFinite(got.sumOfSquares())).toBe(true);
     model.dispose();
   }, 120_000);
 
@@ -178,11 +243,10 @@ describe('GradPool', () => {
     await helperWorker(pool, 1).terminate();
     await new Promise((r) => setTimeout(r, 50));
     const warnings: string[] = [];
-    const got = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    const got = flat(await pool.gradients(model, [samples], source(model), (m) => warnings.push(m)), vars);
     expect(warnings).toEqual([expect.stringMatching(/gradient helper thread stopped \(exited/)]);
     const whole = await sequential(model, samples, 1);
-    expect(worstRelDiff(values(whole), values(got))).toBeLessThan(1e-4);
-    tf.dispose([...Object.values(got.grads), ...Object.values(whole.grads)]);
+    expectSame(got, whole);
     model.dispose();
   }, 120_000);
 
@@ -194,12 +258,11 @@ describe('GradPool', () => {
       if (++calls === 2) throw new Error('feature cache: entry unreadable');
       return source(model)(s);
     };
-    await expect(pool.lossAndGrads(model, samples, flaky, vars, (m) => warnings.push(m))).rejects.toThrow('feature cache: entry unreadable');
+    await expect(pool.gradients(model, [samples], flaky, (m) => warnings.push(m))).rejects.toThrow('feature cache: entry unreadable');
     expect(warnings).toEqual([]);
     expect(pool.size).toBe(2);
-    const next = await pool.lossAndGrads(model, samples, source(model), vars, (m) => warnings.push(m));
+    const next = await pool.gradients(model, [samples], source(model), (m) => warnings.push(m));
     expect(Number.isFinite(next.loss)).toBe(true);
-    tf.dispose(Object.values(next.grads));
     model.dispose();
   }, 120_000);
 
@@ -243,6 +306,8 @@ describe('Trainer with a gradient pool', () => {
     await runUntilCheckpoint(half, 3);
     half.dispose();
     halfModel.dispose();
+    const copy = await mkdtemp(join(tmpdir(), 'ck-dp-c-'));
+    await cp(dir, copy, { recursive: true });
 
     const model = tinyModel(SIZE);
     const resumed = new Trainer(model, flipsOnly(), { ...OPTS, checkpointDir: dir }, { vitSource: source(model), pool: await startPool(model) });
@@ -252,5 +317,19 @@ describe('Trainer with a gradient pool', () => {
     expect(worstRelDiff(stats, bufferValues(model))).toBeLessThan(1e-5);
     resumed.dispose();
     model.dispose();
+
+    // the same checkpoint resumes without helpers (the optimizer state has the same names and shapes)
+    const alone = tinyModel(SIZE);
+    const noPool = new Trainer(alone, flipsOnly(), { ...OPTS, checkpointDir: copy }, { vitSource: source(alone) });
+    await noPool.resume((await latestCheckpoint(copy))!);
+    const steps: number[] = [];
+    await noPool.run({ onEvent: (e) => e.type === 'step' && Number.isFinite(e.loss) && steps.push(e.step) });
+    expect(steps).toEqual([4, 5, 6]);
+    // it trained on from the checkpoint (not to the helpers' result: BatchNorm over the whole batch, not per share)
+    const ended = snapshot(alone);
+    expect([...ended.values()].every((x) => x.every(Number.isFinite))).toBe(true);
+    expect(worstRelDiff(want, ended)).toBeGreaterThan(0);
+    noPool.dispose();
+    alone.dispose();
   }, 300_000);
 });

@@ -1,0 +1,122 @@
+// AdamW over parameters laid out in one flat float32 array: the data-parallel trainer's shared weights
+// (parallel/grad-pool.ts), updated in place, one parameter at a time. The update reads 4 and writes 3 floats per
+// weight and is bound by memory bandwidth (~2.8 M weights on the demo: ~80 MB a step), so the gradient is taken
+// parameter by parameter from wherever it lies (the helpers' buffers) into a cache-sized scratch, instead of
+// from a flat copy that would be written and read back whole.
+//
+// Same update as AdamW's fused kernel (compute/kernels/fused-adamw.ts), float for float, and the same state
+// names and shapes in a checkpoint, so a run can resume with or without gradient helpers.
+import { tf } from '../../compute/engine';
+import { flatLayout, type FlatLayout } from '../parallel/flat-params';
+import { defaultDecay, momentKey, OPTIM_STEP_KEY, type AdamWOptions, type OptimParam } from './adamw';
+
+/** One parameter's update: the fused kernel's arithmetic, in a function of its own so the JIT sees one shape. */
+function update(P: Float32Array, G: Float32Array, M: Float32Array, V: Float32Array, decayFactor: number, beta1: number, beta2: number, c1: number, c2: number, stepSize: number, sqrtBc2: number, eps: number, gradScale: number): void {
+  for (let i = 0; i < P.length; i++) {
+    const gi = G[i] * gradScale;
+    const mi = Math.fround(beta1 * M[i] + c1 * gi);
+    const vi = Math.fround(beta2 * V[i] + c2 * gi * gi);
+    M[i] = mi;
+    V[i] = vi;
+    P[i] = P[i] * decayFactor - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+}
+
+/** A gradient in a flat layout, parameter by parameter (parallel/grad-pool.ts's FlatGradients is one). */
+export interface FlatGradientSource {
+  /** present[k]: parameter k has a gradient */
+  present: readonly boolean[];
+  /** parameter k's gradient, written into `out` (at least its size); returns the filled part */
+  mean(k: number, out: Float32Array): Float32Array;
+}
+
+export class FlatAdamW {
+  readonly layout: FlatLayout;
+  private readonly decay: boolean[];
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly scratch: Float32Array;
+  private t = 0;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+
+  constructor(params: readonly OptimParam[], opts: AdamWOptions = {}) {
+    const seen = new Set<string>();
+    for (const p of params) {
+      if (seen.has(p.name)) throw new Error(`AdamW: parameter ${p.name} is listed twice.`);
+      seen.add(p.name);
+    }
+    this.layout = flatLayout(params);
+    this.decay = params.map((p) => p.decay ?? defaultDecay(p.name, p.variable.shape));
+    this.m = new Float32Array(this.layout.size);
+    this.v = new Float32Array(this.layout.size);
+    this.scratch = new Float32Array(Math.max(1, ...this.layout.entries.map((e) => e.size)));
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0.05;
+  }
+
+  get step(): number {
+    return this.t;
+  }
+
+  /**
+   * One update of `weights` (the layout's floats). `grads.mean(k, out)` gives parameter k's gradient; a
+   * parameter whose `present` is false is left untouched, like AdamW without a gradient for it; the step count
+   * advances for all.
+   */
+  apply(weights: Float32Array, grads: FlatGradientSource, lr: number, gradScale = 1): void {
+    const { entries, size } = this.layout;
+    const { present } = grads;
+    if (weights.length < size) throw new Error(`AdamW: expected ${size} floats of weights, got ${weights.length}`);
+    if (present.length !== entries.length) throw new Error(`AdamW: ${present.length} gradient flags for ${entries.length} parameters`);
+    this.t += 1;
+    const { beta1, beta2, eps } = this;
+    const stepSize = lr / (1 - beta1 ** this.t);
+    const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    for (let k = 0; k < entries.length; k++) {
+      if (!present[k]) continue;
+      const e = entries[k];
+      const G = grads.mean(k, this.scratch);
+      if (G.length !== e.size) throw new Error(`AdamW: the gradient of ${e.name} has ${G.length} values, expected ${e.size}`);
+      const decayFactor = this.decay[k] && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
+      update(weights.subarray(e.offset, e.offset + e.size), G, this.m.subarray(e.offset, e.offset + e.size), this.v.subarray(e.offset, e.offset + e.size), decayFactor, beta1, beta2, c1, c2, stepSize, sqrtBc2, eps, gradScale);
+    }
+  }
+
+  /** The state as AdamW.exportState writes it (named tensors, copies; the caller disposes). */
+  exportState(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = { [OPTIM_STEP_KEY]: tf.scalar(this.t, 'int32') };
+    for (const e of this.layout.entries) {
+      out[momentKey(e.name, 'exp_avg')] = tf.tensor(this.m.slice(e.offset, e.offset + e.size), e.shape, 'float32');
+      out[momentKey(e.name, 'exp_avg_sq')] = tf.tensor(this.v.slice(e.offset, e.offset + e.size), e.shape, 'float32');
+    }
+    return out;
+  }
+
+  /** Restores AdamW's (or this class's) exported state; every parameter's moments must be there with their shapes. */
+  importState(state: Record<string, tf.Tensor>): void {
+    const step = state[OPTIM_STEP_KEY];
+    if (!step) throw new Error(`Optimizer state has no ${OPTIM_STEP_KEY} entry.`);
+    for (const e of this.layout.entries) {
+      for (const which of ['exp_avg', 'exp_avg_sq'] as const) {
+        const key = momentKey(e.name, which);
+        const t = state[key];
+        if (!t) throw new Error(`Optimizer state is missing ${key}.`);
+        if (t.shape.join(',') !== e.shape.join(',')) throw new Error(`Optimizer state ${key} has shape [${t.shape}], expected [${e.shape}].`);
+      }
+    }
+    for (const e of this.layout.entries) {
+      this.m.set(state[momentKey(e.name, 'exp_avg')].dataSync(), e.offset);
+      this.v.set(state[momentKey(e.name, 'exp_avg_sq')].dataSync(), e.offset);
+    }
+    this.t = Math.round(step.dataSync()[0]);
+  }
+
+  dispose(): void {}
+}
