@@ -10,11 +10,11 @@
 //
 // The helpers hold no training state: each step they load the weights and BatchNorm running statistics from
 // shared memory, so pause/resume, checkpoints, evaluations with averaged weights and non-finite-loss stops stay
-// the trainer's alone. During a run that shared memory is the training's weights: the trainer averages the
-// gradients into one flat array and its optimizer (optim/adamw-flat.ts) updates the shared parameters in place;
-// the model's tf variables are set from them only when something reads the model (syncModel: evaluations,
-// checkpoints, the end of the run). Per step this costs ~3 plain loops over the ~2.8 M trainable floats instead
-// of ~250 gradient tensors, ~250 optimizer kernels and their assigns (~140 ms per demo step on wasm). After the step the trainer takes the
+// the trainer's alone. During a run that shared memory is the training's weights: the trainer reads the mean
+// gradient parameter by parameter from the helpers' buffers, its optimizer (optim/adamw-flat.ts) updates the
+// shared parameters in place, and the model's tf variables are set from them only when something reads the model
+// (syncModel: evaluations, checkpoints, the end of the run). The helpers idle while the trainer works, so this
+// serial part is kept to plain loops (docs/compute.md, "Data-parallel steps"). After the step the trainer takes the
 // share-size-weighted mean of the helpers' updated running statistics: the update of the whole batch, with each
 // share's batch statistics in place of the batch's (the trainer's own forward never runs in training mode now,
 // so without this its evaluations would use the statistics it started with). Like PyTorch's DDP without SyncBatchNorm, each share normalises its
@@ -78,12 +78,12 @@ export function dataParallelByDefault(backend: string | undefined, batchSize: nu
 
 export class GradPool {
   private warned = new Set<GradHelper>();
-  /** the parameters' part of the layout, then the buffers' entries (offsets into the same memory) */
+  /** the buffers' entries of the layout (offsets into the same memory) */
   private readonly bufferLayout: FlatLayout;
   /** one parameter's worth of floats, for means computed on the way */
   private readonly scratch: Float32Array;
-  /** the parameters' part of the layout, for accumulated micro-batches */
-  private readonly mean: Float32Array;
+  /** floats in the parameters' part of the layout (they come first) */
+  private readonly paramFloats: number;
   /** the last step's shares (those computed on the trainer thread hold tensors) */
   private held: Share[] = [];
   /** the trainer's variables (attach) */
@@ -101,8 +101,7 @@ export class GradPool {
     private readonly weights: Float32Array,
   ) {
     this.bufferLayout = { entries: layout.entries.slice(paramCount), size: layout.size };
-    const paramFloats = paramCount > 0 ? layout.entries[paramCount - 1].offset + layout.entries[paramCount - 1].size : 0;
-    this.mean = new Float32Array(paramFloats);
+    this.paramFloats = paramCount > 0 ? layout.entries[paramCount - 1].offset + layout.entries[paramCount - 1].size : 0;
     this.scratch = new Float32Array(Math.max(1, ...layout.entries.slice(0, paramCount).map((e) => e.size)));
   }
 
@@ -140,7 +139,7 @@ export class GradPool {
    * trainer's optimizer updates them in place (then calls paramsChanged) and the variables follow on syncModel.
    */
   get params(): Float32Array {
-    return this.weights.subarray(0, this.mean.length);
+    return this.weights.subarray(0, this.paramFloats);
   }
 
   /** Parameter i's values in `params`. */
@@ -185,7 +184,7 @@ export class GradPool {
   async gradients(model: TaskModel, batches: readonly (readonly Sample[])[], vitSource: VitSource | null, onWarning?: (m: string) => void): Promise<FlatGradients> {
     if (batches.length === 1) return this.microBatch(model, batches[0], vitSource, onWarning);
     // the helpers' buffers are rewritten by each micro-batch: sum the means into an array of our own
-    const sum = new Float32Array(this.mean.length);
+    const sum = new Float32Array(this.paramFloats);
     const present = new Array<boolean>(this.paramCount).fill(false);
     let loss = 0;
     const parts: Record<string, number> = {};
@@ -196,7 +195,7 @@ export class GradPool {
       this.layout.entries.slice(0, this.paramCount).forEach((e, k) => {
         if (!g.present[k]) return;
         present[k] = true;
-        const m = g.mean(k, this.mean);
+        const m = g.mean(k, this.scratch);
         for (let j = 0; j < e.size; j++) sum[e.offset + j] += m[j];
       });
     }
