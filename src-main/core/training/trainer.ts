@@ -75,7 +75,7 @@ export type TrainEvent =
   | { type: 'warning'; message: string };
 
 /** One optimizer step's gradients, before the update: the loss and norm decide whether and how it applies. */
-interface StepGradients {
+interface PendingStep {
   loss: number;
   parts: Record<string, number>;
   images: number;
@@ -325,7 +325,7 @@ export class Trainer {
   }
 
   /** The mean gradient of the next `accumulate` micro-batches, on the trainer's backend. */
-  private async tensorGradients(vars: tf.Variable[], acc: GradAccumulator, onEvent?: (e: TrainEvent) => void): Promise<StepGradients> {
+  private async tensorGradients(vars: tf.Variable[], acc: GradAccumulator, onEvent?: (e: TrainEvent) => void): Promise<PendingStep> {
     const o = this.opts;
     const optimizer = this.optimizer as AdamW;
     const parts: Record<string, number> = {};
@@ -355,7 +355,7 @@ export class Trainer {
   }
 
   /** The mean gradient of the next `accumulate` micro-batches from the gradient helpers, in the pool's flat layout. */
-  private async poolGradients(pool: GradPool, onEvent?: (e: TrainEvent) => void): Promise<StepGradients> {
+  private async poolGradients(pool: GradPool, onEvent?: (e: TrainEvent) => void): Promise<PendingStep> {
     const optimizer = this.optimizer as FlatAdamW;
     const batches: Sample[][] = [];
     for (let m = 0; m < this.opts.accumulate; m++) batches.push(await this.nextBatch(onEvent));

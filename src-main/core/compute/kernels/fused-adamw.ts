@@ -22,6 +22,24 @@ export interface AdamWKernelAttrs {
   gradScale: number;
 }
 
+/**
+ * The update of n floats: p, g, m, v in; p', m', v' out (the outputs may be the inputs: an in-place update, as
+ * training/optim/adamw-flat.ts does on shared memory). Moments are rounded to float32 before p uses them.
+ */
+export function adamwUpdate(P: Float32Array, G: Float32Array, M: Float32Array, V: Float32Array, P2: Float32Array, M2: Float32Array, V2: Float32Array, n: number, a: AdamWKernelAttrs): void {
+  const { decayFactor, beta1, beta2, stepSize, sqrtBc2, eps, gradScale } = a;
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  for (let i = 0; i < n; i++) {
+    const gi = G[i] * gradScale;
+    const mi = Math.fround(beta1 * M[i] + c1 * gi);
+    const vi = Math.fround(beta2 * V[i] + c2 * gi * gi);
+    M2[i] = mi;
+    V2[i] = vi;
+    P2[i] = P[i] * decayFactor - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+}
+
 function kernel(backendName: string): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as AdamWKernelAttrs;
@@ -34,17 +52,7 @@ function kernel(backendName: string): KernelFunc {
     const M = mem.read(m);
     const V = mem.read(v);
     const [P2, M2, V2] = outs.map((o) => o.data);
-    const { decayFactor, beta1, beta2, stepSize, sqrtBc2, eps, gradScale } = a;
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
-    for (let i = 0; i < n; i++) {
-      const gi = G[i] * gradScale;
-      const mi = Math.fround(beta1 * M[i] + c1 * gi);
-      const vi = Math.fround(beta2 * V[i] + c2 * gi * gi);
-      M2[i] = mi;
-      V2[i] = vi;
-      P2[i] = P[i] * decayFactor - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-    }
+    adamwUpdate(P, G, M, V, P2, M2, V2, n, a);
     return outs.map((o) => o.done());
   };
 }

@@ -4,23 +4,12 @@
 // parameter by parameter from wherever it lies (the helpers' buffers) into a cache-sized scratch, instead of
 // from a flat copy that would be written and read back whole.
 //
-// Same update as AdamW's fused kernel (compute/kernels/fused-adamw.ts), float for float, and the same state
+// The fused kernel's own update loop (compute/kernels/fused-adamw.ts: adamwUpdate), in place, and the same state
 // names and shapes in a checkpoint, so a run can resume with or without gradient helpers.
 import { tf } from '../../compute/engine';
+import { adamwUpdate } from '../../compute/kernels/fused-adamw';
 import { flatLayout, type FlatLayout } from '../parallel/flat-params';
 import { defaultDecay, momentKey, OPTIM_STEP_KEY, type AdamWOptions, type OptimParam } from './adamw';
-
-/** One parameter's update: the fused kernel's arithmetic, in a function of its own so the JIT sees one shape. */
-function update(P: Float32Array, G: Float32Array, M: Float32Array, V: Float32Array, decayFactor: number, beta1: number, beta2: number, c1: number, c2: number, stepSize: number, sqrtBc2: number, eps: number, gradScale: number): void {
-  for (let i = 0; i < P.length; i++) {
-    const gi = G[i] * gradScale;
-    const mi = Math.fround(beta1 * M[i] + c1 * gi);
-    const vi = Math.fround(beta2 * V[i] + c2 * gi * gi);
-    M[i] = mi;
-    V[i] = vi;
-    P[i] = P[i] * decayFactor - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-  }
-}
 
 /** A gradient in a flat layout, parameter by parameter (parallel/grad-pool.ts's FlatGradients is one). */
 export interface FlatGradientSource {
@@ -77,15 +66,17 @@ export class FlatAdamW {
     const { beta1, beta2, eps } = this;
     const stepSize = lr / (1 - beta1 ** this.t);
     const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
-    const c1 = 1 - beta1;
-    const c2 = 1 - beta2;
     for (let k = 0; k < entries.length; k++) {
       if (!present[k]) continue;
       const e = entries[k];
       const G = grads.mean(k, this.scratch);
       if (G.length !== e.size) throw new Error(`AdamW: the gradient of ${e.name} has ${G.length} values, expected ${e.size}`);
       const decayFactor = this.decay[k] && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
-      update(weights.subarray(e.offset, e.offset + e.size), G, this.m.subarray(e.offset, e.offset + e.size), this.v.subarray(e.offset, e.offset + e.size), decayFactor, beta1, beta2, c1, c2, stepSize, sqrtBc2, eps, gradScale);
+      const P = weights.subarray(e.offset, e.offset + e.size);
+      const M = this.m.subarray(e.offset, e.offset + e.size);
+      const V = this.v.subarray(e.offset, e.offset + e.size);
+      // in place: the shared weights and our moments are the outputs
+      adamwUpdate(P, G, M, V, P, M, V, e.size, { decayFactor, beta1, beta2, stepSize, sqrtBc2, eps, gradScale });
     }
   }
 

@@ -195,8 +195,7 @@ export class GradPool {
       this.layout.entries.slice(0, this.paramCount).forEach((e, k) => {
         if (!g.present[k]) return;
         present[k] = true;
-        const m = g.mean(k, this.scratch);
-        for (let j = 0; j < e.size; j++) sum[e.offset + j] += m[j];
+        addScaled(sum.subarray(e.offset, e.offset + e.size), g.mean(k, this.scratch), 1);
       });
     }
     for (let j = 0; j < sum.length; j++) sum[j] /= batches.length;
