@@ -187,4 +187,22 @@ describe('loop API', () => {
     expect(again.message).toMatch(/exist/);
     expect(existsSync(join(out, 'model.json'))).toBe(true);
   }, 300_000);
+
+  // last: it closes the studio
+  it('closing the studio while the evaluation after a fine-tune runs stops that evaluation and its worker', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const { jobId } = await call<MethodOutput<'train.start'>>('train.start', { advanced: TINY });
+    const done = await jobDone(jobId);
+    expect(done.status, done.message).toBe('ok');
+    // the val evaluation starts after the job: its worker is up
+    for (let i = 0; i < 100 && ports() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(ports()).toBeGreaterThan(0);
+    const before = events.length;
+    service.close();
+    for (let i = 0; i < 600 && ports() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(ports()).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    // nothing reported for a project that is gone (it used to say "evaluation details failed" once its worker ended)
+    expect(events.slice(before).filter((e) => e.event === 'train.eval' || e.event === 'job.progress')).toEqual([]);
+  }, 300_000);
 });

@@ -56,6 +56,8 @@ export class LoopService {
   private updater: { store: FullProjectStore; task: string; u: IncrementalUpdater; off: () => void } | null = null;
   /** images the last predict job covered per model version (an image with no detections has no rows) */
   private predicted = new Map<number, Set<number>>();
+  /** aborted on close: work the service starts by itself (the evaluation after a fine-tune) must not outlive it */
+  private background = new AbortController();
 
   constructor(private readonly host: LoopHost) {
     this.train = new TrainService(host.jobs, host.emit, (v, jobId) => this.afterTraining(v, jobId));
@@ -104,9 +106,12 @@ export class LoopService {
   /** After a full fine-tune: per-class AP and confusion on val (from predictions), `train.eval`, incremental on. */
   private async afterTraining(versionId: number | null, jobId: string): Promise<void> {
     if (versionId === null) return;
+    const { signal } = this.background;
     try {
       const s = this.store();
-      await this.predictImages(s, this.version(s, versionId), 'val', 0.05);
+      await this.predictImages(s, this.version(s, versionId), 'val', 0.05, { signal });
+      // the project closed (or the studio stops) meanwhile: its predict worker was cancelled, nothing to report
+      if (signal.aborted) return;
       const v = this.version(s, versionId);
       const ev = this.info(s, v).eval;
       if (ev) {
@@ -234,6 +239,8 @@ export class LoopService {
   }
 
   close(): void {
+    this.background.abort();
+    this.background = new AbortController();
     this.resetUpdater();
     this.predicted.clear();
   }
