@@ -18,6 +18,7 @@ import { AdamW } from './optim/adamw';
 import { FlatAdamW } from './optim/adamw-flat';
 import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
 import { WeightEma } from './optim/ema';
+import type { FlatOptimState } from './optim/flat-update';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
@@ -81,7 +82,7 @@ interface PendingStep {
   images: number;
   norm: number;
   /** the AdamW update (gradients scaled by `gradScale`) and the moving average's */
-  apply(lr: number, gradScale: number): void;
+  apply(lr: number, gradScale: number): void | Promise<void>;
   discard(): void;
 }
 
@@ -180,8 +181,9 @@ export class Trainer {
     this.pool = extras.pool ?? null;
     this.params = optimParamsFor(model, this.vitSource ? 'fast' : 'full');
     const adamw = { lr: opts.lr, weightDecay: this.opts.weightDecay, beta2: this.opts.beta2 };
-    this.optimizer = this.pool ? new FlatAdamW(this.params, adamw) : new AdamW(this.params, adamw);
-    this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay) : null;
+    // with helpers, the optimizer's state and the average live in shared memory, where the helpers update them
+    this.optimizer = this.pool ? new FlatAdamW(this.params, { ...adamw, shared: true }) : new AdamW(this.params, adamw);
+    this.ema = this.opts.emaDecay > 0 ? new WeightEma(this.params, this.opts.emaDecay, this.pool ? { flat: true, shared: true } : undefined) : null;
     this.rng = new Rng(opts.seed, 0xa06);
   }
 
@@ -231,7 +233,7 @@ export class Trainer {
       const p = join(ckpt, EMA_FILE);
       // a checkpoint written without an average (older studio, or a run started without one) starts it afresh
       if (existsSync(p)) this.ema.importState((await readSafetensors(p)).tensors);
-      else this.ema = new WeightEma(this.params, this.opts.emaDecay);
+      else this.ema.restart();
     }
     this.step = state.step;
     this.cursor = state.cursor;
@@ -280,7 +282,7 @@ export class Trainer {
     onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.trainableParamCount, images: this.data.length });
     const vars = this.params.map((p) => p.variable);
     // the weights as they are now (a resume may have set them) are the helpers' from here on
-    this.pool?.attach(vars);
+    this.pool?.attach(vars, this.flatState());
     let imagesSeen = 0;
     const acc = new GradAccumulator();
     try {
@@ -296,7 +298,7 @@ export class Trainer {
           g.discard();
           throw new NonFiniteLossError(this.step + 1, { ...parts, total: loss }, this.lastCheckpoint);
         }
-        g.apply(lr, gradScale);
+        await g.apply(lr, gradScale);
         this.step++;
         this.lastLoss = loss;
         const secs = (Date.now() - t0 - pausedMs) / 1000;
@@ -359,19 +361,22 @@ export class Trainer {
     const optimizer = this.optimizer as FlatAdamW;
     const batches: Sample[][] = [];
     for (let m = 0; m < this.opts.accumulate; m++) batches.push(await this.nextBatch(onEvent));
-    const g = await pool.gradients(this.model, batches, this.vitSource, (message) => onEvent?.({ type: 'warning', message }));
+    const warn = (message: string) => onEvent?.({ type: 'warning', message });
+    const g = await pool.gradients(this.model, batches, this.vitSource, warn);
     return {
       loss: g.loss,
       parts: g.parts,
       images: batches.reduce((n, b) => n + b.length, 0),
-      norm: Math.sqrt(g.sumOfSquares()),
-      apply: (lr, gradScale) => {
-        optimizer.apply(pool.params, g, lr, gradScale);
-        pool.paramsChanged();
-        this.ema?.update((i) => pool.paramValues(i));
-      },
+      norm: Math.sqrt(await pool.sumOfSquares(g, warn)),
+      apply: (lr, gradScale) => pool.update(g, this.flatState()!, optimizer.begin(lr, gradScale, this.ema ? this.ema.advance() : null), warn),
       discard: () => {},
     };
+  }
+
+  /** The flat optimizer's state with the moving average's shadow weights (data-parallel runs only). */
+  private flatState(): FlatOptimState | undefined {
+    if (!(this.optimizer instanceof FlatAdamW)) return undefined;
+    return { ...this.optimizer.state, ema: this.ema?.flat ?? null };
   }
 
   /** Writes `<dir>/step-NNNNNN/` completely, then points latest.json at it (atomic rename), then prunes. */

@@ -1,15 +1,16 @@
 // AdamW over parameters laid out in one flat float32 array: the data-parallel trainer's shared weights
-// (parallel/grad-pool.ts), updated in place, one parameter at a time. The update reads 4 and writes 3 floats per
-// weight and is bound by memory bandwidth (~2.8 M weights on the demo: ~80 MB a step), so the gradient is taken
-// parameter by parameter from wherever it lies (the helpers' buffers) into a cache-sized scratch, instead of
-// from a flat copy that would be written and read back whole.
+// (parallel/grad-pool.ts), updated in place, one parameter at a time (optim/flat-update.ts). The update reads 4
+// and writes 3 floats per weight and is bound by memory bandwidth (~2.8 M weights on the demo: ~80 MB a step), so
+// the gradient is taken parameter by parameter from wherever it lies (the helpers' buffers) into a cache-sized
+// scratch, instead of from a flat copy that would be written and read back whole. With `shared` the moments sit
+// in shared memory, where the gradient helpers update their ranges of parameters in parallel.
 //
 // The fused kernel's own update loop (compute/kernels/fused-adamw.ts: adamwUpdate), in place, and the same state
 // names and shapes in a checkpoint, so a run can resume with or without gradient helpers.
 import { tf } from '../../compute/engine';
-import { adamwUpdate } from '../../compute/kernels/fused-adamw';
 import { flatLayout, type FlatLayout } from '../parallel/flat-params';
 import { defaultDecay, momentKey, OPTIM_STEP_KEY, type AdamWOptions, type OptimParam } from './adamw';
+import { updateParams, type FlatOptimState, type FlatStep } from './flat-update';
 
 /** A gradient in a flat layout, parameter by parameter (parallel/grad-pool.ts's FlatGradients is one). */
 export interface FlatGradientSource {
@@ -21,9 +22,8 @@ export interface FlatGradientSource {
 
 export class FlatAdamW {
   readonly layout: FlatLayout;
-  private readonly decay: boolean[];
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+  /** moments, decay flags and per-parameter step marks (no moving average: the trainer adds its own) */
+  readonly state: FlatOptimState;
   private readonly scratch: Float32Array;
   private t = 0;
   readonly beta1: number;
@@ -31,16 +31,22 @@ export class FlatAdamW {
   readonly eps: number;
   readonly weightDecay: number;
 
-  constructor(params: readonly OptimParam[], opts: AdamWOptions = {}) {
+  constructor(params: readonly OptimParam[], opts: AdamWOptions & { shared?: boolean } = {}) {
     const seen = new Set<string>();
     for (const p of params) {
       if (seen.has(p.name)) throw new Error(`AdamW: parameter ${p.name} is listed twice.`);
       seen.add(p.name);
     }
     this.layout = flatLayout(params);
-    this.decay = params.map((p) => p.decay ?? defaultDecay(p.name, p.variable.shape));
-    this.m = new Float32Array(this.layout.size);
-    this.v = new Float32Array(this.layout.size);
+    const floats = (n: number) => (opts.shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4))) : new Float32Array(n));
+    this.state = {
+      entries: this.layout.entries,
+      decay: params.map((p) => p.decay ?? defaultDecay(p.name, p.variable.shape)),
+      m: floats(this.layout.size),
+      v: floats(this.layout.size),
+      ema: null,
+      done: opts.shared ? new Int32Array(new SharedArrayBuffer(Math.max(4, params.length * 4))) : new Int32Array(params.length),
+    };
     this.scratch = new Float32Array(Math.max(1, ...this.layout.entries.map((e) => e.size)));
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
@@ -50,6 +56,12 @@ export class FlatAdamW {
 
   get step(): number {
     return this.t;
+  }
+
+  /** Advances the step count and returns what the step's update needs (updateParams, possibly on helpers). */
+  begin(lr: number, gradScale: number, emaDecay: number | null = null): FlatStep {
+    this.t += 1;
+    return { t: this.t, lr, gradScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, emaDecay };
   }
 
   /**
@@ -62,30 +74,21 @@ export class FlatAdamW {
     const { present } = grads;
     if (weights.length < size) throw new Error(`AdamW: expected ${size} floats of weights, got ${weights.length}`);
     if (present.length !== entries.length) throw new Error(`AdamW: ${present.length} gradient flags for ${entries.length} parameters`);
-    this.t += 1;
-    const { beta1, beta2, eps } = this;
-    const stepSize = lr / (1 - beta1 ** this.t);
-    const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
-    for (let k = 0; k < entries.length; k++) {
-      if (!present[k]) continue;
-      const e = entries[k];
-      const G = grads.mean(k, this.scratch);
-      if (G.length !== e.size) throw new Error(`AdamW: the gradient of ${e.name} has ${G.length} values, expected ${e.size}`);
-      const decayFactor = this.decay[k] && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
-      const P = weights.subarray(e.offset, e.offset + e.size);
-      const M = this.m.subarray(e.offset, e.offset + e.size);
-      const V = this.v.subarray(e.offset, e.offset + e.size);
-      // in place: the shared weights and our moments are the outputs
-      adamwUpdate(P, G, M, V, P, M, V, e.size, { decayFactor, beta1, beta2, stepSize, sqrtBc2, eps, gradScale });
-    }
+    const s = this.begin(lr, gradScale);
+    const named = (k: number, out: Float32Array) => {
+      const G = grads.mean(k, out);
+      if (G.length !== entries[k].size) throw new Error(`AdamW: the gradient of ${entries[k].name} has ${G.length} values, expected ${entries[k].size}`);
+      return G;
+    };
+    updateParams(this.state, weights, (k, out) => (present[k] ? named(k, out) : null), 0, entries.length, s, this.scratch);
   }
 
   /** The state as AdamW.exportState writes it (named tensors, copies; the caller disposes). */
   exportState(): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = { [OPTIM_STEP_KEY]: tf.scalar(this.t, 'int32') };
     for (const e of this.layout.entries) {
-      out[momentKey(e.name, 'exp_avg')] = tf.tensor(this.m.slice(e.offset, e.offset + e.size), e.shape, 'float32');
-      out[momentKey(e.name, 'exp_avg_sq')] = tf.tensor(this.v.slice(e.offset, e.offset + e.size), e.shape, 'float32');
+      out[momentKey(e.name, 'exp_avg')] = tf.tensor(this.state.m.slice(e.offset, e.offset + e.size), e.shape, 'float32');
+      out[momentKey(e.name, 'exp_avg_sq')] = tf.tensor(this.state.v.slice(e.offset, e.offset + e.size), e.shape, 'float32');
     }
     return out;
   }
@@ -103,10 +106,11 @@ export class FlatAdamW {
       }
     }
     for (const e of this.layout.entries) {
-      this.m.set(state[momentKey(e.name, 'exp_avg')].dataSync(), e.offset);
-      this.v.set(state[momentKey(e.name, 'exp_avg_sq')].dataSync(), e.offset);
+      this.state.m.set(state[momentKey(e.name, 'exp_avg')].dataSync(), e.offset);
+      this.state.v.set(state[momentKey(e.name, 'exp_avg_sq')].dataSync(), e.offset);
     }
     this.t = Math.round(step.dataSync()[0]);
+    this.state.done.fill(0);
   }
 
   dispose(): void {}

@@ -14,6 +14,7 @@ import { tf } from '../../compute/engine';
 import { jsMemory } from '../../compute/kernels/kernel-util';
 import { f32Tensor, toFloat32, type StTensor } from '../../io/safetensors';
 import type { OptimParam } from './adamw';
+import { emaUpdate } from './flat-update';
 
 export const EMA_UPDATES_KEY = 'ema.updates';
 export const emaKey = (name: string) => `ema.${name}`;
@@ -21,13 +22,39 @@ export const emaKey = (name: string) => `ema.${name}`;
 export class WeightEma {
   private readonly shadow: Float32Array[];
   private updates = 0;
+  /** the shadow weights in the parameters' flat layout, when asked for (`flat`) */
+  readonly flat: Float32Array | null;
 
+  /**
+   * `flat`: keep the shadow weights in one array in the parameters' order (shared memory with `shared`), so the
+   * data-parallel trainer's helpers can update their ranges of it (optim/flat-update.ts).
+   */
   constructor(
     private readonly params: readonly OptimParam[],
     readonly decay = 0.999,
+    layout?: { flat: true; shared?: boolean },
   ) {
     if (!(decay >= 0 && decay < 1)) throw new Error(`EMA: decay must be in [0, 1), got ${decay}`);
-    this.shadow = params.map((p) => Float32Array.from(p.variable.dataSync() as Float32Array));
+    if (layout) {
+      const n = params.reduce((a, p) => a + p.variable.size, 0);
+      this.flat = layout.shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4))) : new Float32Array(n);
+      let offset = 0;
+      this.shadow = params.map((p) => {
+        const view = this.flat!.subarray(offset, offset + p.variable.size);
+        offset += p.variable.size;
+        return view;
+      });
+    } else {
+      this.flat = null;
+      this.shadow = params.map((p) => new Float32Array(p.variable.size));
+    }
+    this.restart();
+  }
+
+  /** Starts the average afresh from the parameters' current values. */
+  restart(): void {
+    this.params.forEach((p, i) => this.shadow[i].set(p.variable.dataSync() as Float32Array));
+    this.updates = 0;
   }
 
   /** Updates taken so far (the t of the decay warm-up). */
@@ -45,17 +72,22 @@ export class WeightEma {
    * parameter i's values where they are not in its variable (the data-parallel trainer's shared weights).
    */
   update(values?: (i: number) => ArrayLike<number>): void {
-    const d = this.currentDecay();
-    const w = 1 - d;
+    const d = this.advance();
     // views on the backend's memory (wasm heap, cpu arrays), not copies; nothing below allocates tensors
     const mem = values ? null : jsMemory(tf.backend(), tf.getBackend());
     this.params.forEach((p, i) => {
       const s = this.shadow[i];
       const x = values ? values(i) : mem!.read(p.variable);
       if (x.length !== s.length) throw new Error(`EMA: parameter ${p.name} has ${x.length} values, expected ${s.length}`);
-      for (let j = 0; j < s.length; j++) s[j] = d * s[j] + w * x[j];
+      emaUpdate(s, x, d);
     });
+  }
+
+  /** Counts one update and returns its decay, for an update done elsewhere on `flat` (flat-update.ts). */
+  advance(): number {
+    const d = this.currentDecay();
     this.updates++;
+    return d;
   }
 
   /** Runs `fn` with the averaged weights in the model's variables, then puts the trained weights back. */

@@ -11,9 +11,13 @@ import type { Sample } from '../data/types';
 import type { TaskModel } from '../task-model';
 import { findWorkerFile } from '../find-worker';
 import { sharedFloats, type FlatLayout } from './flat-params';
-import { FromHelper } from './grad-protocol';
+import { FromHelper, type ToHelper } from './grad-protocol';
 
 export type HelperResult = Extract<FromHelper, { type: 'result' }>;
+type Reply = Extract<FromHelper, { type: 'result' | 'squares' | 'updated' }>;
+type Request = Extract<ToHelper, { type: 'step' | 'squares' | 'update' }>;
+/** a request's message without its id (the helper numbers them) */
+type Ask<R extends Request> = R extends unknown ? Omit<R, 'id'> : never;
 export type VitArrays = { metaOut: { shape: number[]; data: Float32Array }[]; patches: { shape: number[]; data: Float32Array }[] };
 
 export interface HelperStart {
@@ -35,13 +39,15 @@ export interface HelperStart {
   startTimeoutMs?: number;
 }
 
-type Pending = { resolve: (m: HelperResult) => void; reject: (e: Error) => void };
+type Pending = { resolve: (m: Reply) => void; reject: (e: Error) => void };
 
 export class GradHelper {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private deadReason: string | null = null;
   private closed = false;
+  /** settles when the thread has stopped (after fail or close): nothing it runs touches shared memory after that */
+  readonly exited: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
@@ -53,13 +59,14 @@ export class GradHelper {
       const p = FromHelper.safeParse(raw);
       if (!p.success) return this.fail(`sent a malformed message (${p.error.issues[0]?.message})`);
       const m = p.data;
-      if (m.type === 'result') this.settle(m.id, (w) => w.resolve(m));
+      if (m.type === 'result' || m.type === 'squares' || m.type === 'updated') this.settle(m.id, (w) => w.resolve(m));
       else if (m.type === 'error') {
         if (m.id !== null) this.settle(m.id, (w) => w.reject(new Error(m.message)));
         else this.fail(m.message);
       }
     });
     worker.on('error', (err) => this.fail(`crashed: ${err.message}`));
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('exit', (code) => this.fail(`exited (code ${code})`));
   }
 
@@ -120,12 +127,35 @@ export class GradHelper {
 
   /** Loss and gradients of `samples` with the weights now in the shared buffer (gradients land in `grads`). */
   compute(samples: readonly Sample[], vit: VitArrays | null): Promise<HelperResult> {
+    // Sample's arrays are typed over ArrayBufferLike, the protocol's over ArrayBuffer: the same objects
+    return this.request({ type: 'step', samples, vit } as unknown as Ask<Extract<Request, { type: 'step' }>>) as Promise<HelperResult>;
+  }
+
+  /** Per-parameter Σ g² of the last step's mean gradient over [k0, k1) (after `optim`). */
+  async squares(ask: Omit<Extract<ToHelper, { type: 'squares' }>, 'id' | 'type'>): Promise<Float64Array> {
+    const r = await this.request({ type: 'squares', ...ask });
+    if (r.type !== 'squares' || r.sums.length !== ask.k1 - ask.k0) throw new Error(`answered Σ g² of ${ask.k1 - ask.k0} parameters wrongly`);
+    return r.sums;
+  }
+
+  /** The optimizer step on parameters [k0, k1) of the shared weights (after `optim`). */
+  async update(ask: Omit<Extract<ToHelper, { type: 'update' }>, 'id' | 'type'>): Promise<void> {
+    const r = await this.request({ type: 'update', ...ask });
+    if (r.type !== 'updated') throw new Error('answered an update with something else');
+  }
+
+  /** Hands the helper the optimizer's shared state (and every helper's gradient buffer). */
+  optim(msg: Omit<Extract<ToHelper, { type: 'optim' }>, 'type'>): void {
+    if (this.alive) this.worker.postMessage({ type: 'optim', ...msg });
+  }
+
+  private request(msg: Ask<Request>): Promise<Reply> {
     if (!this.alive) return Promise.reject(new Error(this.deadReason ?? 'closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ type: 'step', id, samples, vit });
+      this.worker.postMessage({ ...msg, id });
     });
   }
 

@@ -10,11 +10,14 @@
 //
 // The helpers hold no training state: each step they load the weights and BatchNorm running statistics from
 // shared memory, so pause/resume, checkpoints, evaluations with averaged weights and non-finite-loss stops stay
-// the trainer's alone. During a run that shared memory is the training's weights: the trainer reads the mean
-// gradient parameter by parameter from the helpers' buffers, its optimizer (optim/adamw-flat.ts) updates the
-// shared parameters in place, and the model's tf variables are set from them only when something reads the model
-// (syncModel: evaluations, checkpoints, the end of the run). The helpers idle while the trainer works, so this
-// serial part is kept to plain loops (docs/compute.md, "Data-parallel steps"). After the step the trainer takes the
+// the trainer's alone. During a run that shared memory is the training's weights: the mean gradient is read
+// parameter by parameter from the helpers' buffers, the optimizer (optim/flat-update.ts) updates the shared
+// parameters in place, and the model's tf variables are set from them only when something reads the model
+// (syncModel: evaluations, checkpoints, the end of the run). Between two steps the gradient's Σ g² and the
+// optimizer's update (AdamW and the moving average, whose state is in shared memory too) are split into one
+// range of parameters per helper and run on the helpers in parallel; the trainer sums the per-parameter Σ g² in
+// parameter order, so the floats are those of running it all on one thread (docs/compute.md, "Data-parallel
+// steps"). After the step the trainer takes the
 // share-size-weighted mean of the helpers' updated running statistics: the update of the whole batch, with each
 // share's batch statistics in place of the batch's (the trainer's own forward never runs in training mode now,
 // so without this its evaluations would use the statistics it started with). Like PyTorch's DDP without SyncBatchNorm, each share normalises its
@@ -27,9 +30,11 @@ import { availableCores, tf } from '../../compute/engine';
 import { lossAndGrads } from '../../incremental/fast-step';
 import type { Sample } from '../data/types';
 import type { OptimParam } from '../optim/adamw';
+import { splitParams, updateParams, type FlatOptimState, type FlatStep } from '../optim/flat-update';
 import type { TaskModel } from '../task-model';
 import type { VitSource } from '../trainer';
 import { assignVariables, flatLayout, readValues, sharedFloats, writeVariables, type FlatLayout } from './flat-params';
+import { addScaled, meanOf, squaresOfMean, sumOfSquares, type SharePart } from './flat-math';
 import { GradHelper, type HelperResult, type VitArrays } from './grad-helper';
 
 export interface StepGradients {
@@ -90,6 +95,10 @@ export class GradPool {
   private vars: tf.Variable[] | null = null;
   /** the shared weights changed since the variables were last set from them */
   private stale = false;
+  /** the optimizer's state, when in shared memory the helpers were given (attach) */
+  private optim: FlatOptimState | null = null;
+  /** which helper computed each share of a step's gradient, for the helpers' parallel Σ g² and update */
+  private readonly sharesOf = new WeakMap<FlatGradients, { peer: number; w: number; present: boolean[] }[]>();
 
   private constructor(
     private readonly helpers: GradHelper[],
@@ -152,7 +161,7 @@ export class GradPool {
    * Takes the trainer's parameters (its optimiser's order) and the model's BatchNorm statistics as the starting
    * weights: at the start of a run, and after anything set the variables from outside (a resume).
    */
-  attach(vars: tf.Variable[]): void {
+  attach(vars: tf.Variable[], optim?: FlatOptimState): void {
     if (vars.length !== this.paramCount) throw new Error(`gradient pool: started for ${this.paramCount} parameters, attached to ${vars.length}`);
     vars.forEach((v, i) => {
       const e = this.layout.entries[i];
@@ -161,6 +170,14 @@ export class GradPool {
     this.vars = vars;
     writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
     this.stale = false;
+    this.optim = null;
+    const shared = (a: { buffer: ArrayBufferLike } | null) => a === null || a.buffer instanceof SharedArrayBuffer;
+    if (optim && optim.entries.length === this.paramCount && shared(optim.m) && shared(optim.v) && shared(optim.ema) && shared(optim.done)) {
+      this.optim = optim;
+      const peers = this.helpers.map((h) => h.grads.buffer as SharedArrayBuffer);
+      for (const h of this.helpers)
+        h.optim({ peers, m: optim.m.buffer as SharedArrayBuffer, v: optim.v.buffer as SharedArrayBuffer, ema: (optim.ema?.buffer as SharedArrayBuffer) ?? null, done: optim.done.buffer as SharedArrayBuffer, decay: [...optim.decay] });
+    }
   }
 
   /** The shared weights changed (an optimizer step): the variables are behind until syncModel. */
@@ -226,7 +243,7 @@ export class GradPool {
       for (const a of asked) {
         try {
           const res = await a.result;
-          done.push({ ...this.helperShare(a.helper!, res), n: a.share.length, buffers: this.bufferValues(a.helper!.grads) });
+          done.push({ ...this.helperShare(a.helper!, res), n: a.share.length, buffers: this.bufferValues(a.helper!.grads), peer: this.helpers.indexOf(a.helper!) });
         } catch (err) {
           if (a.helper) {
             a.helper.fail((err as Error).message);
@@ -236,7 +253,7 @@ export class GradPool {
           this.syncModel();
           this.restoreBuffers();
           const g = await localShare(model, a.share, vitSource, vars);
-          done.push({ ...tensorShare(g, a.share.length, vars), buffers: this.buffers.map((b) => Float32Array.from(readValues(b))) });
+          done.push({ ...tensorShare(g, a.share.length, vars), buffers: this.buffers.map((b) => Float32Array.from(readValues(b))), peer: null });
         }
       }
     } catch (err) {
@@ -255,7 +272,7 @@ export class GradPool {
   }
 
   /** a helper's share read in place from its shared buffer (no tensors: the average is the only copy made) */
-  private helperShare(helper: GradHelper, res: HelperResult): Omit<Share, 'n'> {
+  private helperShare(helper: GradHelper, res: HelperResult): Omit<Share, 'n' | 'peer'> {
     const entries = this.layout.entries;
     return {
       loss: res.loss,
@@ -299,25 +316,11 @@ export class GradPool {
     this.held = [...shares];
     const { w, loss, parts } = weighted(shares);
     const present = Array.from({ length: this.paramCount }, (_, k) => shares.some((s) => s.has(k)));
-    const fill = (k: number, out: Float32Array) => {
-      let first = true;
-      for (let i = 0; i < shares.length; i++) {
-        const x = shares[i].values(k);
-        if (!x) continue;
-        if (first) scaleInto(out, x, w[i]);
-        else addScaled(out, x, w[i]);
-        first = false;
-      }
-    };
-    // the usual case, two helpers' shares: Σ g² straight from their buffers, without writing the mean anywhere
-    const squares = (k: number) => {
-      const x = shares.map((s) => s.values(k));
-      if (x.length === 2 && x[0] && x[1]) return sumOfSquaresOfMean(x[0], x[1], w[0], w[1]);
-      const e = this.layout.entries[k];
-      fill(k, this.scratch.subarray(0, e.size));
-      return sumOfSquares(this.scratch.subarray(0, e.size));
-    };
-    return this.flatGradients(loss, parts, present, fill, squares);
+    const partsOf = (k: number): SharePart[] => shares.map((s, i) => ({ w: w[i], x: s.values(k) }));
+    const e = (k: number) => this.layout.entries[k];
+    const g = this.flatGradients(loss, parts, present, (k, out) => meanOf(partsOf(k), out), (k) => squaresOfMean(partsOf(k), this.scratch.subarray(0, e(k).size)));
+    if (shares.every((s) => s.peer !== null)) this.sharesOf.set(g, shares.map((s, i) => ({ peer: s.peer!, w: w[i], present: Array.from({ length: this.paramCount }, (_, k) => s.has(k)) })));
+    return g;
   }
 
   private flatGradients(loss: number, parts: Record<string, number>, present: boolean[], fill: (k: number, out: Float32Array) => void, squares?: (k: number) => number): FlatGradients {
@@ -338,6 +341,77 @@ export class GradPool {
         return sum;
       },
     };
+  }
+
+  /**
+   * The helpers that can share the serial part of the step after `g`: the optimizer's state is in shared memory,
+   * every share of `g` came from a helper (not the trainer thread, not accumulated micro-batches) and at least two
+   * helpers are alive. Null: the trainer does it alone.
+   */
+  private shardsFor(g: FlatGradients): { shares: { peer: number; w: number; present: boolean[] }[]; helpers: GradHelper[] } | null {
+    const shares = this.sharesOf.get(g);
+    const helpers = this.helpers.filter((h) => h.alive);
+    if (!this.optim || !shares || helpers.length < 2) return null;
+    return { shares, helpers };
+  }
+
+  /**
+   * Σ g² of `g` (for the global-norm clipping): per parameter on the helpers, one range each, summed here in
+   * parameter order (the same float64 sum as g.sumOfSquares()). A helper that fails has its range done here.
+   */
+  async sumOfSquares(g: FlatGradients, onWarning?: (m: string) => void): Promise<number> {
+    const sh = this.shardsFor(g);
+    if (!sh) return g.sumOfSquares();
+    const sums = new Float64Array(this.paramCount);
+    const ranges = splitParams(this.layout.entries.slice(0, this.paramCount), sh.helpers.length);
+    await Promise.all(
+      ranges.map(async ([k0, k1], i) => {
+        try {
+          sums.set(await sh.helpers[i].squares({ k0, k1, shares: sh.shares }), k0);
+        } catch (err) {
+          this.dropHelper(sh.helpers[i], err, onWarning);
+          for (let k = k0; k < k1; k++) sums[k] = g.present[k] ? sumOfSquares(g.mean(k, this.scratch)) : 0;
+        }
+      }),
+    );
+    let sum = 0;
+    for (let k = 0; k < this.paramCount; k++) if (g.present[k]) sum += sums[k];
+    return sum;
+  }
+
+  /**
+   * Applies optimizer step `s` with gradient `g` to the shared weights: AdamW, then the moving average, on the
+   * helpers in parallel (one range of parameters each) or here. A helper that fails part-way has the parameters it
+   * did not finish done here (state.done), once its thread has stopped.
+   */
+  async update(g: FlatGradients, state: FlatOptimState, s: FlatStep, onWarning?: (m: string) => void): Promise<void> {
+    const local = (k0: number, k1: number) => updateParams(state, this.weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), k0, k1, s, this.scratch);
+    const o = this.optim;
+    // the helpers hold views on the state attach gave them: only that state can be updated there
+    const theirs = o !== null && state.m === o.m && state.v === o.v && state.ema === o.ema && state.done === o.done;
+    const sh = theirs ? this.shardsFor(g) : null;
+    try {
+      if (!sh) return local(0, this.paramCount);
+      const ranges = splitParams(this.layout.entries.slice(0, this.paramCount), sh.helpers.length);
+      await Promise.all(
+        ranges.map(async ([k0, k1], i) => {
+          try {
+            await sh.helpers[i].update({ k0, k1, shares: sh.shares, step: s });
+          } catch (err) {
+            this.dropHelper(sh.helpers[i], err, onWarning);
+            await sh.helpers[i].exited;
+            local(k0, k1);
+          }
+        }),
+      );
+    } finally {
+      this.stale = true;
+    }
+  }
+
+  private dropHelper(h: GradHelper, err: unknown, onWarning?: (m: string) => void): void {
+    h.fail((err as Error).message);
+    this.warnOnce(h, onWarning);
   }
 
   async close(): Promise<void> {
@@ -376,6 +450,8 @@ async function localShare(model: TaskModel, samples: readonly Sample[], vitSourc
 /** One share's result: loss parts and, per parameter (trainer order), its gradient's values or null. */
 interface Share {
   n: number;
+  /** the helper's position in the pool; null: computed on the trainer thread */
+  peer: number | null;
   loss: number;
   parts: Record<string, number>;
   has(i: number): boolean;
@@ -383,7 +459,7 @@ interface Share {
   dispose(): void;
 }
 
-function tensorShare(g: StepGradients, n: number, vars: readonly tf.Variable[]): Share {
+function tensorShare(g: StepGradients, n: number, vars: readonly tf.Variable[]): Omit<Share, 'peer'> {
   return {
     n,
     loss: g.loss,
@@ -393,31 +469,6 @@ function tensorShare(g: StepGradients, n: number, vars: readonly tf.Variable[]):
     values: (i) => (g.grads[vars[i].name] ? readValues(g.grads[vars[i].name]) : null),
     dispose: () => tf.dispose(Object.values(g.grads)),
   };
-}
-
-// Plain loops over typed arrays, each in a function of its own so the JIT sees one shape of arguments.
-function scaleInto(out: Float32Array, x: Float32Array, w: number): void {
-  for (let j = 0; j < out.length; j++) out[j] = w * x[j];
-}
-
-function addScaled(out: Float32Array, x: Float32Array, w: number): void {
-  for (let j = 0; j < out.length; j++) out[j] += w * x[j];
-}
-
-/** Σ g² of g = w0·x0 + w1·x1, rounded to float32 as scaleInto + addScaled would store it. */
-function sumOfSquaresOfMean(x0: Float32Array, x1: Float32Array, w0: number, w1: number): number {
-  let sum = 0;
-  for (let j = 0; j < x0.length; j++) {
-    const g = Math.fround(Math.fround(w0 * x0[j]) + w1 * x1[j]);
-    sum += g * g;
-  }
-  return sum;
-}
-
-function sumOfSquares(x: Float32Array): number {
-  let sum = 0;
-  for (let j = 0; j < x.length; j++) sum += x[j] * x[j];
-  return sum;
 }
 
 /** The shares' weights (share size / batch) and their weighted loss and loss parts. */

@@ -1,6 +1,6 @@
 // Messages between a trainer (rank 0) and its gradient helper (worker-grad.ts), validated on arrival like every
-// other boundary of the studio. Weights and gradients do not travel in messages: they sit in two
-// SharedArrayBuffers laid out by flat-params.ts (parameters, then BatchNorm buffers). A step message carries the helper's share of the batch
+// other boundary of the studio. Weights, gradients and the optimizer's state do not travel in messages: they sit
+// in SharedArrayBuffers laid out by flat-params.ts (parameters, then BatchNorm buffers). A step message carries the helper's share of the batch
 // (samples are plain typed arrays) and, in fast mode, that share's cached ViT pass.
 import { z } from 'zod';
 
@@ -30,6 +30,19 @@ const SampleMsg = z
   })
   .refine((s) => s.image.length === s.height * s.width * 3, { message: 'image size does not match height × width × 3' });
 
+/** One share of the last step: whose gradient buffer (pool position), its weight, which parameters it has. */
+const ShareMsg = z.object({ peer: z.number().int().nonnegative(), w: z.number(), present: z.array(z.boolean()) });
+const FlatStepMsg = z.object({
+  t: z.number().int().positive(),
+  lr: z.number(),
+  gradScale: z.number(),
+  beta1: z.number(),
+  beta2: z.number(),
+  eps: z.number(),
+  weightDecay: z.number(),
+  emaDecay: z.number().nullable(),
+});
+
 export const ToHelper = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('init'),
@@ -53,6 +66,23 @@ export const ToHelper = z.discriminatedUnion('type', [
     samples: z.array(SampleMsg).min(1),
     vit: z.object({ metaOut: z.array(array), patches: z.array(array) }).nullable(),
   }),
+  /**
+   * The optimizer's state in shared memory (optim/flat-update.ts) and every helper's gradient buffer (by pool
+   * position): from now on the trainer may ask this helper for Σ g² and the update of a range of parameters.
+   */
+  z.object({
+    type: z.literal('optim'),
+    peers: z.array(z.instanceof(SharedArrayBuffer)),
+    m: z.instanceof(SharedArrayBuffer),
+    v: z.instanceof(SharedArrayBuffer),
+    ema: z.instanceof(SharedArrayBuffer).nullable(),
+    done: z.instanceof(SharedArrayBuffer),
+    decay: z.array(z.boolean()),
+  }),
+  /** Per-parameter Σ g² of the last step's mean gradient over parameters [k0, k1). */
+  z.object({ type: z.literal('squares'), id: z.number().int(), k0: z.number().int().nonnegative(), k1: z.number().int().nonnegative(), shares: z.array(ShareMsg).min(1) }),
+  /** Applies the optimizer step to parameters [k0, k1) of the shared weights (AdamW, then the moving average). */
+  z.object({ type: z.literal('update'), id: z.number().int(), k0: z.number().int().nonnegative(), k1: z.number().int().nonnegative(), shares: z.array(ShareMsg).min(1), step: FlatStepMsg }),
   z.object({ type: z.literal('close') }),
 ]);
 export type ToHelper = z.infer<typeof ToHelper>;
@@ -64,6 +94,9 @@ export const FromHelper = z.discriminatedUnion('type', [
    * step. The buffers' updated values follow the gradients in that buffer.
    */
   z.object({ type: z.literal('result'), id: z.number().int(), loss: z.number(), parts: z.record(z.string(), z.number()), present: z.array(z.boolean()) }),
+  /** sums[k − k0]: Σ g² of parameter k's mean gradient (0 where no share has one) */
+  z.object({ type: z.literal('squares'), id: z.number().int(), sums: z.instanceof(Float64Array) }),
+  z.object({ type: z.literal('updated'), id: z.number().int() }),
   z.object({ type: z.literal('error'), id: z.number().int().nullable(), message: z.string() }),
 ]);
 export type FromHelper = z.infer<typeof FromHelper>;

@@ -15,6 +15,9 @@ import { Rng } from '../../../../src-main/core/training/data/rng';
 import { VIT_AUGREG_NORM, type Sample } from '../../../../src-main/core/training/data/types';
 import { dataParallelByDefault, GradPool, split, type FlatGradients } from '../../../../src-main/core/training/parallel/grad-pool';
 import type { TaskModel } from '../../../../src-main/core/training/task-model';
+import { FlatAdamW } from '../../../../src-main/core/training/optim/adamw-flat';
+import { WeightEma } from '../../../../src-main/core/training/optim/ema';
+import { updateParams, type FlatOptimState } from '../../../../src-main/core/training/optim/flat-update';
 import { latestCheckpoint, Trainer, type TrainEvent, type VitSource } from '../../../../src-main/core/training/trainer';
 import { CLASSES, runUntilCheckpoint, tinyModel, tinyShapes, tinySpec, worstRelDiff } from '../helpers';
 
@@ -198,6 +201,88 @@ describe('GradPool', () => {
 
   type Internals = { helpers: { worker: { postMessage(m: unknown): void; terminate(): Promise<number> } }[] };
   const helperWorker = (pool: GradPool, i: number) => (pool as unknown as Internals).helpers[i].worker;
+
+  /** Shared optimizer state for the model's fast parameters (as the trainer makes it), and a local copy of it. */
+  function optimState(model: TaskModel) {
+    const params = fastOptimParams(model);
+    const opt = new FlatAdamW(params, { shared: true, beta2: 0.99 });
+    const ema = new WeightEma(params, 0.999, { flat: true, shared: true });
+    const state: FlatOptimState = { ...opt.state, ema: ema.flat };
+    const copy = (): FlatOptimState => ({ ...state, m: Float32Array.from(state.m), v: Float32Array.from(state.v), ema: Float32Array.from(ema.flat!), done: Int32Array.from(state.done) });
+    return { opt, ema, state, copy };
+  }
+
+  /** The message types the trainer posts to helper i from now on. */
+  function posted(pool: GradPool, i: number): string[] {
+    const w = helperWorker(pool, i);
+    const post = w.postMessage.bind(w);
+    const types: string[] = [];
+    w.postMessage = (m: unknown) => {
+      types.push((m as { type: string }).type);
+      post(m);
+    };
+    return types;
+  }
+
+  it("runs Σ g² and the optimizer step on the helpers, one range of parameters each, with one thread's floats", async () => {
+    const model = tinyModel(SIZE);
+    const pool = await startPool(model);
+    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(9));
+    const vars = fastOptimParams(model).map((p) => p.variable);
+    const { opt, ema, state, copy } = optimState(model);
+    pool.attach(vars, state);
+    const types = [posted(pool, 0), posted(pool, 1)];
+    const g = await pool.gradients(model, [samples], source(model));
+    // the reference: everything on this thread, on copies of the weights and the state
+    const sq = g.sumOfSquares();
+    const weights = Float32Array.from(pool.params);
+    const local = copy();
+    const step = opt.begin(3e-3, 0.5, ema.advance());
+    updateParams(local, weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), 0, vars.length, step, new Float32Array(weights.length));
+    expect(await pool.sumOfSquares(g)).toBe(sq);
+    await pool.update(g, state, step);
+    for (const t of types) expect(t).toEqual(['step', 'squares', 'update']);
+    expect(pool.params).toEqual(weights);
+    expect(state.m).toEqual(local.m);
+    expect(state.v).toEqual(local.v);
+    expect(state.ema).toEqual(local.ema);
+    expect(weights).not.toEqual(Float32Array.from(fastOptimParams(model).flatMap((p) => [...(p.variable.dataSync() as Float32Array)])));
+    // the variables follow on syncModel
+    pool.syncModel();
+    expect(Float32Array.from(vars.flatMap((v) => [...(v.dataSync() as Float32Array)]))).toEqual(weights);
+    model.dispose();
+  }, 120_000);
+
+  it('finishes on the trainer thread the Σ g² or update of a helper that fails them, with the same floats', async () => {
+    for (const bad of ['squares', 'update']) {
+      const model = tinyModel(SIZE);
+      const pool = await startPool(model);
+      const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(10));
+      const vars = fastOptimParams(model).map((p) => p.variable);
+      const { opt, ema, state, copy } = optimState(model);
+      pool.attach(vars, state);
+      const g = await pool.gradients(model, [samples], source(model));
+      const sq = g.sumOfSquares();
+      const weights = Float32Array.from(pool.params);
+      const local = copy();
+      const step = opt.begin(3e-3, 1, ema.advance());
+      updateParams(local, weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), 0, vars.length, step, new Float32Array(weights.length));
+      // helper 1 gets a malformed request (a range that ends before it starts) and answers with an error
+      const w = helperWorker(pool, 1);
+      const post = w.postMessage.bind(w);
+      w.postMessage = (m: unknown) => post((m as { type: string }).type === bad ? { ...(m as object), k1: -1 } : m);
+      const warnings: string[] = [];
+      expect(await pool.sumOfSquares(g, (m) => warnings.push(m))).toBe(sq);
+      await pool.update(g, state, step, (m) => warnings.push(m));
+      expect(warnings).toEqual([expect.stringMatching(new RegExp(`gradient helper thread stopped \\(gradient helper: bad message: k1: .*\\); training continues with 1`))]);
+      expect(pool.size).toBe(1);
+      expect(pool.params).toEqual(weights);
+      expect(state.m).toEqual(local.m);
+      expect(state.v).toEqual(local.v);
+      expect(state.ema).toEqual(local.ema);
+      model.dispose();
+    }
+  }, 240_000);
 
   it('computes the share of a helper that dies during a step on the trainer thread, warns once, and goes on', async () => {
     const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 3);
