@@ -1,6 +1,7 @@
 // The training data pipeline: neutral Dataset → Samples. Each image is decoded (EXIF-oriented, downscaled by
-// sharp to no more pixels than the largest zoom needs) and its annotations rasterised once, then kept in a
-// small LRU cache; every sample call only resamples, jitters and builds targets in JS on typed arrays.
+// sharp to no more pixels than the largest zoom needs) and its annotations rasterised once, then kept in an
+// LRU cache (by bytes: a run cycles through the whole split every epoch, so a cache smaller than the split
+// misses almost every time); every sample call only resamples, jitters and builds targets in JS on typed arrays.
 // Deterministic: the augmentation of a sample depends only on the uniforms drawn from the RNG passed in.
 import type { Split } from '../../../contract/schemas';
 import type { Dataset } from '../../datasets/types';
@@ -35,8 +36,10 @@ export interface DataPipelineOptions {
    * one (such boxes are never detection instances under this rule).
    */
   imageClass?: ImageClassRule;
-  /** decoded images kept (default 128) */
+  /** decoded images kept at most (default: no limit but the bytes) */
   cacheSize?: number;
+  /** bytes of decoded images and rasterised masks kept at most (default 256 MiB) */
+  cacheBytes?: number;
   /** called once per image with each problem found in it (undecodable file, skipped annotation) */
   onWarning?: (message: string) => void;
   /** refuse larger images (default: the store's bound, 268M pixels) */
@@ -97,7 +100,8 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
   const maxZoom = augment ? augment.scaleJitter[1] : 1;
   const semantic = opts.semantic ?? dataset.annotations.some((a) => a.geometry?.kind === 'polygon' || a.geometry?.kind === 'mask');
   const imageClassRule = opts.imageClass ?? 'none';
-  const cacheSize = Math.max(1, opts.cacheSize ?? 128);
+  const cacheSize = Math.max(1, opts.cacheSize ?? Infinity);
+  const cacheBytes = Math.max(0, opts.cacheBytes ?? 256 * 2 ** 20);
 
   const splits = opts.split === undefined ? null : new Set(Array.isArray(opts.split) ? opts.split : [opts.split]);
   const picked: number[] = [];
@@ -119,6 +123,18 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
   }
 
   const cache = new Map<number, Promise<Prepared>>();
+  /** bytes of the cache's settled entries */
+  const sizes = new Map<number, number>();
+  let cachedBytes = 0;
+  function evict(keep: number): void {
+    for (const k of cache.keys()) {
+      if (cache.size <= cacheSize && cachedBytes <= cacheBytes) return;
+      if (k === keep) continue;
+      cache.delete(k);
+      cachedBytes -= sizes.get(k) ?? 0;
+      sizes.delete(k);
+    }
+  }
   const failures = new Map<number, FailedImage>();
   const warned = new Set<number>();
 
@@ -141,7 +157,7 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
       return hit;
     }
     const p = prepare(index, di).catch((e: unknown) => {
-      cache.delete(index);
+      if (cache.get(index) === p) cache.delete(index);
       const reason = e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e);
       if (!failures.has(index)) {
         failures.set(index, { index, key: im.key, fileName: im.fileName, reason });
@@ -150,7 +166,18 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
       throw e instanceof ImageDecodeError ? e : new ImageDecodeError(im.fileName, reason);
     });
     cache.set(index, p);
-    while (cache.size > cacheSize) cache.delete(cache.keys().next().value as number);
+    evict(index);
+    void p.then(
+      (prep) => {
+        // still cached (not evicted while it was decoding): count its bytes
+        if (cache.get(index) !== p) return;
+        const bytes = prep.base.data.byteLength + prep.instances.reduce((a, i) => a + (i.mask?.data.byteLength ?? 0), 0);
+        sizes.set(index, bytes);
+        cachedBytes += bytes;
+        evict(index);
+      },
+      () => {},
+    );
     return p;
   }
 

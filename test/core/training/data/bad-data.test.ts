@@ -162,6 +162,23 @@ describe('bad data is skipped with warnings that name image and annotation', () 
     await expect(small.evalSample(0)).rejects.toThrow(/image 'good\.png' could not be decoded/);
   });
 
+  it('keeps decoded images up to a byte budget, by default every image of a small project', async () => {
+    const copy = join(dir, 'copy2.png');
+    copyFileSync(dataset.images[0].absPath!, copy);
+    const ds: Dataset = { ...dataset, images: [{ ...dataset.images[0], absPath: copy }, dataset.images[3]] };
+    const mk = (cacheBytes?: number) => createDataPipeline({ dataset: ds, classes: { names: ['cat', 'dog'] }, size: 64, norm: VIT_AUGREG_NORM, seed: 1, cacheBytes });
+    const roomy = mk();
+    const tight = mk(1); // no two images fit: the one just decoded stays, the older goes
+    for (const p of [roomy, tight]) {
+      await p.evalSample(0);
+      await p.evalSample(1);
+    }
+    unlinkSync(copy);
+    await expect(roomy.evalSample(0)).resolves.toMatchObject({ key: 'g' });
+    await expect(tight.evalSample(1)).resolves.toMatchObject({ key: dataset.images[3].key });
+    await expect(tight.evalSample(0)).rejects.toThrow(/image 'good\.png' could not be decoded/);
+  });
+
   it('rejects bad options with a sentence', () => {
     const base = { dataset, norm: VIT_AUGREG_NORM, seed: 1, size: 64 };
     expect(() => createDataPipeline({ ...base, classes: { names: [] } })).toThrow(/at least one class/);
