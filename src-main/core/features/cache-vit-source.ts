@@ -5,7 +5,7 @@
 import type { HstModel } from '../model/hst';
 import type { Sample } from '../training/data/types';
 import type { VitSource } from '../training/trainer';
-import { toVitOutput, type CachedFeatures, type FeatureCache } from './feature-cache';
+import { toVitArrays, vitOutputOf, type CachedFeatures, type FeatureCache } from './feature-cache';
 
 export interface CacheVitSourceStats {
   hits: number;
@@ -18,7 +18,7 @@ export interface CacheVitSourceStats {
  */
 export function cacheVitSource(cache: FeatureCache, hst: HstModel, hashOf: (key: string) => string | undefined, stats: CacheVitSourceStats = { hits: 0, computed: 0 }): VitSource {
   const plainScale = new Map<string, number>();
-  return async (samples: readonly Sample[]) => {
+  const features = async (samples: readonly Sample[]) => {
     const feats: CachedFeatures[] = [];
     for (const s of samples) {
       const hash = hashOf(s.key);
@@ -36,6 +36,9 @@ export function cacheVitSource(cache: FeatureCache, hst: HstModel, hashOf: (key:
       } else stats.hits++;
       feats.push(f);
     }
-    return toVitOutput(feats);
+    return toVitArrays(feats);
   };
+  // tensors for the trainer's own passes; plain arrays for the gradient helpers, without a round trip through
+  // tensors on the trainer's backend
+  return Object.assign(async (samples: readonly Sample[]) => vitOutputOf(await features(samples)), { arrays: features });
 }

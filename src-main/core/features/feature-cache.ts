@@ -260,16 +260,23 @@ export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32
   });
 }
 
-/** Cached features of a batch as the VitOutput sideForward expects (tensors owned by the caller / tidy). */
-export function toVitOutput(list: readonly CachedFeatures[]): VitOutput {
+/** A batch's ViT pass as plain arrays, one per layer (each its own buffer, so it can be transferred). */
+export interface VitArrays {
+  /** per layer [B, 1, dim] */
+  metaOut: { shape: number[]; data: Float32Array }[];
+  /** per layer [B, h, w, dim] */
+  patches: { shape: number[]; data: Float32Array }[];
+}
+
+/** Cached features of a batch as per-layer arrays (what a gradient helper thread is sent). */
+export function toVitArrays(list: readonly CachedFeatures[]): VitArrays {
   const { depth, h, w, dim } = list[0];
   for (const f of list) {
     if (f.depth !== depth || f.h !== h || f.w !== w || f.dim !== dim) throw new Error('feature cache: a batch mixes feature shapes');
   }
   const B = list.length;
   const per = h * w * dim;
-  const metaOut: tf.Tensor3D[] = [];
-  const patches: tf.Tensor4D[] = [];
+  const out: VitArrays = { metaOut: [], patches: [] };
   for (let l = 0; l < depth; l++) {
     const m = new Float32Array(B * dim);
     const p = new Float32Array(B * per);
@@ -277,10 +284,23 @@ export function toVitOutput(list: readonly CachedFeatures[]): VitOutput {
       m.set(f.meta.subarray(l * dim, (l + 1) * dim), b * dim);
       p.set(f.patches.subarray(l * per, (l + 1) * per), b * per);
     });
-    metaOut.push(tf.tensor3d(m, [B, 1, dim]));
-    patches.push(tf.tensor4d(p, [B, h, w, dim]));
+    out.metaOut.push({ shape: [B, 1, dim], data: m });
+    out.patches.push({ shape: [B, h, w, dim], data: p });
   }
-  return { metaOut, patches };
+  return out;
+}
+
+/** A batch's ViT pass as the VitOutput sideForward expects (tensors owned by the caller / tidy). */
+export function vitOutputOf(a: VitArrays): VitOutput {
+  return {
+    metaOut: a.metaOut.map((x) => tf.tensor3d(x.data, x.shape as [number, number, number])),
+    patches: a.patches.map((x) => tf.tensor4d(x.data, x.shape as [number, number, number, number])),
+  };
+}
+
+/** Cached features of a batch as the VitOutput sideForward expects (tensors owned by the caller / tidy). */
+export function toVitOutput(list: readonly CachedFeatures[]): VitOutput {
+  return vitOutputOf(toVitArrays(list));
 }
 
 function bytes(a: Uint16Array): Uint8Array {

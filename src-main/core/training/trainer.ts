@@ -22,14 +22,16 @@ import type { FlatOptimState } from './optim/flat-update';
 import { warmupCosineLr } from './optim/schedule';
 import { TaskModel } from './task-model';
 import type { VitOutput } from '../model/hst';
+import type { VitArrays } from '../features/feature-cache';
 import { lossAndGrads, optimParamsFor } from '../incremental/fast-step';
 import type { GradPool } from './parallel/grad-pool';
 
 /**
  * Where a fast-mode trainer gets each batch's ViT pass (same order as the samples), typically the float16
- * feature cache. The tensors are the trainer's to dispose.
+ * feature cache. The tensors are the trainer's to dispose. `arrays`, when there, gives the same pass as plain
+ * arrays (what the gradient helpers are sent).
  */
-export type VitSource = (samples: readonly Sample[]) => Promise<VitOutput>;
+export type VitSource = ((samples: readonly Sample[]) => Promise<VitOutput>) & { arrays?: (samples: readonly Sample[]) => Promise<VitArrays> };
 
 export interface TrainOptions {
   /** optimizer steps in the whole run (a resumed run keeps the original total) */

@@ -8,6 +8,7 @@ import { tf } from '../../compute/engine';
 import { configToJson } from '../../model/weights';
 import type { StTensor } from '../../io/safetensors';
 import type { Sample } from '../data/types';
+import type { VitArrays } from '../../features/feature-cache';
 import type { TaskModel } from '../task-model';
 import { findWorkerFile } from '../find-worker';
 import { sharedFloats, type FlatLayout } from './flat-params';
@@ -18,7 +19,7 @@ type Reply = Extract<FromHelper, { type: 'result' | 'squares' | 'updated' }>;
 type Request = Extract<ToHelper, { type: 'step' | 'squares' | 'update' }>;
 /** a request's message without its id (the helper numbers them) */
 type Ask<R extends Request> = R extends unknown ? Omit<R, 'id'> : never;
-export type VitArrays = { metaOut: { shape: number[]; data: Float32Array }[]; patches: { shape: number[]; data: Float32Array }[] };
+export type { VitArrays };
 
 export interface HelperStart {
   model: TaskModel;
@@ -125,10 +126,14 @@ export class GradHelper {
     return this.deadReason;
   }
 
-  /** Loss and gradients of `samples` with the weights now in the shared buffer (gradients land in `grads`). */
+  /**
+   * Loss and gradients of `samples` with the weights now in the shared buffer (gradients land in `grads`). The
+   * ViT arrays are moved to the helper, not copied: they are unusable here afterwards.
+   */
   compute(samples: readonly Sample[], vit: VitArrays | null): Promise<HelperResult> {
+    const transfer = vit ? [...vit.metaOut, ...vit.patches].map((a) => a.data.buffer as ArrayBuffer) : [];
     // Sample's arrays are typed over ArrayBufferLike, the protocol's over ArrayBuffer: the same objects
-    return this.request({ type: 'step', samples, vit } as unknown as Ask<Extract<Request, { type: 'step' }>>) as Promise<HelperResult>;
+    return this.request({ type: 'step', samples, vit } as unknown as Ask<Extract<Request, { type: 'step' }>>, transfer) as Promise<HelperResult>;
   }
 
   /** Per-parameter Σ g² of the last step's mean gradient over [k0, k1) (after `optim`). */
@@ -149,13 +154,13 @@ export class GradHelper {
     if (this.alive) this.worker.postMessage({ type: 'optim', ...msg });
   }
 
-  private request(msg: Ask<Request>): Promise<Reply> {
+  private request(msg: Ask<Request>, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (!this.alive) return Promise.reject(new Error(this.deadReason ?? 'closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ ...msg, id });
+      this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
 

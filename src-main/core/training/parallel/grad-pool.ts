@@ -231,7 +231,7 @@ export class GradPool {
     // every share's ViT pass first: a failing source (a data problem) throws here, before any helper is asked,
     // instead of being taken for a helper's failure
     const vits: (VitArrays | null)[] = [];
-    for (const s of shares) vits.push(vitSource ? vitArrays(await vitSource(s)) : null);
+    for (const s of shares) vits.push(vitSource ? (vitSource.arrays ? await vitSource.arrays(s) : vitArrays(await vitSource(s))) : null);
     const asked = shares.map((share, i) => {
       const result = live[i] ? live[i].compute(share, vits[i]) : Promise.reject(new Error('no gradient helper left'));
       // a rejection is handled below, once every share is out; keep it from counting as unhandled meanwhile

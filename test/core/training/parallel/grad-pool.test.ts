@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCompute, tf } from '../../../../src-main/core/compute/engine';
 import type { ShapesDataset } from '../../../../src-main/core/demo';
-import { computeFeatures, toVitOutput } from '../../../../src-main/core/features/feature-cache';
+import { computeFeatures, toVitArrays, toVitOutput, type VitArrays } from '../../../../src-main/core/features/feature-cache';
 import { fastOptimParams, lossAndGrads } from '../../../../src-main/core/incremental/fast-step';
 import { createDataPipeline } from '../../../../src-main/core/training/data';
 import { Rng } from '../../../../src-main/core/training/data/rng';
@@ -152,6 +152,28 @@ describe('GradPool', () => {
     const whole = await lossAndGrads(model, samples, toVitOutput(computeFeatures(model.hst, samples)), vars);
     expect(Math.abs(whole.loss - got.loss) / whole.loss).toBeLessThan(0.2);
     tf.dispose(Object.values(whole.grads));
+    model.dispose();
+  }, 120_000);
+
+  it("moves a source's plain ViT arrays to the helpers (no tensors, no copies), with the same gradients", async () => {
+    const { model, pool, samples, vars } = await setup([0, 1, 2, 3], 11);
+    const sent: VitArrays[] = [];
+    const withArrays: VitSource = Object.assign(source(model), {
+      arrays: async (s: readonly Sample[]) => {
+        const a = toVitArrays(computeFeatures(model.hst, s));
+        sent.push(a);
+        return a;
+      },
+    });
+    const before = tf.memory().numTensors;
+    const got = flat(await pool.gradients(model, [samples], withArrays), vars);
+    expect(tf.memory().numTensors - before).toBe(0);
+    expect(sent).toHaveLength(2); // one per share
+    for (const a of sent) for (const x of [...a.metaOut, ...a.patches]) expect(x.data.byteLength).toBe(0); // transferred
+    // BatchNorm trains on batch statistics, so the statistics the first call left do not change the gradients
+    const viaTensors = flat(await pool.gradients(model, [samples], source(model)), vars);
+    expect(got.loss).toBe(viaTensors.loss);
+    expect(worstRelDiff(viaTensors.grads, got.grads)).toBe(0);
     model.dispose();
   }, 120_000);
 
