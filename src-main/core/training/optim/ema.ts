@@ -68,16 +68,16 @@ export class WeightEma {
   }
 
   /**
-   * Folds the parameters' current values into the average (call after each optimizer step). `values(i)` gives
-   * parameter i's values where they are not in its variable (the data-parallel trainer's shared weights).
+   * Folds the parameters' current values (their variables) into the average; call after each optimizer step.
+   * The data-parallel trainer updates `flat` itself (optim/flat-update.ts) and only counts the step (`advance`).
    */
-  update(values?: (i: number) => ArrayLike<number>): void {
+  update(): void {
     const d = this.advance();
     // views on the backend's memory (wasm heap, cpu arrays), not copies; nothing below allocates tensors
-    const mem = values ? null : jsMemory(tf.backend(), tf.getBackend());
+    const mem = jsMemory(tf.backend(), tf.getBackend());
     this.params.forEach((p, i) => {
       const s = this.shadow[i];
-      const x = values ? values(i) : mem!.read(p.variable);
+      const x = mem.read(p.variable);
       if (x.length !== s.length) throw new Error(`EMA: parameter ${p.name} has ${x.length} values, expected ${s.length}`);
       emaUpdate(s, x, d);
     });

@@ -144,17 +144,12 @@ export class GradPool {
   }
 
   /**
-   * The parameters' values, shared with the helpers. From `attach` on they are the training's weights: the
-   * trainer's optimizer updates them in place (then calls paramsChanged) and the variables follow on syncModel.
+   * The parameters' values, shared with the helpers. From `attach` on they are the training's weights: `update`
+   * changes them in place (anything else that writes them calls paramsChanged) and the variables follow on
+   * syncModel.
    */
   get params(): Float32Array {
     return this.weights.subarray(0, this.paramFloats);
-  }
-
-  /** Parameter i's values in `params`. */
-  paramValues(i: number): Float32Array {
-    const e = this.layout.entries[i];
-    return this.weights.subarray(e.offset, e.offset + e.size);
   }
 
   /**
