@@ -370,7 +370,7 @@ export class Trainer {
       parts: g.parts,
       images: batches.reduce((n, b) => n + b.length, 0),
       norm: Math.sqrt(await pool.sumOfSquares(g, warn)),
-      apply: (lr, gradScale) => pool.update(g, this.flatState()!, optimizer.begin(lr, gradScale, this.ema ? this.ema.advance() : null), warn),
+      apply: (lr, gradScale) => pool.update(g, optimizer.begin(lr, gradScale, this.ema ? this.ema.advance() : null), warn),
       discard: () => {},
     };
   }

@@ -57,7 +57,9 @@ export interface FlatGradients {
   present: boolean[];
   /** parameter k's mean gradient, written into `out` (at least its size); returns the filled part */
   mean(k: number, out: Float32Array): Float32Array;
-  /** Σ g² over the whole mean gradient (float64), for the global-norm clipping */
+  /** Σ g² of parameter k's mean gradient (0 without one) */
+  squares(k: number): number;
+  /** Σ g² over the whole mean gradient (float64, summed in parameter order), for the global-norm clipping */
   sumOfSquares(): number;
 }
 
@@ -95,8 +97,10 @@ export class GradPool {
   private vars: tf.Variable[] | null = null;
   /** the shared weights changed since the variables were last set from them */
   private stale = false;
-  /** the optimizer's state, when in shared memory the helpers were given (attach) */
+  /** the optimizer's state (attach); `update` applies steps to it */
   private optim: FlatOptimState | null = null;
+  /** the helpers hold views on `optim` (it is in shared memory) and can run their ranges of a step */
+  private optimShared = false;
   /** which helper computed each share of a step's gradient, for the helpers' parallel Σ g² and update */
   private readonly sharesOf = new WeakMap<FlatGradients, { peer: number; w: number; present: boolean[] }[]>();
 
@@ -165,10 +169,11 @@ export class GradPool {
     this.vars = vars;
     writeVariables(this.layout, [...vars, ...this.buffers], this.weights);
     this.stale = false;
-    this.optim = null;
+    if (optim && optim.entries.length !== this.paramCount) throw new Error(`gradient pool: optimizer state for ${optim.entries.length} parameters, ${this.paramCount} attached`);
+    this.optim = optim ?? null;
     const shared = (a: { buffer: ArrayBufferLike } | null) => a === null || a.buffer instanceof SharedArrayBuffer;
-    if (optim && optim.entries.length === this.paramCount && shared(optim.m) && shared(optim.v) && shared(optim.ema) && shared(optim.done)) {
-      this.optim = optim;
+    this.optimShared = !!optim && shared(optim.m) && shared(optim.v) && shared(optim.ema) && shared(optim.done);
+    if (optim && this.optimShared) {
       const peers = this.helpers.map((h) => h.grads.buffer as SharedArrayBuffer);
       for (const h of this.helpers)
         h.optim({ peers, m: optim.m.buffer as SharedArrayBuffer, v: optim.v.buffer as SharedArrayBuffer, ema: (optim.ema?.buffer as SharedArrayBuffer) ?? null, done: optim.done.buffer as SharedArrayBuffer, decay: [...optim.decay] });
@@ -325,14 +330,16 @@ export class GradPool {
       else dst.fill(0);
       return dst;
     };
+    const sq = (k: number) => (!present[k] ? 0 : squares ? squares(k) : sumOfSquares(mean(k, this.scratch)));
     return {
       loss,
       parts,
       present,
       mean,
+      squares: sq,
       sumOfSquares: () => {
         let sum = 0;
-        for (let k = 0; k < this.paramCount; k++) if (present[k]) sum += squares ? squares(k) : sumOfSquares(mean(k, this.scratch));
+        for (let k = 0; k < this.paramCount; k++) if (present[k]) sum += sq(k);
         return sum;
       },
     };
@@ -346,7 +353,7 @@ export class GradPool {
   private shardsFor(g: FlatGradients): { shares: { peer: number; w: number; present: boolean[] }[]; helpers: GradHelper[] } | null {
     const shares = this.sharesOf.get(g);
     const helpers = this.helpers.filter((h) => h.alive);
-    if (!this.optim || !shares || helpers.length < 2) return null;
+    if (!this.optimShared || !shares || helpers.length < 2) return null;
     return { shares, helpers };
   }
 
@@ -365,7 +372,7 @@ export class GradPool {
           sums.set(await sh.helpers[i].squares({ k0, k1, shares: sh.shares }), k0);
         } catch (err) {
           this.dropHelper(sh.helpers[i], err, onWarning);
-          for (let k = k0; k < k1; k++) sums[k] = g.present[k] ? sumOfSquares(g.mean(k, this.scratch)) : 0;
+          for (let k = k0; k < k1; k++) sums[k] = g.squares(k);
         }
       }),
     );
@@ -375,16 +382,16 @@ export class GradPool {
   }
 
   /**
-   * Applies optimizer step `s` with gradient `g` to the shared weights: AdamW, then the moving average, on the
-   * helpers in parallel (one range of parameters each) or here. A helper that fails part-way has the parameters it
-   * did not finish done here (state.done), once its thread has stopped.
+   * Applies optimizer step `s` with gradient `g` to the shared weights and the optimizer state `attach` was
+   * given: AdamW, then the moving average, on the helpers in parallel (one range of parameters each) or here. A
+   * helper that fails part-way has the parameters it did not finish done here (state.done), once its thread has
+   * stopped.
    */
-  async update(g: FlatGradients, state: FlatOptimState, s: FlatStep, onWarning?: (m: string) => void): Promise<void> {
+  async update(g: FlatGradients, s: FlatStep, onWarning?: (m: string) => void): Promise<void> {
+    const state = this.optim;
+    if (!state) throw new Error('gradient pool: attach the optimizer state before an update');
     const local = (k0: number, k1: number) => updateParams(state, this.weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), k0, k1, s, this.scratch);
-    const o = this.optim;
-    // the helpers hold views on the state attach gave them: only that state can be updated there
-    const theirs = o !== null && state.m === o.m && state.v === o.v && state.ema === o.ema && state.done === o.done;
-    const sh = theirs ? this.shardsFor(g) : null;
+    const sh = this.shardsFor(g);
     try {
       if (!sh) return local(0, this.paramCount);
       const ranges = splitParams(this.layout.entries.slice(0, this.paramCount), sh.helpers.length);

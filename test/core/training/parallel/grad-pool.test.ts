@@ -246,62 +246,58 @@ describe('GradPool', () => {
     return types;
   }
 
-  it("runs Σ g² and the optimizer step on the helpers, one range of parameters each, with one thread's floats", async () => {
+  /**
+   * A pool attached to a tiny model and its shared optimizer state, one step's gradients from it, and the
+   * reference: that step's Σ g² and update computed on this thread, on copies of the weights and the state.
+   */
+  async function optimizerStep(rng: number, gradScale: number, beforeGradients: (pool: GradPool) => void = () => {}) {
     const model = tinyModel(SIZE);
     const pool = await startPool(model);
-    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(9));
+    const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(rng));
     const vars = fastOptimParams(model).map((p) => p.variable);
     const { opt, ema, state, copy } = optimState(model);
     pool.attach(vars, state);
-    const types = [posted(pool, 0), posted(pool, 1)];
+    beforeGradients(pool);
     const g = await pool.gradients(model, [samples], source(model));
-    // the reference: everything on this thread, on copies of the weights and the state
-    const sq = g.sumOfSquares();
-    const weights = Float32Array.from(pool.params);
-    const local = copy();
-    const step = opt.begin(3e-3, 0.5, ema.advance());
-    updateParams(local, weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), 0, vars.length, step, new Float32Array(weights.length));
-    expect(await pool.sumOfSquares(g)).toBe(sq);
-    await pool.update(g, state, step);
+    const want = { sq: g.sumOfSquares(), weights: Float32Array.from(pool.params), state: copy() };
+    const step = opt.begin(3e-3, gradScale, ema.advance());
+    updateParams(want.state, want.weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), 0, vars.length, step, new Float32Array(want.weights.length));
+    const expectUpdated = () => {
+      expect(pool.params).toEqual(want.weights);
+      expect(state.m).toEqual(want.state.m);
+      expect(state.v).toEqual(want.state.v);
+      expect(state.ema).toEqual(want.state.ema);
+    };
+    return { model, pool, vars, g, step, want, expectUpdated };
+  }
+
+  it("runs Σ g² and the optimizer step on the helpers, one range of parameters each, with one thread's floats", async () => {
+    let types: string[][] = [];
+    const { model, pool, vars, g, step, want, expectUpdated } = await optimizerStep(9, 0.5, (p) => (types = [posted(p, 0), posted(p, 1)]));
+    expect(await pool.sumOfSquares(g)).toBe(want.sq);
+    await pool.update(g, step);
     for (const t of types) expect(t).toEqual(['step', 'squares', 'update']);
-    expect(pool.params).toEqual(weights);
-    expect(state.m).toEqual(local.m);
-    expect(state.v).toEqual(local.v);
-    expect(state.ema).toEqual(local.ema);
-    expect(weights).not.toEqual(Float32Array.from(fastOptimParams(model).flatMap((p) => [...(p.variable.dataSync() as Float32Array)])));
+    expectUpdated();
+    expect(want.weights).not.toEqual(Float32Array.from(vars.flatMap((v) => [...(v.dataSync() as Float32Array)])));
     // the variables follow on syncModel
     pool.syncModel();
-    expect(Float32Array.from(vars.flatMap((v) => [...(v.dataSync() as Float32Array)]))).toEqual(weights);
+    expect(Float32Array.from(vars.flatMap((v) => [...(v.dataSync() as Float32Array)]))).toEqual(want.weights);
     model.dispose();
   }, 120_000);
 
   it('finishes on the trainer thread the Σ g² or update of a helper that fails them, with the same floats', async () => {
     for (const bad of ['squares', 'update']) {
-      const model = tinyModel(SIZE);
-      const pool = await startPool(model);
-      const samples = await flipsOnly().batch([0, 1, 2, 3], new Rng(10));
-      const vars = fastOptimParams(model).map((p) => p.variable);
-      const { opt, ema, state, copy } = optimState(model);
-      pool.attach(vars, state);
-      const g = await pool.gradients(model, [samples], source(model));
-      const sq = g.sumOfSquares();
-      const weights = Float32Array.from(pool.params);
-      const local = copy();
-      const step = opt.begin(3e-3, 1, ema.advance());
-      updateParams(local, weights, (k, out) => (g.present[k] ? g.mean(k, out) : null), 0, vars.length, step, new Float32Array(weights.length));
+      const { model, pool, g, step, want, expectUpdated } = await optimizerStep(10, 1);
       // helper 1 gets a malformed request (a range that ends before it starts) and answers with an error
       const w = helperWorker(pool, 1);
       const post = w.postMessage.bind(w);
       w.postMessage = (m: unknown) => post((m as { type: string }).type === bad ? { ...(m as object), k1: -1 } : m);
       const warnings: string[] = [];
-      expect(await pool.sumOfSquares(g, (m) => warnings.push(m))).toBe(sq);
-      await pool.update(g, state, step, (m) => warnings.push(m));
+      expect(await pool.sumOfSquares(g, (m) => warnings.push(m))).toBe(want.sq);
+      await pool.update(g, step, (m) => warnings.push(m));
       expect(warnings).toEqual([expect.stringMatching(new RegExp(`gradient helper thread stopped \\(gradient helper: bad message: k1: .*\\); training continues with 1`))]);
       expect(pool.size).toBe(1);
-      expect(pool.params).toEqual(weights);
-      expect(state.m).toEqual(local.m);
-      expect(state.v).toEqual(local.v);
-      expect(state.ema).toEqual(local.ema);
+      expectUpdated();
       model.dispose();
     }
   }, 240_000);
