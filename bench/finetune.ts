@@ -1,6 +1,6 @@
 // Demo fine-tune (issue 5): what the Fine-tune button does on the shapes demo project (200 images at 160 px,
 // 20 % val) — planTraining's plan for this backend (fast mode on wasm: ViT-Ti-shaped, explicitly RANDOM
-// backbone, "small" dense side preset, detect + instance + semantic), run by trainProject with evaluations on
+// backbone, the plan's side preset ('lite' on CPU), detect + instance + semantic), run by trainProject with evaluations on
 // the val split every 200 training images. Reports the wall time from pressing the button until box AP50 ≥ 0.8
 // on val (cache fill and evaluations included; the run stops there), images/s, peak RSS, and a per-phase
 // profile of one training step in the plan's mode.
@@ -16,7 +16,7 @@ import { planTraining } from '../src-main/core/app/train-service';
 import { initCompute, tf } from '../src-main/core/compute/engine';
 import { computeFeatures, toVitOutput } from '../src-main/core/features/feature-cache';
 import { fastLoss, fastOptimParams } from '../src-main/core/incremental/fast-step';
-import { BACKBONE_SHAPES, SIDE_PRESETS } from '../src-main/core/model/config';
+import { BACKBONE_SHAPES, SIDE_PRESETS, type SidePreset } from '../src-main/core/model/config';
 import { createDemoProject } from '../src-main/core/store/create-demo';
 import { createDataPipeline } from '../src-main/core/training/data/pipeline';
 import { Rng } from '../src-main/core/training/data/rng';
@@ -50,7 +50,8 @@ export async function run(): Promise<BenchTable> {
     const fpnWidth = env('BENCH_FT_FPN') ?? plan.fpnWidth;
     const classes = ['circle', 'triangle', 'square'];
 
-    const phases = await profilePhases(plan.tasks as TaskName[], plan.size, plan.batchSize, plan.mode ?? 'full', classes, fpnWidth);
+    const side = plan.side ?? 'small';
+    const phases = await profilePhases(plan.tasks as TaskName[], plan.size, plan.batchSize, plan.mode ?? 'full', classes, side, fpnWidth);
 
     const t0 = performance.now();
     const ctl = new AbortController();
@@ -67,7 +68,7 @@ export async function run(): Promise<BenchTable> {
     const res = await trainProject(
       {
         project: dir, backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr,
-        mode: plan.mode, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
+        mode: plan.mode, side, evalEvery, checkpointEvery: 0, heads: fpnWidth ? { fpnWidth } : undefined,
         ...(env('BENCH_FT_EMA') !== undefined ? { emaDecay: env('BENCH_FT_EMA') } : {}),
         ...(env('BENCH_FT_DP') !== undefined ? { dataParallel: env('BENCH_FT_DP') === 1 } : {}),
         ...(env('BENCH_FT_BETA2') !== undefined ? { beta2: env('BENCH_FT_BETA2') } : {}),
@@ -104,7 +105,7 @@ export async function run(): Promise<BenchTable> {
     const trainS = res.seconds;
     const peakRss = process.resourceUsage().maxRSS / 1024;
     return {
-      title: `Demo fine-tune (Fine-tune button's plan): ${plan.mode ?? 'full'} mode, ViT-Ti-shaped random backbone, small side preset, ${plan.tasks.join('+')} @${plan.size} px`,
+      title: `Demo fine-tune (Fine-tune button's plan): ${plan.mode ?? 'full'} mode, ViT-Ti-shaped random backbone, ${side} side preset ${JSON.stringify(SIDE_PRESETS[side].m_embed_dims)}, ${plan.tasks.join('+')} @${plan.size} px`,
       columns: ['metric', 'value'],
       rows: [
         ['wall time to box AP50 ≥ 0.8 on val (from the button: cache fill + training + evaluations)', reached === null ? `not reached within ${maxS} s (last ${last.AP50.toFixed(3)})` : `${(reached as number).toFixed(0)} s (step ${reachedStep})`],
@@ -132,8 +133,8 @@ export async function run(): Promise<BenchTable> {
   }
 }
 
-async function profilePhases(tasks: TaskName[], size: number, batch: number, mode: 'fast' | 'full', classes: string[], fpnWidth?: number) {
-  const s = SIDE_PRESETS.small;
+async function profilePhases(tasks: TaskName[], size: number, batch: number, mode: 'fast' | 'full', classes: string[], preset: SidePreset, fpnWidth?: number) {
+  const s = SIDE_PRESETS[preset];
   const spec: TaskModelSpec = {
     format: 'hst-studio-task-model', version: 1,
     hst: { ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] },

@@ -1,7 +1,7 @@
 // Incremental side-tuning (issue 8 targets): with 200 labelled demo images, after the Fine-tune button's fast
 // fine-tune (which fills the feature cache), how long until adding one labelled image gives an updated active
 // model (fast mode, target ≤ 5 s on 2 cores), and how much box AP on the images labelled before the update
-// drops (target ≤ 1 point). ViT-Ti/16 with an explicitly random backbone, small side preset, the demo's tasks
+// drops (target ≤ 1 point). ViT-Ti/16 with an explicitly random backbone, the plan's side preset ('lite' on CPU), the demo's tasks
 // (detect + instance + semantic), the CPU plan (160 px, FPN 32).
 //
 // Knobs (environment): BENCH_INC_FT_STEPS (fine-tune steps, default 150), BENCH_INC_UPDATES (images added one by
@@ -53,7 +53,7 @@ export async function run(): Promise<BenchTable> {
     const plan = await planTraining(openProject(join(root, 'p')), { backbone: 'random', steps: FT_STEPS });
     let t = performance.now();
     const ft = await trainProject(
-      { project: join(root, 'p'), backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr, mode: plan.mode, heads: plan.fpnWidth ? { fpnWidth: plan.fpnWidth } : undefined, checkpointEvery: 0 },
+      { project: join(root, 'p'), backbone: 'random', tasks: plan.tasks as TaskName[], size: plan.size, steps: plan.steps, batchSize: plan.batchSize, lr: plan.lr, mode: plan.mode, side: plan.side, heads: plan.fpnWidth ? { fpnWidth: plan.fpnWidth } : undefined, checkpointEvery: 0 },
       { onEvent: (e) => (e.type === 'phase' ? log(e.message) : e.type === 'step' && e.step % 25 === 0 && log(`fine-tune step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)}`)) },
     );
     const ftSec = (performance.now() - t) / 1000;
@@ -128,7 +128,7 @@ export async function run(): Promise<BenchTable> {
       title: 'Incremental side-tuning: one added labelled image → updated active model',
       rows,
       notes: [
-        `Backend ${compute.backend} (${compute.threads} thread${compute.threads === 1 ? '' : 's'}); ${IMAGES} demo images (160 px, ${trainIds.length} train / ${IMAGES - trainIds.length} val), ViT-Ti/16 random backbone, small side preset, ${plan.tasks.join('+')}, input ${plan.size}, FPN ${plan.fpnWidth ?? 64}; updates: ${us.steps} steps of batch ${us.batchSize}, lr ${us.lr}, ${Math.round((1 - us.replayFraction) * 100)}/${Math.round(us.replayFraction * 100)} new/replay, flips ${us.flips ? 'on' : 'off'}.`,
+        `Backend ${compute.backend} (${compute.threads} thread${compute.threads === 1 ? '' : 's'}); ${IMAGES} demo images (160 px, ${trainIds.length} train / ${IMAGES - trainIds.length} val), ViT-Ti/16 random backbone, ${plan.side ?? 'small'} side preset, ${plan.tasks.join('+')}, input ${plan.size}, FPN ${plan.fpnWidth ?? 64}; updates: ${us.steps} steps of batch ${us.batchSize}, lr ${us.lr}, ${Math.round((1 - us.replayFraction) * 100)}/${Math.round(us.replayFraction * 100)} new/replay, flips ${us.flips ? 'on' : 'off'}.`,
         `Initial training: the Fine-tune plan in ${plan.mode} mode, ${FT_STEPS} steps (batch ${plan.batchSize}), ${ftSec.toFixed(0)} s including the feature-cache fill; val box AP50 ${(ft.metrics?.bbox?.AP50 ?? 0).toFixed(3)}. Updater warm-up after it (prepareCache: model load, cache check, baseline val eval): ${computed} ViT passes computed, ${cacheSec.toFixed(1)} s; cache ${cacheStats.entries} entries, ${(cacheStats.bytes / 1024 ** 2).toFixed(0)} MiB (float16).`,
         `"wall s (update)" runs from the start of the update (after the debounce, default 1.5 s, which is not included) to the new version stored and activated: warm start from the in-memory active model, ViT pass of the new image (2 flips), the training steps, val-split evaluation from the cache, saving the version (the previous model's val metrics were computed once when the cache was built). "apply→active" adds the changeset and scheduling.`,
         `Old-images AP: box AP / AP50 of the active model on the ${labelledBefore.size} training images labelled before the updates, ${ON_THE_FLY ? 'ViT run on the fly (independent of the cache)' : 'ViT pass read from the feature cache (same as on the fly up to float16 error, see test/core/features)'}, measured before the first update, after the first and after the last (${evalSec.toFixed(0)} s per evaluation).`,

@@ -54,6 +54,10 @@ export const ImageCounts = z.object({
 
 // ---- the loop: fine-tune → predict → accept → export (issue 8) ----
 
+/** Side-network width presets (core/model/config.ts SIDE_PRESETS has their widths and must have exactly these). */
+export const SIDE_PRESET_NAMES = ['classification', 'dense', 'small', 'lite'] as const;
+export type SidePresetName = (typeof SIDE_PRESET_NAMES)[number];
+
 /** "Advanced" overrides of the automatic training plan; everything is optional. */
 export const TrainOverrides = z.object({
   size: z.number().int().min(64).max(1024).multipleOf(32).optional(),
@@ -68,6 +72,8 @@ export const TrainOverrides = z.object({
   mode: z.enum(['fast', 'full']).optional(),
   /** width of the heads' FPN (CPU plans use 32, native backends the heads' default 64) */
   fpnWidth: z.number().int().min(8).max(256).optional(),
+  /** side-network widths by preset name (core/model/config.ts SIDE_PRESETS); CPU fast-mode plans use 'lite' */
+  side: z.enum(SIDE_PRESET_NAMES).optional(),
 });
 export type TrainOverrides = z.infer<typeof TrainOverrides>;
 
@@ -88,6 +94,8 @@ export const TrainPlan = z.object({
   /** evaluate on the val split every this many steps (0: only at the end) */
   evalEvery: z.number().int().min(0).optional(),
   fpnWidth: z.number().int().optional(),
+  /** side-network preset (absent: the trainer's default, 'small') */
+  side: z.enum(SIDE_PRESET_NAMES).optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlan>;
 

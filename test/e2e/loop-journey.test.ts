@@ -57,6 +57,11 @@ describe('loop journey', () => {
     const plan = await page.textContent('[data-testid="train-plan"]');
     expect(plan).toMatch(/64 px · 5 steps/);
     expect(plan).toMatch(/random \(untrained — demo only\)/);
+    expect(await page.textContent('[data-testid="train-side"]')).toBe('side widths small');
+    // Advanced: the side widths the user picks come back in the plan that Fine-tune then runs
+    await page.click('text=Advanced');
+    await page.selectOption('[data-testid="train-side-select"]', 'lite');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-side"]')?.textContent === 'side widths lite');
     await page.click('[data-testid="fine-tune"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="train-state"]')?.textContent === 'done', null, { timeout: 300_000 });
     await page.waitForSelector('[data-testid="train-eval"]', { timeout: 120_000 });

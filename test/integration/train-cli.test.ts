@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
 import { openProject } from '../../src-main/core/store/project';
+import { specPath, type TaskModelSpec } from '../../src-main/core/training/model-spec';
 import { trainInWorker } from '../../src-main/core/training/worker-client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,10 +35,13 @@ describe('hst-studio train / eval / predict', () => {
     expect(r.stderr).toMatch(/no pretrained backbone is installed/);
     expect(r.stderr).toMatch(/hst-studio backbone download|backbone import/);
     expect(r.stderr).toMatch(/--backbone random/);
+    const bad = cli(['train', project, '--backbone', 'random', '--side', 'huge', ...SMALL]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--side must be one of classification, dense, small, lite, got 'huge'/);
   });
 
   it('trains, stores a model version, evaluates and predicts', () => {
-    const t = cli(['train', project, '--backbone', 'random', ...SMALL]);
+    const t = cli(['train', project, '--backbone', 'random', '--side', 'lite', ...SMALL]);
     expect(t.stderr + t.stdout).not.toMatch(/Error:/);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/RANDOM \(untrained\) backbone/);
@@ -49,7 +53,10 @@ describe('hst-studio train / eval / predict', () => {
       const [v] = store.listModelVersions();
       expect(v.task).toBe('detect+instance+semantic');
       expect(v.datasetRevision).toBe(store.revision());
-      expect(v.files.some((f) => f.endsWith('model.safetensors'))).toBe(true);
+      const weights = v.files.find((f) => f.endsWith('model.safetensors'));
+      expect(weights).toBeDefined();
+      const spec = JSON.parse(readFileSync(specPath(join(project, weights!)), 'utf8')) as TaskModelSpec;
+      expect(spec.hst.m_embed_dims).toEqual([24, 48, 64, 72]); // --side lite
       const cfg = v.config as { trainableParams: number; backend: string; backbone: string; seconds: number };
       expect(cfg.trainableParams).toBeGreaterThan(1000);
       expect(cfg.backbone).toMatch(/random/);

@@ -10,6 +10,8 @@ import { RecentList } from '../../src-main/core/app/recent';
 import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
 import { StudioService } from '../../src-main/core/app/studio-service';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
+import type { FullProjectStore } from '../../src-main/core/store/types';
+import { specPath, type TaskModelSpec } from '../../src-main/core/training/model-spec';
 
 let tmp: string;
 let project: string;
@@ -74,8 +76,9 @@ describe('loop API', () => {
   });
 
   it('fine-tunes in the worker with live progress, then evaluates', async () => {
-    const { jobId, plan } = await call<MethodOutput<'train.start'>>('train.start', { advanced: TINY });
-    expect(plan.steps).toBe(5);
+    // an Advanced side preset reaches the trainer: the saved model has its widths
+    const { jobId, plan } = await call<MethodOutput<'train.start'>>('train.start', { advanced: { ...TINY, side: 'lite' } });
+    expect(plan).toMatchObject({ steps: 5, side: 'lite' });
     await expect(call('train.start', { advanced: TINY })).rejects.toThrow(/already running/);
     const done = await jobDone(jobId);
     expect(done.status, done.message).toBe('ok');
@@ -94,6 +97,9 @@ describe('loop API', () => {
     expect(st.state).toBe('done');
     expect(st.history.length).toBeGreaterThan(0);
     expect(st.eval).not.toBeNull();
+    const saved = (service.project as FullProjectStore).activeModel(plan.tasks.join('+'))!;
+    const spec = JSON.parse(readFileSync(specPath(join(service.project!.dir, saved.files.find((f) => f.endsWith('.safetensors'))!)), 'utf8')) as TaskModelSpec;
+    expect(spec.hst.m_embed_dims).toEqual([24, 48, 64, 72]);
   }, 600_000);
 
   it('lists, compares and guards model versions', async () => {

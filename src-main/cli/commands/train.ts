@@ -1,5 +1,6 @@
 // `hst-studio train PROJECT`: fine-tune HST + task heads on a project's train split, evaluate on its val split,
 // store the model version.
+import { SIDE_PRESET_NAMES, type SidePresetName } from '../../contract/api';
 import { initCompute } from '../../core/compute/engine';
 import { parseTasks } from '../../core/training/task-model';
 import { trainProject } from '../../core/training/train-project';
@@ -8,7 +9,7 @@ import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio train PROJECT [--tasks detect,instance,semantic,classify] [--size 160] [--epochs N | --steps N]
                          [--backbone NAME|FILE|random] [--batch 4] [--lr 0.002] [--mode fast|full] [--eval-every N]
-                         [--resume] [--backend B] [--json]
+                         [--side small|lite|classification|dense] [--resume] [--backend B] [--json]
 
 PROJECT is a studio project folder, or a folder with a COCO annotations.json and its images.
 Tasks default to what the labels support (masks → detect,instance,semantic; boxes → detect).
@@ -17,6 +18,7 @@ explicitly untrained ViT (only sensible for the synthetic demo). Without it the 
 --mode fast (default on wasm/cpu): the frozen ViT runs once per image into the project's feature cache and the side
 network + heads train from it (flips only, MetaT/LayerNorms not tuned); full (default on tfjs-node): the whole HST
 recipe every step. --eval-every N also evaluates on the val split every N steps.
+--side: the side network's widths (default small; lite is the studio's CPU plan, ~0.6× the cost per step).
 --resume continues the last interrupted run from its newest checkpoint (models/checkpoints/).`;
 
 function num(v: string | undefined, name: string, int = true): number | undefined {
@@ -33,7 +35,7 @@ export const train: Command = {
       tasks: { type: 'string' }, size: { type: 'string' }, epochs: { type: 'string' }, steps: { type: 'string' },
       backbone: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, resume: { type: 'boolean' },
       backend: { type: 'string' }, json: { type: 'boolean' }, 'checkpoint-every': { type: 'string' }, 'vit-depth': { type: 'string' },
-      mode: { type: 'string' }, 'eval-every': { type: 'string' }, help: { type: 'boolean' },
+      mode: { type: 'string' }, 'eval-every': { type: 'string' }, side: { type: 'string' }, help: { type: 'boolean' },
     });
     if (values.help || positionals.length !== 1) {
       console.log(USAGE);
@@ -45,6 +47,8 @@ export const train: Command = {
     if (depth !== undefined && values.backbone !== 'random') throw new Error('--vit-depth only applies to --backbone random');
     if (values.mode !== undefined && values.mode !== 'fast' && values.mode !== 'full') throw new Error(`--mode must be fast or full, got '${values.mode}'`);
     const mode = (values.mode as 'fast' | 'full' | undefined) ?? defaultTrainMode(info.backend);
+    const side = values.side as SidePresetName | undefined;
+    if (side !== undefined && !SIDE_PRESET_NAMES.includes(side)) throw new Error(`--side must be one of ${SIDE_PRESET_NAMES.join(', ')}, got '${values.side}'`);
     const log = (s: string) => (values.json ? process.stderr : process.stdout).write(s + '\n');
     const res = await trainProject(
       {
@@ -60,6 +64,7 @@ export const train: Command = {
         checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every'),
         randomVit: depth ? { depth } : undefined,
         mode,
+        side,
         evalEvery: num(values['eval-every'], 'eval-every'),
       },
       {

@@ -2,6 +2,7 @@
 // config, runs trainProject and turns its events into protocol messages. Shared by the core training worker
 // (worker-train.ts) and the Electron trainer worker.
 import { z } from 'zod';
+import { SIDE_PRESET_NAMES } from '../../contract/api';
 import type { FromWorker } from '../../electron/trainer-protocol';
 import { initCompute } from '../compute/engine';
 import { trainProject, type TrainJobEvent, type TrainProjectOptions } from './train-project';
@@ -19,7 +20,7 @@ export const TrainJobConfig = z
     lr: z.number().positive().max(1).optional(),
     backbone: z.string().min(1).optional(),
     resume: z.boolean().optional(),
-    side: z.enum(['classification', 'dense', 'small']).optional(),
+    side: z.enum(SIDE_PRESET_NAMES).optional(),
     heads: z.object({ fpnWidth: z.number().int().positive(), towerDepth: z.number().int().min(1), detStrides: z.array(stride), semanticStrides: z.array(stride), maskStride: z.union([z.literal(4), z.literal(8)]), maskBranchDepth: z.number().int().min(1) }).partial().optional(),
     randomVit: z.record(z.string(), z.unknown()).optional(),
     seed: z.number().int().optional(),

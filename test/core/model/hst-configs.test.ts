@@ -112,4 +112,16 @@ describe('HST with other configs', () => {
     m.dispose();
     expect(presetConfig('vit-small-16', 'dense').m_c_num_heads).toEqual([2, 4, 8, 12]);
   });
+
+  it('builds the lite preset (the CPU fast plan\'s) with its widths and heads', () => {
+    const c = presetConfig('vit-tiny-16', 'lite', { img_size: 64 });
+    expect(c.m_embed_dims).toEqual([24, 48, 64, 72]);
+    expect(c.m_c_num_heads).toEqual([2, 4, 8, 12]);
+    const m = createRandomHst(c, 1);
+    tf.tidy(() => {
+      const out = m.forward(tf.randomNormal([1, 64, 64, 3]) as tf.Tensor4D);
+      expect(out.stages.map((s) => s.shape.slice(1))).toEqual([[16, 16, 24], [8, 8, 48], [4, 4, 64], [2, 2, 72]]);
+    });
+    m.dispose();
+  });
 });
