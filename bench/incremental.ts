@@ -2,7 +2,7 @@
 // fine-tune (which fills the feature cache), how long until adding one labelled image gives an updated active
 // model (fast mode, target ≤ 5 s on 2 cores), and how much box AP on the images labelled before the update
 // drops (target ≤ 1 point). ViT-Ti/16 with an explicitly random backbone, the plan's side preset ('lite' on CPU), the demo's tasks
-// (detect + instance + semantic), the CPU plan (160 px, FPN 32).
+// (detect + instance + semantic), the CPU plan (128 px, batch 8, FPN 32).
 //
 // Knobs (environment): BENCH_INC_FT_STEPS (fine-tune steps, default 150), BENCH_INC_UPDATES (images added one by
 // one, default 3), BENCH_INC_IMAGES (demo size, default 200), BENCH_INC_STEPS / BENCH_INC_BATCH (update settings).
