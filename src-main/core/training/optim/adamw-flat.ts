@@ -8,23 +8,14 @@
 // The fused kernel's own update loop (compute/kernels/fused-adamw.ts: adamwUpdate), in place, and the same state
 // names and shapes in a checkpoint, so a run can resume with or without gradient helpers.
 import { tf } from '../../compute/engine';
-import { flatLayout, type FlatLayout } from '../parallel/flat-params';
+import { flatBuffer, flatLayout, type FlatLayout } from '../parallel/flat-params';
 import { defaultDecay, momentKey, OPTIM_STEP_KEY, type AdamWOptions, type OptimParam } from './adamw';
-import { updateParams, type FlatOptimState, type FlatStep } from './flat-update';
-
-/** A gradient in a flat layout, parameter by parameter (parallel/grad-pool.ts's FlatGradients is one). */
-export interface FlatGradientSource {
-  /** present[k]: parameter k has a gradient */
-  present: readonly boolean[];
-  /** parameter k's gradient, written into `out` (at least its size); returns the filled part */
-  mean(k: number, out: Float32Array): Float32Array;
-}
+import type { FlatOptimState, FlatStep } from './flat-update';
 
 export class FlatAdamW {
   readonly layout: FlatLayout;
   /** moments, decay flags and per-parameter step marks (no moving average: the trainer adds its own) */
   readonly state: FlatOptimState;
-  private readonly scratch: Float32Array;
   private t = 0;
   readonly beta1: number;
   readonly beta2: number;
@@ -38,16 +29,15 @@ export class FlatAdamW {
       seen.add(p.name);
     }
     this.layout = flatLayout(params);
-    const floats = (n: number) => (opts.shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4))) : new Float32Array(n));
+    const shared = !!opts.shared;
     this.state = {
       entries: this.layout.entries,
       decay: params.map((p) => p.decay ?? defaultDecay(p.name, p.variable.shape)),
-      m: floats(this.layout.size),
-      v: floats(this.layout.size),
+      m: new Float32Array(flatBuffer(this.layout.size, shared)),
+      v: new Float32Array(flatBuffer(this.layout.size, shared)),
       ema: null,
-      done: opts.shared ? new Int32Array(new SharedArrayBuffer(Math.max(4, params.length * 4))) : new Int32Array(params.length),
+      done: new Int32Array(flatBuffer(params.length, shared)),
     };
-    this.scratch = new Float32Array(Math.max(1, ...this.layout.entries.map((e) => e.size)));
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
@@ -58,29 +48,11 @@ export class FlatAdamW {
     return this.t;
   }
 
-  /** Advances the step count and returns what the step's update needs (updateParams, possibly on helpers). */
+  /** Advances the step count and returns what the step's update needs (flat-update.ts updateParams, which the
+   *  gradient pool runs on its helpers or on the trainer). */
   begin(lr: number, gradScale: number, emaDecay: number | null = null): FlatStep {
     this.t += 1;
     return { t: this.t, lr, gradScale, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, emaDecay };
-  }
-
-  /**
-   * One update of `weights` (the layout's floats). `grads.mean(k, out)` gives parameter k's gradient; a
-   * parameter whose `present` is false is left untouched, like AdamW without a gradient for it; the step count
-   * advances for all.
-   */
-  apply(weights: Float32Array, grads: FlatGradientSource, lr: number, gradScale = 1): void {
-    const { entries, size } = this.layout;
-    const { present } = grads;
-    if (weights.length < size) throw new Error(`AdamW: expected ${size} floats of weights, got ${weights.length}`);
-    if (present.length !== entries.length) throw new Error(`AdamW: ${present.length} gradient flags for ${entries.length} parameters`);
-    const s = this.begin(lr, gradScale);
-    const named = (k: number, out: Float32Array) => {
-      const G = grads.mean(k, out);
-      if (G.length !== entries[k].size) throw new Error(`AdamW: the gradient of ${entries[k].name} has ${G.length} values, expected ${entries[k].size}`);
-      return G;
-    };
-    updateParams(this.state, weights, (k, out) => (present[k] ? named(k, out) : null), 0, entries.length, s, this.scratch);
   }
 
   /** The state as AdamW.exportState writes it (named tensors, copies; the caller disposes). */

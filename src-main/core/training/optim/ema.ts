@@ -14,6 +14,7 @@ import { tf } from '../../compute/engine';
 import { jsMemory } from '../../compute/kernels/kernel-util';
 import { f32Tensor, toFloat32, type StTensor } from '../../io/safetensors';
 import type { OptimParam } from './adamw';
+import { flatBuffer, flatLayout } from '../parallel/flat-params';
 import { emaUpdate } from './flat-update';
 
 export const EMA_UPDATES_KEY = 'ema.updates';
@@ -36,14 +37,11 @@ export class WeightEma {
   ) {
     if (!(decay >= 0 && decay < 1)) throw new Error(`EMA: decay must be in [0, 1), got ${decay}`);
     if (layout) {
-      const n = params.reduce((a, p) => a + p.variable.size, 0);
-      this.flat = layout.shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4))) : new Float32Array(n);
-      let offset = 0;
-      this.shadow = params.map((p) => {
-        const view = this.flat!.subarray(offset, offset + p.variable.size);
-        offset += p.variable.size;
-        return view;
-      });
+      // the optimizer's layout (flatLayout of the same parameters), so flat-update.ts indexes both alike
+      const { entries, size } = flatLayout(params);
+      const flat = new Float32Array(flatBuffer(size, !!layout.shared));
+      this.flat = flat;
+      this.shadow = entries.map((e) => flat.subarray(e.offset, e.offset + e.size));
     } else {
       this.flat = null;
       this.shadow = params.map((p) => new Float32Array(p.variable.size));

@@ -11,7 +11,7 @@ import { adamwUpdate } from '../../compute/kernels/fused-adamw';
 /** The optimizer's per-weight state in the parameters' flat layout (shared memory during a data-parallel run). */
 export interface FlatOptimState {
   /** offset and size of each parameter in every array below (and in the weights) */
-  entries: readonly { offset: number; size: number }[];
+  entries: readonly { name: string; offset: number; size: number }[];
   /** decoupled weight decay applies to parameter k */
   decay: readonly boolean[];
   m: Float32Array;
@@ -55,11 +55,11 @@ export function updateParams(
   const d = s.emaDecay;
   for (let k = k0; k < k1; k++) {
     if (state.done[k] === s.t) continue;
-    const { offset, size } = state.entries[k];
+    const { name, offset, size } = state.entries[k];
     const P = weights.subarray(offset, offset + size);
     const G = grad(k, scratch);
     if (G) {
-      if (G.length !== size) throw new Error(`AdamW: the gradient of parameter ${k} has ${G.length} values, expected ${size}`);
+      if (G.length !== size) throw new Error(`AdamW: the gradient of ${name} has ${G.length} values, expected ${size}`);
       const decayFactor = state.decay[k] && s.weightDecay !== 0 ? 1 - s.lr * s.weightDecay : 1;
       const M = state.m.subarray(offset, offset + size);
       const V = state.v.subarray(offset, offset + size);

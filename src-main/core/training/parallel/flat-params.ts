@@ -30,9 +30,14 @@ export function flatLayout(params: readonly { name: string; variable: { shape: r
   return { entries, size: offset };
 }
 
+/** Room for `n` 4-byte values: shared memory (the helper threads see it) or a plain buffer. */
+export function flatBuffer(n: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  return shared ? new SharedArrayBuffer(Math.max(4, n * 4)) : new ArrayBuffer(n * 4);
+}
+
 /** A Float32Array over shared memory with room for the layout. */
 export function sharedFloats(layout: FlatLayout): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(Math.max(4, layout.size * 4)));
+  return new Float32Array(flatBuffer(layout.size, true));
 }
 
 /** Reads a tensor's float32 values: views on the backend's memory where it allows (wasm, cpu), else a copy. */

@@ -1,9 +1,11 @@
-// The flat AdamW is the per-parameter AdamW float for float (same arithmetic as its fused kernel), and the two
-// read each other's checkpoint state, so a run resumes with or without gradient helpers.
+// The flat AdamW (its state and step, run by flat-update.ts's updateParams as the gradient pool runs it) is the
+// per-parameter AdamW float for float (same arithmetic as its fused kernel), and the two read each other's
+// checkpoint state, so a run resumes with or without gradient helpers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../../src-main/core/compute/engine';
 import { AdamW, momentKey, OPTIM_STEP_KEY, type OptimParam } from '../../../../src-main/core/training/optim/adamw';
-import { FlatAdamW, type FlatGradientSource } from '../../../../src-main/core/training/optim/adamw-flat';
+import { FlatAdamW } from '../../../../src-main/core/training/optim/adamw-flat';
+import { updateParams } from '../../../../src-main/core/training/optim/flat-update';
 import { flatLayout } from '../../../../src-main/core/training/parallel/flat-params';
 import { setupTf } from '../../heads/helpers/tf-setup';
 
@@ -25,8 +27,10 @@ function gradsAt(ps: OptimParam[], k: number): (Float32Array | null)[] {
   return ps.map((p, i) => (k === 2 && i === 1 ? null : (tf.randomNormal(p.variable.shape, 0, 1 + k, 'float32', 100 * k + i).dataSync() as Float32Array)));
 }
 
-function source(gs: (Float32Array | null)[]): FlatGradientSource {
-  return { present: gs.map((g) => !!g), mean: (k, out) => (out.set(gs[k]!), out.subarray(0, gs[k]!.length)) };
+/** One optimizer step over all parameters of `w`, as the gradient pool runs it on the trainer. */
+function flatStep(opt: FlatAdamW, w: Float32Array, gs: (Float32Array | null)[], lr: number, gradScale = 1): void {
+  const grad = (k: number, out: Float32Array) => (gs[k] ? (out.set(gs[k]!), out.subarray(0, gs[k]!.length)) : null);
+  updateParams(opt.state, w, grad, 0, gs.length, opt.begin(lr, gradScale), new Float32Array(w.length));
 }
 
 function flatWeights(ps: OptimParam[]): Float32Array {
@@ -53,7 +57,7 @@ describe('FlatAdamW', () => {
       gs.forEach((g, i) => g && (byName[a[i].variable.name] = tf.tensor(g, a[i].variable.shape)));
       tensorOpt.applyGradients(byName, lr, SCALES[k]);
       tf.dispose(Object.values(byName));
-      flatOpt.apply(w, source(gs), lr, SCALES[k]);
+      flatStep(flatOpt, w, gs, lr, SCALES[k]);
     });
     expect(flatOpt.step).toBe(4);
     const want = flatWeights(a);
@@ -95,7 +99,7 @@ describe('FlatAdamW', () => {
       const { gs, byName } = grads(k);
       tensorOpt.applyGradients(byName, LRS[k]);
       tf.dispose(Object.values(byName));
-      flatOpt.apply(w, source(gs), LRS[k]);
+      flatStep(flatOpt, w, gs, LRS[k]);
     }
     expect(Array.from(w)).toEqual(Array.from(flatWeights(a)));
     // back: a fresh per-parameter AdamW reads the flat one's state
@@ -120,10 +124,8 @@ describe('FlatAdamW', () => {
     expect(() => opt.importState(noStep)).toThrow(`Optimizer state has no ${OPTIM_STEP_KEY} entry.`);
     const wrong = { ...st, [momentKey('head.conv.bias', 'exp_avg')]: tf.zeros([5]) };
     expect(() => opt.importState(wrong)).toThrow('Optimizer state optim.exp_avg.head.conv.bias has shape [5], expected [4].');
-    const w = flatWeights(ps);
-    const short: FlatGradientSource = { present: [true, true, true], mean: (_k, out) => out.subarray(0, 3) };
-    expect(() => opt.apply(w, short, 1e-3)).toThrow('AdamW: the gradient of head.conv.weight has 3 values, expected 72');
-    expect(() => opt.apply(w.subarray(0, 10), short, 1e-3)).toThrow(/expected 82 floats of weights, got 10/);
+    const short = [new Float32Array(3), new Float32Array(4), new Float32Array(6)];
+    expect(() => flatStep(opt, flatWeights(ps), short, 1e-3)).toThrow('AdamW: the gradient of head.conv.weight has 3 values, expected 72');
     expect(() => new FlatAdamW([ps[0], ps[0]])).toThrow('AdamW: parameter head.conv.weight is listed twice.');
     tf.dispose([...Object.values(st), wrong[momentKey('head.conv.bias', 'exp_avg')]]);
   });

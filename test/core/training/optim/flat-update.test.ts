@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { splitParams, updateParams, type FlatOptimState, type FlatStep } from '../../../../src-main/core/training/optim/flat-update';
 
 const sizes = [5, 1, 12, 3, 7];
-const entries = sizes.map((size, k) => ({ offset: sizes.slice(0, k).reduce((a, b) => a + b, 0), size }));
+const entries = sizes.map((size, k) => ({ name: `p${k}`, offset: sizes.slice(0, k).reduce((a, b) => a + b, 0), size }));
 const total = sizes.reduce((a, b) => a + b, 0);
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 97 + i * 13.7) * 0.5);
 
@@ -69,7 +69,7 @@ describe('updateParams', () => {
 
   it('refuses a gradient of the wrong size', () => {
     const a = fresh();
-    expect(() => updateParams(a.state, a.weights, () => new Float32Array(2), 0, 1, step, scratch())).toThrow('AdamW: the gradient of parameter 0 has 2 values, expected 5');
+    expect(() => updateParams(a.state, a.weights, () => new Float32Array(2), 0, 1, step, scratch())).toThrow('AdamW: the gradient of p0 has 2 values, expected 5');
   });
 });
 
