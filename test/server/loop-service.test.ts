@@ -92,6 +92,10 @@ describe('loop API', () => {
     expect(ev.modelVersion).toBe(1);
     const classNames = service.project!.listClasses().map((c) => c.name).sort();
     expect(ev.eval.perClass.map((c) => c.name).sort()).toEqual(classNames);
+    // per-class box AP50 comes from the evaluation that gave box AP50: the classes with ground truth average to it
+    const ap50s = ev.eval.perClass.map((c) => c.ap50).filter((a): a is number => a !== null);
+    expect(ap50s.length).toBeGreaterThan(0);
+    expect(ap50s.reduce((a, b) => a + b, 0) / ap50s.length).toBeCloseTo(ev.eval.boxAP50!, 12);
     expect(ev.eval.confusion!.matrix).toHaveLength(ev.eval.perClass.length + 1);
     const st = await call<MethodOutput<'train.status'>>('train.status');
     expect(st.state).toBe('done');

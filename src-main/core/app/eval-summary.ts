@@ -1,6 +1,6 @@
-// What the Train and Models screens show of a model's evaluation: the stored COCO-style numbers, plus per-class
-// AP50 and a detection confusion matrix computed from the model's stored predictions on the val split
-// (the trainer's own metrics carry only the overall numbers).
+// What the Train and Models screens show of a model's evaluation: the stored COCO-style numbers (per-class box
+// AP50 from the same evaluation as the overall AP50, so the classes average to it), plus a detection confusion
+// matrix computed from the model's stored predictions on the val split.
 import type { EvalSummary } from '../../contract/api';
 import type { Annotation, Geometry } from '../../contract/schemas';
 import { geometryBox } from '../active/uncertainty';
@@ -20,44 +20,6 @@ function iou(a: Box, b: Box): number {
 export interface ValImage {
   truth: Pick<Annotation, 'classId' | 'geometry'>[];
   preds: { classId: number; geometry: Geometry; score: number }[];
-}
-
-/** All-point interpolated AP at IoU 0.5 of one class over the val images; null when the class has no truth. */
-export function classAp50(images: readonly ValImage[], classId: number): number | null {
-  let nTruth = 0;
-  const dets: { score: number; tp: boolean }[] = [];
-  for (const im of images) {
-    const gts = im.truth.filter((t) => t.classId === classId).map((t) => geometryBox(t.geometry)).filter((b): b is Box => !!b);
-    nTruth += gts.length;
-    const used = new Array<boolean>(gts.length).fill(false);
-    const preds = im.preds.filter((p) => p.classId === classId).sort((a, b) => b.score - a.score);
-    for (const p of preds) {
-      const box = geometryBox(p.geometry);
-      let best = -1, bestIou = 0.5;
-      if (box) gts.forEach((g, k) => {
-        const v = iou(box, g);
-        if (!used[k] && v >= bestIou) (best = k), (bestIou = v);
-      });
-      if (best >= 0) used[best] = true;
-      dets.push({ score: p.score, tp: best >= 0 });
-    }
-  }
-  if (nTruth === 0) return null;
-  dets.sort((a, b) => b.score - a.score);
-  const prec: number[] = [], rec: number[] = [];
-  let tp = 0;
-  dets.forEach((d, i) => {
-    if (d.tp) tp++;
-    prec.push(tp / (i + 1));
-    rec.push(tp / nTruth);
-  });
-  for (let i = prec.length - 2; i >= 0; i--) prec[i] = Math.max(prec[i], prec[i + 1]);
-  let ap = 0, prevR = 0;
-  for (let i = 0; i < prec.length; i++) {
-    ap += (rec[i] - prevR) * prec[i];
-    prevR = rec[i];
-  }
-  return ap;
 }
 
 /**
@@ -94,10 +56,12 @@ export function confusion(images: readonly ValImage[], classIds: readonly number
 
 /** The summary of a model version's stored metrics (plus `extra` per-class/confusion when computed). */
 export function evalSummary(metrics: Record<string, unknown>, classNames: readonly string[]): EvalSummary | null {
-  const bbox = metrics.bbox as { AP?: number; AP50?: number } | undefined;
+  const bbox = metrics.bbox as { AP?: number; AP50?: number; perClassAP50?: (number | null)[] } | undefined;
   const segm = metrics.segm as { AP?: number; AP50?: number } | null | undefined;
   const sem = metrics.semantic as { mIoU?: number | null; perClassIoU?: (number | null)[] } | undefined;
+  // versions stored before the evaluation kept per-class AP50 carry their own, computed from predictions
   const val = metrics.val as { perClassAp50?: (number | null)[]; confusion?: number[][] } | undefined;
+  const perClassAp50 = bbox?.perClassAP50 ?? val?.perClassAp50;
   if (!bbox && !segm && !sem && !val) return null;
   // perClassIoU includes background at index 0 when it has one entry more than the classes
   const ious = sem?.perClassIoU ?? [];
@@ -108,7 +72,7 @@ export function evalSummary(metrics: Record<string, unknown>, classNames: readon
     maskAP: num(segm?.AP),
     maskAP50: num(segm?.AP50),
     mIoU: num(sem?.mIoU),
-    perClass: classNames.map((name, i) => ({ name, ap50: num(val?.perClassAp50?.[i]), iou: num(ious[i + off]) })),
+    perClass: classNames.map((name, i) => ({ name, ap50: num(perClassAp50?.[i]), iou: num(ious[i + off]) })),
     confusion: val?.confusion ? { labels: [...classNames, 'background'], matrix: val.confusion } : null,
     images: num(metrics.images) ?? 0,
   };

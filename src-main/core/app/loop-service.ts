@@ -15,7 +15,7 @@ import type { FullProjectStore, ProjectStore } from '../store/types';
 import { exportInWorker, predictInWorker } from '../training/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
-import { classAp50, confusion, evalSummary, type ValImage } from './eval-summary';
+import { confusion, evalSummary, type ValImage } from './eval-summary';
 import type { Emit, JobRunner } from './jobs';
 import { TrainService } from './train-service';
 
@@ -103,7 +103,7 @@ export class LoopService {
     return v;
   }
 
-  /** After a full fine-tune: per-class AP and confusion on val (from predictions), `train.eval`, incremental on. */
+  /** After a full fine-tune: the confusion on val (from predictions), `train.eval`, incremental on. */
   private async afterTraining(versionId: number | null, jobId: string): Promise<void> {
     if (versionId === null) return;
     const { signal } = this.background;
@@ -136,7 +136,7 @@ export class LoopService {
   // ---- predict ----
 
   /** Runs `v` on a split's images in the training worker (the server keeps answering), stores the predictions;
-   *  for val also per-class AP50 + confusion into metrics. */
+   *  for val also the detection confusion into metrics. */
   private async predictImages(s: FullProjectStore, v: ModelVersion, split: 'unlabeled' | 'val' | 'all', score: number, ctl: { signal?: AbortSignal; progress?: (f: number, m?: string) => void } = {}): Promise<number> {
     const weights = v.files.find((f) => f.endsWith('.safetensors'));
     if (!weights) throw new Error(`model version ${v.id} has no weights file`);
@@ -169,9 +169,8 @@ export class LoopService {
       const names = this.classNames(s, v);
       const ids = names.map((n) => classId.get(n) ?? -1);
       const images: ValImage[] = [...byImage.entries()].map(([id, preds]) => ({ truth: s.annotationsOf(id), preds }));
-      const perClassAp50 = ids.map((c) => classAp50(images, c));
       const cur = this.version(s, v.id);
-      s.updateModelVersion(v.id, { metrics: { ...cur.metrics, val: { perClassAp50, confusion: confusion(images, ids), images: images.length } } });
+      s.updateModelVersion(v.id, { metrics: { ...cur.metrics, val: { confusion: confusion(images, ids), images: images.length } } });
     }
     return byImage.size;
   }

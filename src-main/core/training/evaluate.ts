@@ -10,10 +10,20 @@ import { decodeMask, toBbox } from '../geometry/rle';
 import type { DataPipeline } from './data/pipeline';
 import type { TaskModel, TaskName, TaskPrediction } from './task-model';
 
+/** COCO summary numbers of one IoU type; `perClassAP50` in class order, null for a class without ground truth
+ *  (their mean is AP50, as pycocotools averages it). */
+export interface InstanceMetrics {
+  AP: number;
+  AP50: number;
+  AP75: number;
+  stats: number[];
+  perClassAP50?: (number | null)[];
+}
+
 export interface EvalMetrics {
   images: number;
-  bbox?: { AP: number; AP50: number; AP75: number; stats: number[] };
-  segm?: { AP: number; AP50: number; AP75: number; stats: number[] } | null;
+  bbox?: InstanceMetrics;
+  segm?: InstanceMetrics | null;
   semantic?: { mIoU: number | null; perClassIoU: (number | null)[]; pixelAccuracy: number | null };
   classify?: { accuracy: number | null };
 }
@@ -101,7 +111,10 @@ export async function evaluateModel(model: TaskModel, dataset: Dataset, data: Da
     });
     const inst = evaluateInstances({ images, classIds: classNames.map((_, k) => k), groundTruth: gts, predictions: dts });
     result.instances = inst;
-    const pick = (r: InstanceEvalResult['bbox']) => ({ AP: r.summary.AP, AP50: r.summary.AP50, AP75: r.summary.AP75, stats: r.stats });
+    const pick = (r: InstanceEvalResult['bbox']): InstanceMetrics => ({
+      AP: r.summary.AP, AP50: r.summary.AP50, AP75: r.summary.AP75, stats: r.stats,
+      perClassAP50: r.perClass.map((c) => (c.AP50 < 0 ? null : c.AP50)),
+    });
     metrics.bbox = pick(inst.bbox);
     if (tasks.has('instance')) metrics.segm = inst.segm ? pick(inst.segm) : null;
   }
