@@ -74,6 +74,12 @@ export const TrainOverrides = z.object({
   fpnWidth: z.number().int().min(8).max(256).optional(),
   /** side-network widths by preset name (core/model/config.ts SIDE_PRESETS); CPU fast-mode plans use 'lite' */
   side: z.enum(SIDE_PRESET_NAMES).optional(),
+  /** hold out this fraction of the labelled images as val (default 0.15 when the project has no val split) */
+  valFraction: z.number().min(0.05).max(0.5).optional(),
+  /** seed of that hold-out (a new seed re-draws it) */
+  valSeed: z.number().int().min(0).max(1_000_000).optional(),
+  /** false: never tile large photos (the plan shrinks them to the input size instead) */
+  tiles: z.boolean().optional(),
 });
 export type TrainOverrides = z.infer<typeof TrainOverrides>;
 
@@ -96,6 +102,16 @@ export const TrainPlan = z.object({
   fpnWidth: z.number().int().optional(),
   /** side-network preset (absent: the trainer's default, 'small') */
   side: z.enum(SIDE_PRESET_NAMES).optional(),
+  /** the compute backend the plan was made for */
+  backend: z.string().optional(),
+  /** where the val images come from: the project's split, or a seeded hold-out the studio draws (keys: image keys) */
+  val: z.object({ source: z.enum(['project', 'holdout']), fraction: z.number().nullable(), seed: z.number().int().nullable(), keys: z.array(z.string()) }).optional(),
+  /** large photos with small objects: tiles (side and overlap in the photo's pixels) resized to `size` */
+  tiles: z.object({ size: z.number().int(), overlap: z.number().int(), perImage: z.number() }).nullable().optional(),
+  /** time estimate on this machine (basis: measured by an earlier run here, or the reference timings) */
+  estimate: z.object({ seconds: z.number(), stepMs: z.number(), cacheSeconds: z.number(), evalSeconds: z.number(), basis: z.enum(['measured', 'reference']) }).optional(),
+  /** why the planner chose what it chose, one sentence each */
+  reasons: z.array(z.string()).optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlan>;
 

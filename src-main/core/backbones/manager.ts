@@ -32,6 +32,7 @@ export interface DownloadProgress {
   resumedFrom: number;
 }
 
+const DEFAULT_FILE = 'default.json';
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,80}$/i;
 
 export async function sha256File(path: string): Promise<string> {
@@ -56,7 +57,7 @@ export class BackboneManager {
     if (!existsSync(this.dir)) return [];
     const out: BackboneManifest[] = [];
     for (const name of (await readdir(this.dir)).sort()) {
-      if (!name.endsWith('.json')) continue;
+      if (!name.endsWith('.json') || name === DEFAULT_FILE) continue;
       try {
         const m = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as BackboneManifest;
         if (existsSync(join(this.dir, m.file))) out.push(m);
@@ -93,7 +94,30 @@ export class BackboneManager {
     const p = this.paths(id);
     const had = existsSync(p.file) || existsSync(p.manifest);
     await Promise.all([rm(p.file, { force: true }), rm(p.manifest, { force: true }), rm(p.part, { force: true })]);
+    if ((await this.getDefault()) === id) await rm(join(this.dir, DEFAULT_FILE), { force: true });
     return had;
+  }
+
+  /** The backbone a run uses when none is named (null: the first installed one). */
+  async getDefault(): Promise<string | null> {
+    try {
+      const v = JSON.parse(await readFile(join(this.dir, DEFAULT_FILE), 'utf8')) as { id?: unknown };
+      return typeof v.id === 'string' ? v.id : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async setDefault(id: string): Promise<void> {
+    if (!(await this.get(id))) throw new Error(`backbone '${id}' is not installed`);
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(join(this.dir, DEFAULT_FILE), JSON.stringify({ id }));
+  }
+
+  /** Bytes of an unfinished download kept for a resume (0: none). */
+  async partialBytes(id: string): Promise<number> {
+    const p = this.paths(id);
+    return existsSync(p.part) ? (await stat(p.part)).size : 0;
   }
 
   /** Validates a local timm/transformers ViT safetensors file and copies it into the store. */

@@ -25,12 +25,14 @@ import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fin
 import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from '../incremental/fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
+import type { TrainOverrides, TrainPlan } from '../../contract/api';
+import { applyPlanSplit, noBackboneMessage, planDataset, writeHoldout } from './plan-project';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
   project: string;
   tasks?: TaskName[];
-  /** square input side (multiple of 16); CPU default 160 */
+  /** square input side (multiple of 32); unset settings come from the planner (plan.ts), as the studio's */
   size?: number;
   steps?: number;
   epochs?: number;
@@ -73,6 +75,8 @@ export interface TrainProjectOptions {
    * them (demo: box AP50 0.8 at step 200 instead of 250, bench/results/finetune.md).
    */
   beta2?: number;
+  /** the plan to run (the CLI plans first to print it); without it trainProject asks the planner itself */
+  plan?: TrainPlan;
 }
 
 export interface TrainProjectResult {
@@ -125,21 +129,7 @@ function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
   return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
 }
 
-/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
-export function inferTasks(ds: Dataset): TaskName[] {
-  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
-  const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
-  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
-}
-
-export function noBackboneMessage(): string {
-  return (
-    'no pretrained backbone is installed. Install one with `hst-studio backbone download vit-tiny-16` (or ' +
-    '`hst-studio backbone import FILE.safetensors`), or train on an explicitly random, untrained backbone with ' +
-    '`--backbone random` (only sensible for the synthetic demo)'
-  );
-}
+export { inferTasks, noBackboneMessage } from './plan-project';
 
 async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
   const s = SIDE_PRESETS[side];
@@ -172,8 +162,7 @@ async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, 
 
 export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
   const emit = ctl.onEvent ?? (() => {});
-  const size = o.size ?? 160;
-  if (!(Number.isInteger(size) && size >= 64 && size % 32 === 0)) throw new Error(`--size must be a multiple of 32 of at least 64, got ${size}`);
+  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 64 && o.size % 32 === 0)) throw new Error(`--size must be a multiple of 32 of at least 64, got ${o.size}`);
   const seed = o.seed ?? 0;
   const src = await openSource(o.project);
   let model: TaskModel | null = null;
@@ -184,8 +173,16 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   try {
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
-    const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
-    const tasks = o.tasks ?? inferTasks(ds);
+    let ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
+    // the one planner decides every setting the caller left open (and a val split when there is none)
+    const plan = o.plan ?? (await planSource(src, o));
+    if (plan.val?.source === 'holdout') {
+      ds = applyPlanSplit(ds, plan);
+      if (src.store) writeHoldout(src.store, plan);
+      emit({ type: 'phase', message: `val split: ${plan.val.keys.length} labelled images held out (${Math.round((plan.val.fraction ?? 0) * 100)} %, seed ${plan.val.seed})${src.store ? ' and saved as the project\'s val split' : ''}` });
+    }
+    const size = o.size ?? plan.size;
+    const tasks = o.tasks ?? (plan.tasks as TaskName[]);
     const classes = ds.classes.map((c) => c.name);
     if (classes.length === 0) throw new Error('the project has no classes');
     const warnings: string[] = [];
@@ -193,7 +190,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       warnings.push(m);
       emit({ type: 'warning', message: m });
     };
-    let mode = o.mode ?? 'full';
+    let mode = o.mode ?? plan.mode ?? 'full';
     if (mode === 'fast' && !src.store) {
       mode = 'full';
       onWarning('fast mode needs a studio project (its feature cache); this COCO folder trains in full mode');
@@ -208,13 +205,13 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     });
     const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
     if (trainData.length === 0) throw new Error('the train split has no images: mark some images as train');
-    const batchSize = o.batchSize ?? 4;
-    const steps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 20) * trainData.length) / batchSize));
+    const batchSize = o.batchSize ?? plan.batchSize;
+    const steps = o.steps ?? (o.epochs !== undefined ? Math.max(1, Math.ceil((o.epochs * trainData.length) / batchSize)) : plan.steps);
 
     emit({ type: 'phase', message: 'building the model' });
-    const side = o.side ?? 'small';
-    const { hst, label } = await buildHst(o, size, side, seed);
-    const heads = defaultHeadSettings(tasks, classes.length, o.heads);
+    const side = o.side ?? plan.side ?? 'small';
+    const { hst, label } = await buildHst({ ...o, backbone: o.backbone ?? plan.backbone }, size, side, seed);
+    const heads = defaultHeadSettings(tasks, classes.length, { ...(plan.fpnWidth ? { fpnWidth: plan.fpnWidth } : {}), ...o.heads });
     const spec: TaskModelSpec = {
       format: 'hst-studio-task-model', version: 1, hst: {}, heads, classes, inputSize: size, norm: VIT_AUGREG_NORM,
       backbone: hst.backboneSource, seed,
@@ -223,7 +220,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     if (hst.backboneSource.kind === 'random') emit({ type: 'warning', message: 'training on a RANDOM (untrained) backbone, as asked with --backbone random' });
 
     const ckptDir = join(src.root, 'models', 'checkpoints');
-    const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), beta2: o.beta2 ?? (mode === 'fast' ? 0.99 : 0.999), emaDecay: o.emaDecay ?? 0.999 };
+    const trainOpts = { steps, batchSize, lr: o.lr ?? plan.lr, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), beta2: o.beta2 ?? (mode === 'fast' ? 0.99 : 0.999), emaDecay: o.emaDecay ?? 0.999 };
     // the gradient helpers start (each its own backend and copy of the model) while the feature cache fills
     if (o.dataParallel ?? dataParallelByDefault(getComputeInfo()?.backend, batchSize)) {
       poolStart = GradPool.start({ model, spec, params: optimParamsFor(model, mode), mode }, onWarning).catch((err: Error) => {
@@ -280,7 +277,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     }
     const backend = getComputeInfo()?.backend ?? 'unknown';
     if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend, mode } }).id;
-    const evalEvery = o.evalEvery ?? 0;
+    const evalEvery = o.evalEvery ?? (o.plan ? plan.evalEvery ?? 0 : 0);
     const res = await trainer.run({
       signal: ctl.signal,
       afterStep: async (step) => {
@@ -350,6 +347,38 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     await (pool ?? (await poolStart))?.close();
     trainer?.dispose();
     model?.dispose();
+    src.close();
+  }
+}
+
+/** The plan for a project / COCO folder: the studio's planner over its labelled images, with the caller's settings as overrides. */
+export async function planSource(src: Source, o: PlanSourceOptions): Promise<TrainPlan> {
+  const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
+  const plan = (steps?: number) => planDataset(ds, {
+    overrides: {
+      ...o.planOverrides, ...(steps !== undefined ? { steps } : {}),
+      ...(o.size !== undefined ? { size: o.size } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}), ...(o.lr !== undefined ? { lr: o.lr } : {}),
+      ...(o.backbone !== undefined ? { backbone: o.backbone } : {}), ...(o.mode !== undefined ? { mode: o.mode } : {}),
+      ...(o.side !== undefined ? { side: o.side } : {}), ...(o.heads?.fpnWidth !== undefined ? { fpnWidth: o.heads.fpnWidth } : {}),
+    },
+    tasks: o.tasks,
+    dataDir: o.dataDir ?? defaultDataDir(),
+    canCache: src.store !== null,
+  });
+  const p = await plan();
+  // --epochs: that many passes over the plan's train samples
+  return o.epochs !== undefined && o.steps === undefined ? plan(Math.max(1, Math.ceil((o.epochs * p.trainImages * (p.tiles?.perImage ?? 1)) / p.batchSize))) : p;
+}
+
+export type PlanSourceOptions = Omit<TrainProjectOptions, 'project'> & { planOverrides?: TrainOverrides };
+
+/** Opens a project / COCO folder and plans its run (what `hst-studio train` prints before training). */
+export async function planProject(project: string, o: PlanSourceOptions = {}): Promise<TrainPlan> {
+  const src = await openSource(project);
+  try {
+    return await planSource(src, o);
+  } finally {
     src.close();
   }
 }
