@@ -195,6 +195,39 @@ export const IncrementalSettingsSchema = z.object({
 });
 export type IncrementalSettingsInfo = z.infer<typeof IncrementalSettingsSchema>;
 
+// ---- backbones (the studio's backbone manager; core/backbones) ----
+
+export const BackboneInfo = z.object({
+  id: z.string(),
+  title: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  licence: z.string(),
+  /** 'download' (from the catalogue) or 'import' (a user's file) */
+  source: z.enum(['download', 'import']),
+  embedDim: z.number().int(),
+  depth: z.number().int(),
+  patchSize: z.number().int(),
+  isDefault: z.boolean(),
+});
+export type BackboneInfo = z.infer<typeof BackboneInfo>;
+
+export const BackboneCatalogueEntry = z.object({
+  id: z.string(),
+  title: z.string(),
+  approxBytes: z.number().int(),
+  licence: z.string(),
+  /** what it is good for, one sentence */
+  goodFor: z.string(),
+  url: z.string(),
+  /** the published sha256 when known (otherwise the digest is recorded at download) */
+  sha256: z.string().nullable(),
+  installed: z.boolean(),
+  /** bytes of an interrupted download kept for a resume (0: none) */
+  partialBytes: z.number().int(),
+});
+export type BackboneCatalogueEntry = z.infer<typeof BackboneCatalogueEntry>;
+
 export const EXPORT_FORMAT_NAMES = ['tfjs', 'onnx', 'safetensors', 'adapter'] as const;
 
 const ClassCounts = z.record(z.string(), z.number().int());
@@ -265,6 +298,16 @@ export const methods = {
   'export.run': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), out: z.string().min(1), version: z.number().int().positive().optional() }), JobStarted),
 
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
+
+  /** Installed backbones, the catalogue (with resumable partial downloads), the default, and the one recommended for this machine. */
+  'backbones.list': m(Empty, z.object({ installed: z.array(BackboneInfo), catalogue: z.array(BackboneCatalogueEntry), default: z.string().nullable(), recommended: z.string(), dir: z.string() })),
+  /** Download (or resume) a catalogue backbone as a job (kind 'backbone'): progress as job.progress, cancel with jobs.cancel (the partial file is kept). */
+  'backbones.download': m(z.object({ id: z.string().min(1).max(100) }), JobStarted),
+  /** Install a ViT .safetensors file from a path on the core's machine (server mode uploads go to POST /upload/backbone). */
+  'backbones.import': m(z.object({ path: z.string().min(1), id: z.string().min(1).max(80).optional() }), BackboneInfo),
+  'backbones.remove': m(z.object({ id: z.string().min(1).max(100) }), Ok),
+  /** The backbone a fine-tune uses when none is chosen under Advanced. */
+  'backbones.setDefault': m(z.object({ id: z.string().min(1).max(100) }), Ok),
 
   'jobs.cancel': m(JobStarted, Ok),
 } as const satisfies Record<string, MethodDef>;

@@ -12,6 +12,7 @@ import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
+import { BackboneService } from './backbone-service';
 import { LoopService } from './loop-service';
 import { RecentList } from './recent';
 
@@ -33,6 +34,8 @@ export class StudioService {
   readonly jobs: JobRunner = new JobRunner((e, p) => this.emit(e, p));
   /** fine-tune, predictions, suggestions, label-next, export, incremental updates */
   readonly loop: LoopService = new LoopService({ need: () => this.need(), emit: (e, p) => this.emit(e, p), jobs: this.jobs, apply: (cs) => this.applyAndAnnounce(this.need(), cs) });
+  /** backbones live in the user's data folder: they need no project */
+  readonly backbones: BackboneService = new BackboneService((e, p) => this.emit(e, p));
   private store: ProjectStore | null = null;
   private pyramid = new ImagePyramid();
   private recent: RecentList;
@@ -228,8 +231,9 @@ export class StudioService {
 
     ...this.loop.handlers,
 
+    ...this.backbones.handlers,
     'jobs.cancel': ({ jobId }) => {
-      if (!this.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
+      if (!this.jobs.cancel(jobId) && !this.backbones.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
       return { ok: true as const };
     },
   };

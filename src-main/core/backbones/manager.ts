@@ -33,6 +33,24 @@ export interface DownloadProgress {
 }
 
 const DEFAULT_FILE = 'default.json';
+
+/** Network errors that mean "this machine cannot reach the server", as Node's fetch reports them in `cause.code`. */
+const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ENETDOWN']);
+
+/** A download that could not reach its server: the studio offers the file import instead. */
+export class BackboneOfflineError extends Error {
+  readonly offline = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackboneOfflineError';
+  }
+}
+
+function networkCode(err: unknown): string | null {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = e?.cause?.code ?? e?.code;
+  return typeof code === 'string' ? code : null;
+}
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,80}$/i;
 
 export async function sha256File(path: string): Promise<string> {
@@ -157,6 +175,15 @@ export class BackboneManager {
     try {
       res = await doFetch(entry.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal, redirect: 'follow' });
     } catch (err) {
+      if (opts.signal?.aborted) throw new Error(`download of ${entry.id} cancelled${have ? ` (${have} bytes kept: download again to resume)` : ''}`);
+      const code = networkCode(err);
+      if (code && OFFLINE_CODES.has(code)) {
+        throw new BackboneOfflineError(
+          `cannot reach ${new URL(entry.url).host} (${code}): this computer seems to be offline. Get ${entry.hfRepo}'s model.safetensors ` +
+            `another way (e.g. on another computer) and import the file (Import from file, or \`hst-studio backbone import FILE --id ${entry.id}\`)` +
+            `${have ? `; the ${have} bytes downloaded so far are kept for a resume` : ''}`,
+        );
+      }
       throw new Error(`download of ${entry.id} from ${entry.url} failed: ${(err as Error).message}${have ? ` (${have} bytes kept; run again to resume)` : ''}`);
     }
     let resumedFrom = 0;
@@ -190,6 +217,7 @@ export class BackboneManager {
       }
     } catch (err) {
       await new Promise<void>((r) => out.end(() => r()));
+      if (opts.signal?.aborted) throw new Error(`download of ${entry.id} cancelled after ${received} bytes (kept: download again to resume)`);
       throw new Error(`download of ${entry.id} interrupted after ${received} bytes (${(err as Error).message}); run the download again to resume`);
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
