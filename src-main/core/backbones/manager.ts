@@ -47,8 +47,9 @@ export class BackboneOfflineError extends Error {
 }
 
 function networkCode(err: unknown): string | null {
-  const e = err as { code?: unknown; cause?: { code?: unknown } };
-  const code = e?.cause?.code ?? e?.code;
+  const e = err as { code?: unknown; cause?: { code?: unknown; errors?: { code?: unknown }[] } };
+  // happy-eyeballs connects report an AggregateError of one error per address
+  const code = e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
   return typeof code === 'string' ? code : null;
 }
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,80}$/i;
