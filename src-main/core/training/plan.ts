@@ -30,7 +30,15 @@ export interface PlanInput {
   overrides?: TrainOverrides;
   /** measured costs of this machine (cost-model.ts); the reference model answers without them */
   costs?: readonly CostEntry[];
+  /**
+   * whether the trainer and predictor run on tiles (tiles.ts). Until they do, a project that needs tiles is
+   * planned at the largest size with a reason that says what tiling would give, instead of a plan it cannot run.
+   */
+  tilingSupported?: boolean;
 }
+
+/** The trainer does not cut photos into tiles yet (tiles.ts has the grid and the merge): plans say so. */
+export const TILING_SUPPORTED = false;
 
 /** An object must keep about two stride-8 cells across after resizing, or the finest FPN level misses it. */
 export const MIN_OBJECT_PX = 16;
@@ -124,7 +132,10 @@ export function planTrainingRun(input: PlanInput): TrainPlan {
     const cpuFast = !backend.accelerated && mode === 'fast' && trainImages >= 16;
     const baseSize = backend.accelerated ? 224 : cpuFast ? 128 : 160;
     const maxSize = backend.accelerated ? 640 : 384;
-    const pick = adv.size ? { size: adv.size, tiles: null, reason: `${adv.size} px: set by the user` } : chooseSize(stats, baseSize, maxSize, adv.tiles !== false);
+    let pick: SizeChoice = adv.size ? { size: adv.size, tiles: null, reason: `${adv.size} px: set by the user` } : chooseSize(stats, baseSize, maxSize, adv.tiles !== false);
+    if (pick.tiles && !(input.tilingSupported ?? TILING_SUPPORTED)) {
+      pick = { size: pick.size, tiles: null, reason: `${pick.size} px, the largest this backend affords; ${pick.reason.replace(/^tiles/, 'tiles')} would keep the small objects, but training on tiles is not available yet` };
+    }
     reasons.push(pick.reason);
     tiles = pick.tiles;
     if (tiles) samples = Math.round(trainImages * tiles.perImage);

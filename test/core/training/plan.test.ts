@@ -56,6 +56,16 @@ describe('input size from the objects', () => {
     expect(off.reason).toMatch(/tiling off/);
   });
 
+  it('until the trainer runs on tiles, a plan that needs them says so and trains at the largest size', () => {
+    const st = stats({ train: 40, val: 8, w: 4000, h: 3000, sides: [40, 60, 300] });
+    const p = planTrainingRun(input(st));
+    expect(p).toMatchObject({ size: 384, tiles: null });
+    expect(p.reasons!.join(' ')).toMatch(/384 px, the largest this backend affords; tiles of \d+ px .* training on tiles is not available yet/);
+    const t = planTrainingRun(input(st, { tilingSupported: true }));
+    expect(t.tiles).toMatchObject({ size: chooseSize(st, 128, 384).tiles!.size });
+    expect(t.estimate!.cacheSeconds).toBeGreaterThan(p.estimate!.cacheSeconds); // every tile is a ViT pass
+  });
+
   it('a large photo with large objects is shrunk, not tiled', () => {
     expect(chooseSize(stats({ train: 10, w: 4000, h: 3000, sides: [900, 1500] }), 128, 384)).toMatchObject({ size: 128, tiles: null });
   });
