@@ -11,7 +11,7 @@ import { readCosts } from './cost-model';
 import { isNativeBackend } from './fast-fine-tune';
 import { planTrainingRun, type PlanBackbone, type PlanBackend } from './plan';
 import { collectPlanStats } from './plan-stats';
-import type { TaskName } from './task-model';
+import type { TaskName } from '../task-model/task-model';
 
 /** `HST_TRAIN_PRESET=tiny` makes every Fine-tune a seconds-long run (64 px, 5 steps, shallow ViT): e2e tests, demos. */
 export const TRAIN_PRESET_ENV = 'HST_TRAIN_PRESET';
