@@ -42,7 +42,7 @@ export const TILING_SUPPORTED = false;
 
 /** An object must keep about two stride-8 cells across after resizing, or the finest FPN level misses it. */
 export const MIN_OBJECT_PX = 16;
-/** a CPU run is planned to train within about this many seconds (more steps only where they fit) */
+/** a CPU run (cache fill, steps, evaluations) is planned to finish within about this many seconds */
 export const CPU_TRAIN_BUDGET_S = 600;
 const TINY = { size: 64, steps: 5, batchSize: 2, lr: 2e-3 };
 const MAX_TILES_PER_IMAGE = 64;
@@ -151,11 +151,14 @@ export function planTrainingRun(input: PlanInput): TrainPlan {
     else if (cpuFast) base = { size, steps, batchSize, lr: batchSize === 8 ? 4.2e-3 : 3e-3, fpnWidth: 32, side: 'lite' };
     else base = { size, steps, batchSize, lr: mode === 'fast' ? 3e-3 : 2e-3, fpnWidth: 32 };
     if (!backend.accelerated && adv.steps === undefined) {
+      // the budget is for the whole run: the cache fill and the evaluations come out of it first
+      const valSamples0 = Math.round(valImages * (tiles?.perImage ?? 1));
+      const fixed = estimateRun({ ...costKey(backend, mode, adv.side ?? base.side ?? 'small'), accelerated: false, size, batchSize: adv.batchSize ?? batchSize, steps: 0, cachePasses: mode === 'fast' ? samples * 2 + valSamples0 : 0, vitShape: backbone.shape, evaluations: 6, valSamples: valSamples0 }, input.costs ?? []);
       const per = estimateRun({ ...costKey(backend, mode, adv.side ?? base.side ?? 'small'), accelerated: false, size, batchSize: adv.batchSize ?? batchSize, steps: 1, cachePasses: 0, vitShape: backbone.shape, evaluations: 0, valSamples: 0 }, input.costs ?? []);
-      const fit = Math.floor((CPU_TRAIN_BUDGET_S * 1000) / Math.max(1, per.stepMs));
+      const fit = Math.floor((CPU_TRAIN_BUDGET_S - fixed.seconds) * 1000 / Math.max(1, per.stepMs));
       if (fit < steps) {
         steps = Math.max(50, fit);
-        reasons.push(`${steps} steps: what fits the ${CPU_TRAIN_BUDGET_S / 60}-minute CPU budget at ~${(per.stepMs / 1000).toFixed(1)} s a step (Advanced → Steps for more)`);
+        reasons.push(`${steps} steps: what fits the ${CPU_TRAIN_BUDGET_S / 60}-minute CPU budget after ~${fixed.seconds} s of feature cache and evaluations, at ~${(per.stepMs / 1000).toFixed(1)} s a step (Advanced → Steps for more)`);
       }
       base.steps = steps;
     }
