@@ -13,7 +13,7 @@ import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../jobs/train-job';
 import { defaultTrainMode, isNativeBackend } from '../training/fast-fine-tune';
 import { inferTasks, noBackboneMessage, trainingDataset } from '../training/train-project';
-import type { TaskName } from '../training/task-model';
+import type { TaskName } from '../task-model/task-model';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../jobs/worker-client';
 import { conflict, badRequest } from './errors';
