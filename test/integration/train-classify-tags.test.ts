@@ -57,7 +57,8 @@ describe('classification from image tags', () => {
     // a tag typed in the editor (a changeset) on an image: with two tags it is left out, and said so
     store.apply({ tags: { added: [{ imageId: ids[0], tag: 'night' }], removed: [] }, label: 'tag' });
     expect(inferTasks(store.toDataset())).toEqual(['classify']);
-    const plan = await planTraining(store, { backbone: 'random', preset: 'tiny', mode: 'full' });
+    const plan = await planTraining(store, { backbone: 'random', preset: 'tiny' });
+    expect(plan.mode).toBe('fast'); // the studio's CPU default: cached ViT, side network + heads train
     expect(plan.tasks).toEqual(['classify']);
     expect(plan.trainImages).toBe(5); // 6 train images, one with two tags
     expect(plan.valImages).toBe(2);
@@ -66,7 +67,7 @@ describe('classification from image tags', () => {
     const events: TrainJobEvent[] = [];
     const res = await trainProject(
       {
-        project: dir, backbone: 'random', tasks: plan.tasks as ['classify'], side: 'classification', size: 64, steps: 3, batchSize: 2, seed: 1, mode: 'full',
+        project: dir, backbone: 'random', tasks: plan.tasks as ['classify'], side: 'classification', size: 64, steps: 3, batchSize: 2, seed: 1, mode: plan.mode, dataParallel: false,
         randomVit: { embed_dim: 32, num_heads: 2, depth: 4 },
       },
       { onEvent: (e) => events.push(e) },
