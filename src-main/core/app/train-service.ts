@@ -11,6 +11,8 @@ import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../jobs/train-job';
 import { recordCost } from '../training/cost-model';
 import { PlanError, planDataset, writeHoldout } from '../training/plan-project';
+import { inferTasks, trainingDataset } from '../training/train-project';
+import type { TaskName } from '../task-model/task-model';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../jobs/worker-client';
 import { conflict, badRequest } from './errors';
@@ -25,10 +27,18 @@ function dataDirOf(env: NodeJS.ProcessEnv): string {
 
 /** The Fine-tune button's plan: the one planner (training/plan.ts) over the project's labelled images. */
 export async function planTraining(store: FullProjectStore, adv: TrainOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<TrainPlan> {
-  const ds = store.toDataset();
+  const full = store.toDataset();
+  let tasks: string[];
+  try {
+    tasks = inferTasks(full);
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+  // image tags as classes when the project has no shapes (tags-classification.ts)
+  const ds = trainingDataset(full, null, tasks as TaskName[]).dataset;
   const labelled = new Set(ds.annotations.map((a) => a.imageKey));
   try {
-    return await planDataset(ds, { overrides: adv, labelled, dataDir: dataDirOf(env), env });
+    return await planDataset(ds, { overrides: adv, labelled, tasks, dataDir: dataDirOf(env), env });
   } catch (err) {
     if (err instanceof PlanError && err.kind === 'no-backbone') throw conflict(`${err.message}. In the studio: open Backbones to download or import one, or choose "random backbone (demo only)".`);
     if (err instanceof PlanError) throw badRequest(err.message);

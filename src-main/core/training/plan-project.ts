@@ -11,6 +11,7 @@ import { readCosts } from './cost-model';
 import { isNativeBackend } from './fast-fine-tune';
 import { planTrainingRun, type PlanBackbone, type PlanBackend } from './plan';
 import { collectPlanStats } from './plan-stats';
+import { classificationFromTags, labelsAreTags, tagsProblem } from './tags-classification';
 import type { TaskName } from '../task-model/task-model';
 
 /** `HST_TRAIN_PRESET=tiny` makes every Fine-tune a seconds-long run (64 px, 5 steps, shallow ViT): e2e tests, demos. */
@@ -27,11 +28,19 @@ export class PlanError extends Error {
   }
 }
 
-/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
+/**
+ * Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect; no shapes but
+ * image tags → classify (tags-classification.ts).
+ */
 export function inferTasks(ds: Dataset): TaskName[] {
+  if (labelsAreTags(ds)) {
+    const problem = tagsProblem(classificationFromTags(ds));
+    if (problem) throw new Error(problem);
+    return ['classify'];
+  }
   const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
   const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
+  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first (shapes, or image tags for classification)');
   return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
 }
 

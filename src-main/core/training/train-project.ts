@@ -26,7 +26,8 @@ import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
 import type { TrainOverrides, TrainPlan } from '../../contract/api';
-import { applyPlanSplit, noBackboneMessage, planDataset, writeHoldout } from './plan-project';
+import { applyPlanSplit, inferTasks, noBackboneMessage, planDataset, writeHoldout } from './plan-project';
+import { classificationFromTags, labelsAreTags } from './tags-classification';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -129,6 +130,19 @@ function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
   return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
 }
 
+/**
+ * What a run trains on: the labelled images, or, when the labels are image tags only (and the tasks are
+ * classification's), the tags as image classes. Tagged images count as labelled whatever their status.
+ */
+export function trainingDataset(ds: Dataset, store: FullProjectStore | null, tasks?: readonly TaskName[]): { dataset: Dataset; fromTags: boolean; notes: string[] } {
+  if (labelsAreTags(ds) && (!tasks || (tasks.length === 1 && tasks[0] === 'classify'))) {
+    const view = classificationFromTags(ds);
+    const notes = view.multiTagged ? [`${view.multiTagged} image${view.multiTagged === 1 ? '' : 's'} with several tags left out of classification (one class per image)`] : [];
+    return { dataset: view.dataset, fromTags: true, notes };
+  }
+  return { dataset: store ? labelledOnly(ds, store) : ds, fromTags: false, notes: [] };
+}
+
 export { inferTasks, noBackboneMessage } from './plan-project';
 
 async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
@@ -173,7 +187,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   try {
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
-    let ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
+    const view = trainingDataset(src.dataset, src.store, o.tasks);
+    let ds = view.dataset;
     // the one planner decides every setting the caller left open (and a val split when there is none)
     const plan = o.plan ?? (await planSource(src, o));
     if (plan.val?.source === 'holdout') {
@@ -190,6 +205,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       warnings.push(m);
       emit({ type: 'warning', message: m });
     };
+    for (const n of view.notes) onWarning(n);
     let mode = o.mode ?? plan.mode ?? 'full';
     if (mode === 'fast' && !src.store) {
       mode = 'full';
@@ -353,7 +369,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
 
 /** The plan for a project / COCO folder: the studio's planner over its labelled images, with the caller's settings as overrides. */
 export async function planSource(src: Source, o: PlanSourceOptions): Promise<TrainPlan> {
-  const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
+  const tasks = o.tasks ?? inferTasks(src.dataset);
+  const ds = trainingDataset(src.dataset, src.store, tasks).dataset;
   const plan = (steps?: number) => planDataset(ds, {
     overrides: {
       ...o.planOverrides, ...(steps !== undefined ? { steps } : {}),
@@ -362,7 +379,7 @@ export async function planSource(src: Source, o: PlanSourceOptions): Promise<Tra
       ...(o.backbone !== undefined ? { backbone: o.backbone } : {}), ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(o.side !== undefined ? { side: o.side } : {}), ...(o.heads?.fpnWidth !== undefined ? { fpnWidth: o.heads.fpnWidth } : {}),
     },
-    tasks: o.tasks,
+    tasks,
     dataDir: o.dataDir ?? defaultDataDir(),
     canCache: src.store !== null,
   });
