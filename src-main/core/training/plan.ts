@@ -207,7 +207,8 @@ export function costKey(backend: PlanBackend, mode: 'fast' | 'full', side: strin
 
 /** The plan in one line (the CLI prints it; the Train screen shows the same fields). */
 export function formatPlan(p: TrainPlan): string {
-  const est = p.estimate ? ` · about ${p.estimate.seconds >= 90 ? `${Math.round(p.estimate.seconds / 60)} min` : `${p.estimate.seconds} s`} on this machine (${p.estimate.basis === 'measured' ? 'measured here' : 'reference timings'})` : '';
+  const s = p.estimate?.seconds ?? 0;
+  const est = p.estimate ? ` · ${s >= 90 ? `about ${Math.round(s / 60)} min` : s >= 10 ? `about ${s} s` : 'a few seconds'} on this machine (${p.estimate.basis === 'measured' ? 'measured here' : 'reference timings'})` : '';
   const val = p.val?.source === 'holdout' ? ` (held out by the studio: ${Math.round((p.val.fraction ?? 0) * 100)} %, seed ${p.val.seed})` : '';
   const tiles = p.tiles ? ` · tiles ${p.tiles.size} px, overlap ${p.tiles.overlap}, ~${p.tiles.perImage}/photo` : '';
   return (
