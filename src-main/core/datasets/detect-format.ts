@@ -114,7 +114,7 @@ async function head(file: string, bytes = 256 * 1024): Promise<string> {
 
 async function xmlIsVoc(file: string): Promise<boolean> {
   try {
-    return /<annotation[\s>]/.test(await head(file, 4096));
+    return /<annotation[\s>/]/.test(await head(file, 4096));
   } catch {
     return false;
   }
