@@ -95,7 +95,8 @@ export async function probeBuffer(data: Buffer): Promise<ProbedImage> {
     const truncated = /premature end|end of stream|truncat|unexpected end|short read|not enough data/i.test(msg);
     // Cameras and upload tools that cut only the 2-byte end marker (FFD9) leave every pixel intact: mend
     // that one case; a file cut inside the pixel data would decode as grey and stays refused.
-    const mended = truncated && format === 'jpeg' && !endsWithEoi(data) ? await decodeThumb(Buffer.concat([data, JPEG_EOI])).catch(() => null) : null;
+    // failOn 'warning' on the mended file: a file cut inside the scan decodes with "premature end of data segment"
+    const mended = truncated && format === 'jpeg' && !endsWithEoi(data) ? await decodeThumb(Buffer.concat([data, JPEG_EOI]), 'warning').catch(() => null) : null;
     if (mended) {
       thumb = mended;
       data = Buffer.concat([data, JPEG_EOI]);
@@ -123,8 +124,8 @@ const JPEG_EOI = Buffer.from([0xff, 0xd9]);
 const endsWithEoi = (b: Buffer) => b.length >= 2 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
 
 /** The thumbnail is a full decode: failOn 'truncated' turns a cut-off file into an error instead of grey pixels. */
-function decodeThumb(data: Buffer): Promise<Buffer> {
-  return sharp(data, { failOn: 'truncated', limitInputPixels: MAX_PIXELS })
+function decodeThumb(data: Buffer, failOn: 'truncated' | 'warning' = 'truncated'): Promise<Buffer> {
+  return sharp(data, { failOn, limitInputPixels: MAX_PIXELS })
     .rotate()
     .resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 80 })
