@@ -120,7 +120,8 @@ export const importCommand: Command = {
         if (!(err instanceof DatasetImportError)) throw err;
         printIssues(err.issues);
         await report({ ok: false }, err.issues);
-        console.error(err.message.split('\n')[0]);
+        const n = err.issues.filter((i) => i.level === 'error').length;
+        console.error(`${n} error(s) in ${source}; nothing was imported`);
         return 1;
       }
       if (process.stderr.isTTY && last) process.stderr.write('\n');

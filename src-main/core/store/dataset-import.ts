@@ -63,12 +63,13 @@ export interface VerifiedDataset {
 
 const MAX_LISTED = 20;
 
-function fail(errors: DatasetIssue[], all: DatasetIssue[] = errors): never {
+/** Throws the errors; `others` (warnings) travel with them for the import report. */
+function fail(errors: DatasetIssue[], others: DatasetIssue[] = []): never {
   const lines = errors.slice(0, MAX_LISTED).map((e) => `  ${formatIssue(e)}`);
   const more = errors.length > MAX_LISTED ? `\n  … and ${errors.length - MAX_LISTED} more` : '';
   throw new DatasetImportError(
     `the dataset has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was imported:\n${lines.join('\n')}${more}`,
-    all,
+    [...errors, ...others.filter((o) => o.level !== 'error')],
   );
 }
 
@@ -113,7 +114,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     else annotations.push({ ...a, geometry: g.data });
     if (a.score !== undefined && !(a.score >= 0 && a.score <= 1)) err(rec, `score ${a.score} is not in [0, 1]`);
   });
-  if (errors.length) fail(errors, [...errors, ...issues]);
+  if (errors.length) fail(errors, issues);
 
   const images = new Map<string, NewImage | number>();
   /** the displayed size and, when the source labelled the raw pixels of an EXIF-rotated photo, how to turn them */
@@ -193,7 +194,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
   } finally {
     await Promise.allSettled(ahead);
   }
-  if (errors.length) fail(errors, [...errors, ...issues]);
+  if (errors.length) fail(errors, issues);
   opts.onProgress?.({ done, total: ds.images.length });
   if (images.size === 0) {
     fail([{ level: 'error', file: '(dataset)', message: `none of its ${plural(ds.images.length, 'image')} could be imported ` +
