@@ -266,7 +266,12 @@ export class StudioService {
       if (errors.length) {
         throw new Error(`${errors.length} problem${errors.length === 1 ? '' : 's'} in the ${fmt} dataset, nothing imported:\n${summarizeIssues(errors, { maxGroups: 5 }).join('\n')}`);
       }
-      const r = await s.importDataset(ds, { signal, onProgress: (p) => progress(0.1 + 0.9 * (p.total ? p.done / p.total : 0), p.current ? basename(p.current) : undefined) });
+      const { DatasetImportError } = await import('../store/dataset-import');
+      const r = await s.importDataset(ds, { signal, onProgress: (p) => progress(0.1 + 0.9 * (p.total ? p.done / p.total : 0), p.current ? basename(p.current) : undefined) }).catch((err) => {
+        // the errors first, then a few of the warnings that explain them (missing files, unreadable images)
+        if (err instanceof DatasetImportError) throw new Error(`nothing was imported from this ${fmt} dataset:\n${summarizeIssues(err.issues, { examplesPerGroup: 2, maxGroups: 6 }).join('\n')}`);
+        throw err;
+      });
       progress(1);
       if (r.unchanged) return { added: 0, message: `Nothing changed: this ${fmt} dataset is already in the project` };
       this.emit('project.changed', { revision: s.revision() });

@@ -198,7 +198,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
   opts.onProgress?.({ done, total: ds.images.length });
   if (images.size === 0) {
     fail([{ level: 'error', file: '(dataset)', message: `none of its ${plural(ds.images.length, 'image')} could be imported ` +
-      `(${[missing && `${missing} missing`, undecodable && `${undecodable} unreadable`].filter(Boolean).join(', ')}); see the warnings` }], issues);
+      `(${[missing && `${missing} missing`, undecodable && `${undecodable} unreadable`].filter(Boolean).join(', ')}); the warnings say which and why` }], issues);
   }
   if (known) warn('(dataset)', `${plural(known, 'image')} ${known === 1 ? 'is' : 'are'} already in the project: ${opts.replace ? 'their annotations and split were replaced by the imported ones' : 'annotations they already have were not added again'}`);
   if (rotated) warn('(dataset)', `${plural(rotated, 'image')} ${rotated === 1 ? 'is' : 'are'} EXIF-rotated and ${rotated === 1 ? 'was' : 'were'} labelled on the stored pixels: ${rotated === 1 ? 'its' : 'their'} annotations were turned with the picture`);
