@@ -96,12 +96,14 @@ export async function probeBuffer(data: Buffer): Promise<ProbedImage> {
     // Cameras and upload tools that cut only the 2-byte end marker (FFD9) leave every pixel intact: mend
     // that one case; a file cut inside the pixel data would decode as grey and stays refused.
     // failOn 'warning' on the mended file: a file cut inside the scan decodes with "premature end of data segment"
-    const mended = truncated && format === 'jpeg' && !endsWithEoi(data) ? await decodeThumb(Buffer.concat([data, JPEG_EOI]), 'warning').catch(() => null) : null;
+    // libvips' error text is shared between threads and can come back empty ("Unknown error") when another
+    // image fails at the same moment: any failure of a JPEG without its end marker is worth the one retry
+    const mended = format === 'jpeg' && !endsWithEoi(data) ? await decodeThumb(Buffer.concat([data, JPEG_EOI]), 'warning').catch(() => null) : null;
     if (mended) {
       thumb = mended;
       data = Buffer.concat([data, JPEG_EOI]);
       repaired = 'the JPEG end marker was missing; the image is complete without it and was imported';
-    } else if (truncated) throw new RejectedImage(`the file is truncated or damaged (${msg})`);
+    } else if (truncated || (format === 'jpeg' && !endsWithEoi(data))) throw new RejectedImage(`the file is truncated or damaged (${msg})`);
     else throw new RejectedImage(`the image could not be decoded (${msg})`);
   }
   return {

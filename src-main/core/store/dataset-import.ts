@@ -206,6 +206,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
   // geometry into the displayed frame, cut to the image; exact duplicates (merged twins) dropped
   const kept: VerifiedDataset['annotations'] = [];
   const seen = new Set<string>();
+  const fileNames = new Map(ds.images.map((im) => [im.key, im.fileName]));
   let onSkipped = 0;
   let outside = 0;
   let duplicates = 0;
@@ -218,7 +219,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     let g = a.geometry;
     if (frame.orient) g = orientGeometry(g, frame.orient.o, frame.orient.W, frame.orient.H);
     const c = clipGeometry(g, frame.width, frame.height);
-    const where = ds.images.find((im) => im.key === a.imageKey)?.fileName ?? a.imageKey;
+    const where = fileNames.get(a.imageKey) ?? a.imageKey;
     if (c.outside) {
       outside++;
       warn(where, `${a.className} ${a.geometry.kind}${a.sourceId !== undefined ? ` (${a.sourceId})` : ''} lies wholly outside the ${frame.width}×${frame.height} image; dropped`);

@@ -189,3 +189,34 @@ describe('geometry outside the image', () => {
     ]);
   });
 });
+
+describe('the same box beyond the edge, from COCO, VOC and YOLO', () => {
+  it('is clipped and warned about alike', async () => {
+    const { importYolo } = await import('../../../src-main/core/datasets/yolo-import');
+    const src = join(t.dir, 'src');
+    const { mkdirSync } = await import('node:fs');
+    for (const d of ['coco', 'voc/JPEGImages', 'voc/Annotations', 'yolo/images/train', 'yolo/labels/train']) mkdirSync(join(src, d), { recursive: true });
+    // one 40×30 photo per format (distinct pixels), a box from x 30 to 50 (past the right edge), y 10 to 20
+    const f1 = await photo('c.jpg', 40, 30, 11);
+    writeFileSync(join(src, 'coco/c.jpg'), readFileSync(f1));
+    writeFileSync(join(src, 'coco/annotations.json'), JSON.stringify({ images: [{ id: 1, file_name: 'c.jpg', width: 40, height: 30 }], categories: [{ id: 1, name: 'cat' }], annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [30, 10, 20, 10] }] }));
+    const f2 = await photo('v.jpg', 40, 30, 12);
+    writeFileSync(join(src, 'voc/JPEGImages/v.jpg'), readFileSync(f2));
+    writeFileSync(join(src, 'voc/Annotations/v.xml'), '<annotation><filename>v.jpg</filename><size><width>40</width><height>30</height></size><object><name>cat</name><bndbox><xmin>31</xmin><ymin>11</ymin><xmax>50</xmax><ymax>20</ymax></bndbox></object></annotation>');
+    const f3 = await photo('y.jpg', 40, 30, 13);
+    writeFileSync(join(src, 'yolo/images/train/y.jpg'), readFileSync(f3));
+    writeFileSync(join(src, 'yolo/labels/train/y.txt'), '0 1 0.5 0.5 0.3333333333333333\n');
+    writeFileSync(join(src, 'yolo/data.yaml'), 'train: images/train\nnames: [cat]\n');
+    const sets = [await importCoco(join(src, 'coco/annotations.json')), await importVoc(join(src, 'voc')), await importYolo(join(src, 'yolo'))];
+    const got = [];
+    for (const ds of sets) {
+      expect(ds.issues).toEqual([]); // readers leave it to the store
+      const r = await store.importDataset(ds);
+      // the record differs by format (annotation id, object index, label line); the words do not
+      got.push(r.warnings.filter((w) => /outside/.test(w)).map((w) => w.replace(/^[^:]+: /, '').replace(/ \(\S+\)/, '')));
+    }
+    expect(got).toEqual(Array(3).fill(['cat box reaches outside the 40×30 image; clipped to it']));
+    const boxes = [1, 2, 3].map((id) => store.annotationsOf(id)[0].geometry).map((g) => (g.kind === 'box' ? [g.x, g.y, g.w, g.h].map((v) => Math.round(v * 1e6) / 1e6) : []));
+    expect(boxes).toEqual(Array(3).fill([30, 10, 10, 10]));
+  });
+});
