@@ -29,6 +29,7 @@ export async function detectFormat(p: string): Promise<DatasetFormat> {
   let labelTxt = 0;
   let seen = 0;
   let strongYolo = false;
+  let jsonChecked = 0;
   const walk = async (dir: string, depth: number) => {
     let entries;
     try {
@@ -36,20 +37,25 @@ export async function detectFormat(p: string): Promise<DatasetFormat> {
     } catch {
       return;
     }
+    // files of this level first, then folders: a folder of 100 000 images must not hide annotations/ beside it
+    entries.sort((a, b) => Number(a.isDirectory()) - Number(b.isDirectory()) || a.name.localeCompare(b.name));
     for (const e of entries) {
-      if (++seen > MAX_ENTRIES) return;
       const full = path.join(dir, e.name);
       const rel = path.relative(abs, full).split(path.sep).join('/');
       const lower = e.name.toLowerCase();
+      if (!e.isDirectory() && isImageName(lower)) {
+        images++; // cheap: only the name is looked at, so images do not count against the budget
+        continue;
+      }
+      if (++seen > MAX_ENTRIES) return;
       if (e.isDirectory()) {
         if (lower === 'annotations' && (await hasXml(full))) saw('voc', `${rel}/*.xml`);
         if (lower === 'segmentationobject' || lower === 'segmentationclass') saw('voc', `${rel}/`);
-        if (lower === 'labels' && (await exists(path.join(dir, 'images')))) { saw('yolo', `${rel}/ beside images/`); }
+        if (lower === 'labels' && (await exists(path.join(dir, 'images')))) saw('yolo', `${rel}/ beside images/`);
         if (depth < DEPTH && !lower.startsWith('.')) await walk(full, depth + 1);
         continue;
       }
-      if (isImageName(lower)) images++;
-      else if (YAML_NAMES.has(lower) && depth <= 1) {
+      if (YAML_NAMES.has(lower) && depth <= 1) {
         saw('yolo', rel);
         strongYolo = true;
       } else if (lower === 'obj.data' || lower === 'obj.names' || (lower === 'classes.txt' && depth <= 1)) {
@@ -57,7 +63,8 @@ export async function detectFormat(p: string): Promise<DatasetFormat> {
         if (lower === 'obj.data') strongYolo = true;
       } else if (lower.endsWith('.txt')) labelTxt++;
       else if (lower.endsWith('.xml') && (await xmlIsVoc(full))) saw('voc', rel);
-      else if (lower.endsWith('.json')) {
+      else if (lower.endsWith('.json') && jsonChecked++ < 200) {
+        // a few hundred JSON heads tell the formats apart; a LabelMe folder of 50 000 files need not be read whole
         const k = await jsonKind(full);
         if (k) saw(k, rel);
       }
