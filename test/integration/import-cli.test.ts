@@ -108,3 +108,21 @@ describe('hst-studio import messages', () => {
     expect(stderr.join('\n')).not.toMatch(/EISDIR/);
   });
 });
+
+describe('hst-studio import --replace', () => {
+  it('gives images already in the project the imported annotations instead of adding to theirs', async () => {
+    await writeImage(path.join(dir, 'y/images/train/a.jpg'), 16, 12);
+    await writeText(path.join(dir, 'y/data.yaml'), 'train: images/train\nnames: [cat, dog]\n');
+    await writeText(path.join(dir, 'y/labels/train/a.txt'), '0 0.5 0.5 0.25 0.25\n');
+    expect(await main(['import', proj(), path.join(dir, 'y')])).toBe(0);
+    await writeText(path.join(dir, 'y/labels/train/a.txt'), '1 0.25 0.25 0.25 0.25\n');
+    expect(await main(['import', proj(), path.join(dir, 'y'), '--replace'])).toBe(0);
+    const p = openProject(proj());
+    try {
+      const dog = p.listClasses().find((c) => c.name === 'dog')!.id;
+      expect(p.annotationsOf(1).map((a) => a.classId)).toEqual([dog]);
+    } finally {
+      p.close();
+    }
+  });
+});
