@@ -31,7 +31,7 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
 
   // file_name is relative to images/ (one file) or images/<split>/ (per split), as CVAT and Datumaro write it
   const names = new Map<string, UniqueNames>();
-  const images: { id: number; file_name: string; width: number; height: number; split: Split }[] = [];
+  const images: { id: number; file_name: string; width: number; height: number; split: Split; tags?: string[] }[] = [];
   let missing = 0;
   for (const im of ds.images) {
     const split = im.split ?? 'train';
@@ -41,7 +41,7 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
     const placed = await placeImage(im, path.join(outDir, folder, name), opts.images);
     if (!placed) missing++;
     else if (opts.images !== 'none') report.files.push(path.posix.join(folder, name));
-    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height, split });
+    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height, split, ...(im.tags?.length ? { tags: im.tags } : {}) });
   }
   if (missing) report.dropped.push(`${plural(missing, 'image file')} missing on disk (listed in the JSON without a file)`);
 
@@ -76,6 +76,8 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
   const annotations: Record<string, unknown>[] = [];
   const annSplit: Split[] = [];
   let shoelace = 0;
+  // CVAT writes `attributes` ({occluded, <name>: value}) on every annotation; so do we once any shape has some
+  const withAttributes = ds.annotations.some((a) => a.flags || a.attributes);
   for (const a of ds.annotations) {
     const im = dims.get(a.imageKey);
     const catId = classIds.get(a.className);
@@ -115,6 +117,14 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
       iscrowd: a.iscrowd ? 1 : 0,
     };
     if (a.score !== undefined) ann.score = a.score;
+    if (withAttributes) {
+      ann.attributes = {
+        occluded: !!a.flags?.occluded,
+        ...(a.flags?.truncated ? { truncated: true } : {}),
+        ...(a.flags?.difficult ? { difficult: true } : {}),
+        ...a.attributes,
+      };
+    }
     annotations.push(ann);
     annSplit.push(im.split ?? 'train');
   }

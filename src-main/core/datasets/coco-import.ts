@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { jsonKind } from './detect-format';
 import type { Geometry, Split } from '../../contract/schemas';
 import { checkCounts, countsFromString, fromUncompressed } from '../geometry/rle';
+import { splitAttributes } from './attributes';
 import { exists } from './image-files';
 import { IssueList, formatZodIssues } from './issues';
 import { readJsonFile } from './read-json';
@@ -26,6 +27,8 @@ const CocoImage = z.object({
   file_name: z.string().min(1),
   width: z.number().int().nonnegative().nullable().optional(),
   height: z.number().int().nonnegative().nullable().optional(),
+  /** image-level tags (this studio's exports; not a COCO field) */
+  tags: z.array(z.string()).optional(),
 });
 
 const CocoCategory = z.object({
@@ -48,6 +51,8 @@ const CocoAnnotation = z.object({
   iscrowd: z.union([z.literal(0), z.literal(1), z.boolean()]).optional(),
   area: z.number().nullable().optional(),
   score: z.number().optional(),
+  /** as CVAT writes them: {occluded: bool, rotation: 0.0, <name>: value} */
+  attributes: z.record(z.string(), z.unknown()).optional(),
 });
 
 export interface CocoImportOptions {
@@ -201,6 +206,7 @@ async function importCocoFile(abs: string, opts: CocoImportOptions = {}): Promis
       height: im.height ?? 0,
     };
     if (split) img.split = split;
+    if (im.tags?.length) img.tags = [...new Set(im.tags.map((t) => t.trim()).filter(Boolean))];
     images.push(img);
     imageByKey.set(key, img);
   }
@@ -230,6 +236,12 @@ async function importCocoFile(abs: string, opts: CocoImportOptions = {}): Promis
     const ann: DatasetAnnotation = { imageKey: img.key, className, geometry: g.geometry, sourceId: a.id };
     if (a.iscrowd === 1 || a.iscrowd === true) ann.iscrowd = true;
     if (a.score !== undefined) ann.score = a.score;
+    if (a.attributes) {
+      // CVAT writes rotation 0.0 on every box; only a real rotation is worth keeping
+      const { rotation, ...rest } = a.attributes;
+      const named = rotation === 0 || rotation === undefined ? rest : a.attributes;
+      Object.assign(ann, splitAttributes(named, (name, why) => issues.warn(file, `${rec} attributes.${name.slice(0, 80)}`, `not kept: ${why}`)));
+    }
     annotations.push(ann);
   });
 

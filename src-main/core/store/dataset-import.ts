@@ -4,7 +4,8 @@
 // an import that would bring no image, or would drop every label, fails instead of half-importing.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Geometry } from '../../contract/schemas';
+import { AnnotationAttributes, AttributeDef, Geometry, TagName } from '../../contract/schemas';
+import { inferAttributeDefs } from '../datasets/attributes';
 import { clipGeometry, orientGeometry } from '../datasets/fit-geometry';
 import { formatIssue } from '../datasets/issues';
 import type { Dataset, DatasetIssue } from '../datasets/types';
@@ -59,6 +60,8 @@ export interface VerifiedDataset {
   /** dataset image key → the split the dataset gives it (used with `replace`) */
   splits?: Map<string, string>;
   label?: string;
+  /** dataset image key → its image-level tags */
+  tags?: Map<string, string[]>;
 }
 
 const MAX_LISTED = 20;
@@ -98,11 +101,18 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     if (!c.name || c.name.length > 200) err(`class '${c.name}'`, 'a class name must have 1 to 200 characters');
     if (classNames.has(c.name)) err(`class '${c.name}'`, 'declared twice');
     classNames.add(c.name);
+    c.attributes?.forEach((d, k) => {
+      const r = AttributeDef.safeParse(d);
+      if (!r.success) err(`class '${c.name}'`, `attribute definition ${k}: ${r.error.issues[0].message}`);
+    });
   }
   const keys = new Set<string>();
   for (const im of ds.images) {
     if (keys.has(im.key)) err(im.fileName, `image key ${im.key} is used twice`);
     keys.add(im.key);
+    for (const tag of im.tags ?? []) {
+      if (!TagName.safeParse(tag).success) err(im.fileName, `tag '${tag.slice(0, 120)}' must have 1 to 100 characters`);
+    }
   }
   const annotations: VerifiedDataset['annotations'] = [];
   ds.annotations.forEach((a, i) => {
@@ -113,6 +123,10 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     if (!g.success) err(rec, `invalid geometry at ${g.error.issues[0].path.join('.')}: ${g.error.issues[0].message}`);
     else annotations.push({ ...a, geometry: g.data });
     if (a.score !== undefined && !(a.score >= 0 && a.score <= 1)) err(rec, `score ${a.score} is not in [0, 1]`);
+    if (a.attributes) {
+      const r = AnnotationAttributes.safeParse(a.attributes);
+      if (!r.success) err(rec, `attributes${r.error.issues[0].path.length ? `.${r.error.issues[0].path.join('.')}` : ''}: ${r.error.issues[0].message}`);
+    }
   });
   if (errors.length) fail(errors, issues);
 
@@ -230,7 +244,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     }
     const target = images.get(a.imageKey)!;
     const id = typeof target === 'number' ? `#${target}` : target.hash;
-    const dupKey = `${id}\u0000${a.className}\u0000${geometryKey(c.geometry)}`;
+    const dupKey = `${id}\u0000${a.className}\u0000${geometryKey(c.geometry)}\u0000${extrasKey(a.flags, a.attributes)}`;
     if (seen.has(dupKey)) {
       duplicates++;
       continue;
@@ -244,8 +258,16 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     fail([{ level: 'error', file: '(dataset)', message: `every one of its ${plural(annotations.length, 'annotation')} was dropped ` +
       `(${[onSkipped && `${onSkipped} on skipped images`, outside && `${outside} outside their image`].filter(Boolean).join(', ')}); nothing was imported` }], issues);
   }
+  const tags = new Map<string, string[]>();
+  for (const im of ds.images) if (im.tags?.length && !skipped.has(im.key)) tags.set(im.key, im.tags.map((x) => x.trim()));
   return { images, classes: ds.classes, annotations: kept, warnings: issues.map(formatIssue), issues, skippedImages: skipped.size, replace: opts.replace,
-    splits: new Map(ds.images.filter((im) => im.split).map((im) => [im.key, im.split!])) };
+    splits: new Map(ds.images.filter((im) => im.split).map((im) => [im.key, im.split!])), tags };
+}
+
+/** Flags and attributes as the store writes them, for telling exact duplicates apart. */
+function extrasKey(f: { occluded?: boolean; truncated?: boolean; difficult?: boolean } | undefined, attrs: Record<string, unknown> | undefined): string {
+  const a = attrs && Object.keys(attrs).length ? JSON.stringify(attrs) : '';
+  return `${f?.occluded ? 1 : 0}${f?.truncated ? 1 : 0}${f?.difficult ? 1 : 0}\u0000${a}`;
 }
 
 /** Identity of a geometry as the store writes it (kind + the JSON of the rest). */
@@ -265,16 +287,36 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     const classIds = new Map<string, number>();
     let newClasses = 0;
     let { n: classCount, o: maxOrd } = st.get<[], { n: number; o: number | null }>('SELECT COUNT(*) AS n, MAX(ord) AS o FROM classes').get() as { n: number; o: number };
-    const findClass = st.get<[string], { id: number }>('SELECT id FROM classes WHERE name = ?');
-    const insClass = st.get('INSERT INTO classes (name, color, hotkey, ord, source_id) VALUES (?, ?, NULL, ?, ?)');
+    const findClass = st.get<[string], { id: number; attributes: string | null }>('SELECT id, attributes FROM classes WHERE name = ?');
+    const insClass = st.get('INSERT INTO classes (name, color, hotkey, ord, source_id, attributes) VALUES (?, ?, NULL, ?, ?, ?)');
+    const setDefs = st.get('UPDATE classes SET attributes = ? WHERE id = ?');
+    let defsChanged = 0;
+    // a class gets definitions for the attributes its imported shapes carry (existing definitions stay as they are)
+    const known = new Map<string, AttributeDef[]>();
+    for (const c of v.classes) {
+      const found = findClass.get(c.name);
+      const existing = found?.attributes ? (JSON.parse(found.attributes) as AttributeDef[]) : [];
+      const names = new Set(existing.map((d) => d.name));
+      known.set(c.name, [...existing, ...(c.attributes ?? []).filter((d) => !names.has(d.name))]);
+    }
+    const defs = inferAttributeDefs(v.annotations, known);
+    const defsOf = (name: string) => {
+      const d = defs.get(name) ?? known.get(name) ?? [];
+      return d.length ? JSON.stringify(d) : null;
+    };
     for (const c of v.classes) {
       const found = findClass.get(c.name);
       if (found) {
         classIds.set(c.name, found.id);
+        const d = defsOf(c.name);
+        if (d !== found.attributes) {
+          setDefs.run(d, found.id);
+          defsChanged++;
+        }
         continue;
       }
       maxOrd = (maxOrd ?? -1) + 1;
-      const r = insClass.run(c.name, isHexColor(c.color) ? c.color : colorFor(classCount++), maxOrd, c.sourceId ?? null);
+      const r = insClass.run(c.name, isHexColor(c.color) ? c.color : colorFor(classCount++), maxOrd, c.sourceId ?? null, defsOf(c.name));
       classIds.set(c.name, Number(r.lastInsertRowid));
       newClasses++;
     }
@@ -304,8 +346,9 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     const have = new Set<string>();
     let removed = 0;
     if (existingIds.size) {
-      const rows = st.get<[number], { kind: string; geometry: string; name: string }>(
-        `SELECT a.kind, a.geometry, c.name FROM annotations a JOIN classes c ON c.id = a.class_id WHERE a.image_id = ? AND a.source = 'human'`,
+      const rows = st.get<[number], { kind: string; geometry: string; name: string; occluded: number; truncated: number; difficult: number; attributes: string | null }>(
+        `SELECT a.kind, a.geometry, c.name, a.occluded, a.truncated, a.difficult, a.attributes FROM annotations a JOIN classes c ON c.id = a.class_id
+         WHERE a.image_id = ? AND a.source = 'human'`,
       );
       const del = st.get<[number]>(`DELETE FROM annotations WHERE image_id = ? AND source = 'human'`);
       const setSplit = st.get<[string, number]>('UPDATE images SET split = ? WHERE id = ?');
@@ -316,13 +359,19 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
           removed += del.run(id).changes;
           const s = splitOf.get(id);
           if (s) setSplit.run(s, id);
-        } else for (const r of rows.all(id)) have.add(`${id}\u0000${r.name}\u0000${r.kind}\u0000${r.geometry}`);
+        } else {
+          for (const r of rows.all(id)) {
+            const extras = extrasKey({ occluded: !!r.occluded, truncated: !!r.truncated, difficult: !!r.difficult }, r.attributes ? JSON.parse(r.attributes) : undefined);
+            have.add(`${id}\u0000${r.name}\u0000${r.kind}\u0000${r.geometry}\u0000${extras}`);
+          }
+        }
       }
     }
 
     const insAnn = st.get(
-      `INSERT INTO annotations (id, image_id, class_id, kind, geometry, source, score, model_version, iscrowd, source_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'human', ?, NULL, ?, ?, ?, ?)`,
+      `INSERT INTO annotations (id, image_id, class_id, kind, geometry, source, score, model_version, iscrowd, source_id, created_at, updated_at,
+         occluded, truncated, difficult, attributes)
+       VALUES (?, ?, ?, ?, ?, 'human', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const touched = new Set<number>(v.replace ? existingIds : []);
     let added = 0;
@@ -330,15 +379,24 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
       const imageId = imageIds.get(a.imageKey)!;
       const { kind, ...rest } = a.geometry;
       const geometry = JSON.stringify(rest);
-      if (have.has(`${imageId}\u0000${a.className}\u0000${kind}\u0000${geometry}`)) continue;
+      const f = a.flags ?? {};
+      const attrs = a.attributes && Object.keys(a.attributes).length ? JSON.stringify(a.attributes) : null;
+      if (have.has(`${imageId}\u0000${a.className}\u0000${kind}\u0000${geometry}\u0000${extrasKey(f, a.attributes)}`)) continue;
       insAnn.run(randomUUID(), imageId, classIds.get(a.className)!, kind, geometry, a.score ?? null, a.iscrowd ? 1 : 0,
-        a.sourceId === undefined ? null : String(a.sourceId), now, now);
+        a.sourceId === undefined ? null : String(a.sourceId), now, now, f.occluded ? 1 : 0, f.truncated ? 1 : 0, f.difficult ? 1 : 0, attrs);
       touched.add(imageId);
       added++;
     }
+    // images merged into one (same content) or already in the project keep the union of their tags
+    const insTag = st.get('INSERT OR IGNORE INTO image_tags (image_id, tag) VALUES (?, ?)');
+    let tagsAdded = 0;
+    for (const [key, tags] of v.tags ?? []) {
+      const imageId = imageIds.get(key);
+      if (imageId !== undefined) for (const t of tags) tagsAdded += insTag.run(imageId, t).changes;
+    }
     refreshStatus(st, touched);
 
-    const unchanged = inserted.size === 0 && added === 0 && newClasses === 0 && removed === 0 && !v.replace;
+    const unchanged = inserted.size === 0 && added === 0 && newClasses === 0 && removed === 0 && tagsAdded === 0 && defsChanged === 0 && !v.replace;
     if (!unchanged) bumpRevision(st, v.label ?? 'import dataset', [added, 0, removed], now);
     const issues = v.issues ?? v.warnings.map((w) => ({ level: 'warning' as const, file: '', message: w }));
     return { images: inserted.size, annotations: added, classes: newClasses, warnings: v.warnings, issues, skippedImages: v.skippedImages ?? 0, unchanged };
