@@ -116,8 +116,10 @@ export async function openSource(path: string): Promise<Source> {
     return { dataset: store.toDataset(), store, root: dir, revision: store.revision(), close: () => store.close() };
   }
   const coco = join(dir, 'annotations.json');
-  if (existsSync(coco)) {
-    const dataset = await importCoco(coco);
+  // or a COCO export by split (annotations/instances_<split>.json beside images/<split>/, as export-dataset writes)
+  const bySplit = join(dir, 'annotations');
+  if (existsSync(coco) || existsSync(bySplit)) {
+    const dataset = await importCoco(existsSync(coco) ? coco : dir);
     const errors = dataset.issues.filter((i) => i.level === 'error');
     if (errors.length) throw new Error(`${coco}: ${errors[0].record ? errors[0].record + ': ' : ''}${errors[0].message}`);
     return { dataset, store: null, root: dir, revision: 0, close: () => {} };
