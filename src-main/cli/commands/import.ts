@@ -7,6 +7,7 @@ import { formatIssue } from '../../core/datasets/issues';
 import { DATASET_FORMATS, readDataset } from '../../core/datasets/read-dataset';
 import type { DatasetFormat } from '../../core/datasets/types';
 import { Split } from '../../contract/schemas';
+import { checkSource } from '../../core/io/safe-mkdir';
 import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio import PROJECT [--format ${DATASET_FORMATS.join('|')}] PATH [--copy|--link] [--images-dir DIR]
@@ -35,7 +36,9 @@ export const importCommand: Command = {
     }
     if (positionals.length !== 2) throw new Error(`expected PROJECT and PATH.\n${USAGE}`);
     if (values.copy && values.link) throw new Error('choose one of --copy and --link');
-    const [projectDir, source] = positionals;
+    const [projectDir, given] = positionals;
+    // /proc, /sys, a symlink loop or an unreadable path: a clear sentence now, not a walk that never ends
+    const source = checkSource(given, { what: 'import path' });
     let format = values.format as DatasetFormat | undefined;
     if (format && !DATASET_FORMATS.includes(format)) {
       throw new Error(`unknown format '${format}'; expected one of ${DATASET_FORMATS.join(', ')}`);

@@ -1,7 +1,6 @@
 // The studio's API implemented over the core, independent of transport: the HTTP server and the Electron
 // IPC layer both call `service.handlers` through `dispatch` (which validates every payload both ways).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { DoctorReport, ProjectInfo } from '../../contract/api';
@@ -14,6 +13,8 @@ import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
 import { LoopService } from './loop-service';
 import { RecentList } from './recent';
+import { checkSource, ensureDir } from '../io/safe-mkdir';
+import { cleanStaleStaging, UploadStaging } from './upload-staging';
 
 export interface StoreFactory {
   create(dir: string, name?: string): ProjectStore | Promise<ProjectStore>;
@@ -27,6 +28,8 @@ export interface StudioServiceOptions {
   doctor: () => Promise<DoctorReport>;
   emit?: Emit;
   recent?: RecentList;
+  /** where upload staging folders go (default: the OS temp folder) */
+  uploadBase?: string;
 }
 
 export class StudioService {
@@ -37,11 +40,20 @@ export class StudioService {
   private pyramid = new ImagePyramid();
   private recent: RecentList;
   private listeners = new Set<Emit>();
-  private uploadRoot: string | null = null;
+  private uploads: UploadStaging;
 
   constructor(private opts: StudioServiceOptions) {
     this.recent = opts.recent ?? new RecentList();
     if (opts.emit) this.listeners.add(opts.emit);
+    this.uploads = new UploadStaging(opts.uploadBase);
+    // uploads staged by a server that crashed or was killed would otherwise stay in the temp folder for good
+    if (opts.mode === 'server') {
+      try {
+        cleanStaleStaging(opts.uploadBase);
+      } catch {
+        // an unreadable temp folder only means the leftovers stay
+      }
+    }
   }
 
   /** Subscribe to events (the WebSocket hub / webContents bridge); returns the unsubscribe function. */
@@ -76,7 +88,8 @@ export class StudioService {
     this.closeProject();
     this.store = s;
     this.recent.touch(s.dir, s.name);
-    return this.info(s);
+    const notice = (s as { notice?: unknown }).notice;
+    return typeof notice === 'string' ? { ...this.info(s), notice } : this.info(s);
   }
 
   private closeProject(): void {
@@ -94,7 +107,7 @@ export class StudioService {
 
   close(): void {
     this.closeProject();
-    if (this.uploadRoot) rmSync(this.uploadRoot, { recursive: true, force: true });
+    this.uploads.close();
   }
 
   private classAnnotations(s: ProjectStore, classId: number): Annotation[] {
@@ -121,7 +134,8 @@ export class StudioService {
     }),
 
     'project.create': async ({ dir, name, demo }) => {
-      const s = await this.opts.stores.create(resolve(dir), name);
+      // before the store factory: a bad folder is a clear 400 within milliseconds whatever store is plugged in
+      const s = await this.opts.stores.create(ensureDir(dir, { what: 'project folder', field: 'dir' }), name);
       const info = this.adopt(s);
       if (!demo) return info;
       // The embedded default: the labelled synthetic shapes dataset (boxes + instance masks), so a new user can
@@ -134,7 +148,7 @@ export class StudioService {
       }
       return this.info(s);
     },
-    'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(resolve(dir))),
+    'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(checkSource(dir, { what: 'project folder', field: 'dir', kind: 'folder' }))),
     'project.close': () => {
       this.closeProject();
       return { ok: true as const };
@@ -167,9 +181,11 @@ export class StudioService {
       this.need().setStatus(ids, status);
       return { ok: true as const };
     },
-    'images.import': ({ paths, mode }) => ({ jobId: this.startImport(paths.map((p) => resolve(p)), mode ?? 'copy') }),
+    'images.import': ({ paths, mode }) => ({
+      jobId: this.startImport(paths.map((p, i) => checkSource(p, { what: 'import path', field: `paths[${i}]` })), mode ?? 'copy'),
+    }),
 
-    'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(resolve(path), format) }),
+    'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(checkSource(path, { what: 'dataset path', field: 'path' }), format) }),
 
     'annotations.list': ({ imageId }) => ({ items: this.need().annotationsOf(imageId) }),
     'annotations.apply': ({ changeset }) => this.applyAndAnnounce(this.need(), changeset),
@@ -306,37 +322,18 @@ export class StudioService {
 
   // ---- uploads (server mode: the browser cannot hand us paths) ----
 
-  private batchDir(batch: string): string {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch)) throw badRequest('upload batch id must be 1–64 letters, digits, - or _', 'batch');
-    this.uploadRoot ??= mkdtempSync(join(tmpdir(), 'hst-upload-'));
-    return join(this.uploadRoot, batch);
-  }
-
-  /** Stores one uploaded file under a sanitised name in the batch's staging folder. */
-  async stageUpload(batch: string, fileName: string, bytes: Buffer): Promise<void> {
+  /** Streams one uploaded file into the batch's staging folder (bounded: 413 past the limits). */
+  async stageUpload(batch: string, fileName: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream | Buffer, declared?: number): Promise<void> {
     this.need();
-    const safe = basename(fileName.replace(/\\/g, '/')).replace(/[^\w.\- ]+/g, '_').slice(0, 180);
-    if (!safe || safe === '.' || safe === '..') throw badRequest(`upload '${fileName}' has no usable file name`, 'name');
-    const dir = this.batchDir(batch);
-    await mkdir(dir, { recursive: true });
-    // Same-named files from different folders must not overwrite each other.
-    let target = join(dir, safe);
-    for (let i = 1; await exists(target); i++) target = join(dir, `${i}-${safe}`);
-    await writeFile(target, bytes);
+    const source = Buffer.isBuffer(body) ? (async function* () { yield body; })() : body;
+    await this.uploads.stage(batch, fileName, source, declared ?? (Buffer.isBuffer(body) ? body.length : undefined));
   }
 
   /** Imports (copies) a staged batch and deletes the staging folder afterwards. */
   importStaged(batch: string): string {
-    const dir = this.batchDir(batch);
-    let files: string[];
-    try {
-      files = readdirSync(dir).map((f) => join(dir, f));
-    } catch {
-      throw badRequest(`upload batch '${batch}' has no files: upload them before committing`, 'batch');
-    }
-    if (!files.length) throw badRequest(`upload batch '${batch}' has no files`, 'batch');
+    const files = this.uploads.files(batch);
     // Files, not the folder: the staging folder's random name must not become part of the images' names.
-    return this.startImport(files, 'copy', () => rmSync(dir, { recursive: true, force: true }));
+    return this.startImport(files, 'copy', () => this.uploads.removeBatch(batch));
   }
 }
 
@@ -346,14 +343,6 @@ function extras(s: ProjectStore): (ProjectStore & Pick<ProjectStoreExtras, 'imag
   return typeof x.imageIds === 'function' && typeof x.imageCounts === 'function' && typeof x.deleteClass === 'function' && typeof x.mergeClasses === 'function'
     ? (s as ProjectStore & ProjectStoreExtras)
     : null;
-}
-
-async function exists(p: string): Promise<boolean> {
-  const { access } = await import('node:fs/promises');
-  return access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 export { ApiError };

@@ -3,6 +3,7 @@
 // are removed again.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { checkGeometry } from '../geometry/validate';
 import { Geometry } from '../../contract/schemas';
 import type { Dataset, DatasetIssue } from '../datasets/types';
 import { placeMedia, writeThumb } from '../ingest/media';
@@ -138,7 +139,27 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
   opts.onProgress?.({ done, total: ds.images.length });
 
   let dropped = 0;
-  const kept = annotations.filter((a) => !missing.has(a.imageKey) || (dropped++, false));
+  const onMissing = annotations.filter((a) => !missing.has(a.imageKey) || (dropped++, false));
+  // the same geometry check as annotations.apply: clipped to the image, or left out with a reason
+  const dimsOf = t.st.get<[number], { width: number; height: number }>('SELECT width, height FROM images WHERE id = ?');
+  const badGeometry: string[] = [];
+  let clipped = 0;
+  const kept: typeof annotations = [];
+  onMissing.forEach((a, i) => {
+    const im = images.get(a.imageKey);
+    const dims = typeof im === 'number' ? dimsOf.get(im) : im;
+    if (!dims) return void kept.push(a);
+    try {
+      const r = checkGeometry(a.geometry, dims.width, dims.height, 'geometry');
+      if (r.clipped) clipped++;
+      kept.push(r.clipped ? { ...a, geometry: r.geometry } : a);
+    } catch (err) {
+      badGeometry.push(`annotation ${a.sourceId ?? `#${i}`} (image ${a.imageKey}): ${(err as Error).message}; it was skipped`);
+    }
+  });
+  for (const b of badGeometry.slice(0, MAX_LISTED)) warnings.push(b);
+  if (badGeometry.length > MAX_LISTED) warnings.push(`… and ${badGeometry.length - MAX_LISTED} more annotations with unusable geometry were skipped`);
+  if (clipped) warnings.push(`${clipped} annotation${clipped === 1 ? '' : 's'} reaching outside ${clipped === 1 ? 'its' : 'their'} image ${clipped === 1 ? 'was' : 'were'} clipped to it`);
   const missingNames = ds.images.filter((im) => missing.has(im.key)).map((im) => im.fileName);
   for (const name of missingNames.slice(0, MAX_LISTED)) warnings.push(`image '${name}': the file is missing; it was skipped`);
   if (missingNames.length > MAX_LISTED) warnings.push(`… and ${missingNames.length - MAX_LISTED} more missing image files were skipped`);
