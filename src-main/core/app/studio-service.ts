@@ -182,7 +182,7 @@ export class StudioService {
       return { ok: true as const };
     },
     'images.import': ({ paths, mode }) => ({
-      jobId: this.startImport(paths.map((p, i) => checkSource(p, { what: 'import path', field: `paths[${i}]` })), mode ?? 'copy'),
+      jobId: this.startImport(paths.map((p, i) => checkSource(p, { what: 'import path', field: `paths[${i}]`, allowMissing: paths.length > 1 })), mode ?? 'copy'),
     }),
 
     'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(checkSource(path, { what: 'dataset path', field: 'path' }), format) }),

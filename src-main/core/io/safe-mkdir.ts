@@ -175,13 +175,15 @@ export function ensureParentDir(target: string, opts: EnsureDirOptions = {}): st
  * Checks a path to read from (an import source): it must exist on a real filesystem without symlink loops, and be
  * a folder or a file as asked. Returns it absolute. Throws PathError.
  */
-export function checkSource(target: string, opts: EnsureDirOptions & { kind?: 'file' | 'folder' | 'any' } = {}): string {
+export function checkSource(target: string, opts: EnsureDirOptions & { kind?: 'file' | 'folder' | 'any'; allowMissing?: boolean } = {}): string {
   const what = opts.what ?? 'path';
   const abs = checkSyntax(target, what, opts.field);
   let st: Stats;
   try {
     st = statSync(abs);
   } catch (err) {
+    // a missing file among many is the import's to report (skipped, with the reason), not a refused request
+    if (opts.allowMissing && (err as NodeJS.ErrnoException).code === 'ENOENT') return abs;
     throw describe(err, abs, what, opts.field);
   }
   const fs = virtualFs(abs);
