@@ -30,6 +30,8 @@ export interface StudioServiceOptions {
   recent?: RecentList;
   /** where upload staging folders go (default: the OS temp folder) */
   uploadBase?: string;
+  /** upload caps (default UPLOAD_LIMITS) */
+  uploadLimits?: UploadStaging['limits'];
 }
 
 export class StudioService {
@@ -45,7 +47,7 @@ export class StudioService {
   constructor(private opts: StudioServiceOptions) {
     this.recent = opts.recent ?? new RecentList();
     if (opts.emit) this.listeners.add(opts.emit);
-    this.uploads = new UploadStaging(opts.uploadBase);
+    this.uploads = new UploadStaging(opts.uploadBase, opts.uploadLimits);
     // uploads staged by a server that crashed or was killed would otherwise stay in the temp folder for good
     if (opts.mode === 'server') {
       try {

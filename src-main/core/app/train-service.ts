@@ -25,6 +25,17 @@ export const TRAIN_PRESET_ENV = 'HST_TRAIN_PRESET';
 const TINY = { size: 64, steps: 5, batchSize: 2, lr: 2e-3 };
 
 export async function planTraining(store: FullProjectStore, adv: TrainOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<TrainPlan> {
+  const manager = () => new BackboneManager(env.HST_DATA_DIR ?? defaultDataDir());
+  let backbone = adv.backbone;
+  if (backbone && backbone !== 'random') {
+    // only installed ids: a path here would make the worker read any file the studio can (files come in through
+    // `hst-studio backbone import`, which validates them)
+    const installed = await manager().list().catch(() => []);
+    if (!installed.some((b) => b.id === backbone)) {
+      const ids = installed.map((b) => b.id);
+      throw badRequest(`advanced.backbone: '${backbone}' is not an installed backbone; use ${ids.length ? `one of ${ids.join(', ')} or ` : ''}'random', or install it first`, 'advanced.backbone');
+    }
+  }
   const ds = store.toDataset();
   let tasks: string[];
   try {
@@ -37,18 +48,10 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
   const valImages = ds.images.filter((im) => labelled.has(im.key) && im.split === 'val').length;
   if (trainImages === 0) throw badRequest('no labelled image is in the train split: label more images (or move some to train)');
   const preset = adv.preset ?? (env[TRAIN_PRESET_ENV] === 'tiny' ? 'tiny' : 'auto');
-  let backbone = adv.backbone;
-  if (backbone !== 'random') {
-    const installed = await new BackboneManager(env.HST_DATA_DIR ?? defaultDataDir()).list().catch(() => []);
-    if (!backbone) {
-      if (installed.length === 0) throw conflict(`${noBackboneMessage()}. In the studio: choose "random backbone (demo only)" under Advanced.`);
-      backbone = installed[0].id;
-    } else if (!installed.some((b) => b.id === backbone)) {
-      // only installed ids: a path here would make the worker read any file the studio can (files come in through
-      // `hst-studio backbone import`, which validates them)
-      const ids = installed.map((b) => b.id);
-      throw badRequest(`advanced.backbone: '${backbone}' is not an installed backbone; use ${ids.length ? `one of ${ids.join(', ')} or ` : ''}'random', or install it first`, 'advanced.backbone');
-    }
+  if (!backbone) {
+    const installed = await manager().list().catch(() => []);
+    if (installed.length === 0) throw conflict(`${noBackboneMessage()}. In the studio: choose "random backbone (demo only)" under Advanced.`);
+    backbone = installed[0].id;
   }
   const backendName = getComputeInfo()?.backend;
   const mode = adv.mode ?? defaultTrainMode(backendName);
