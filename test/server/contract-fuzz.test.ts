@@ -143,6 +143,7 @@ const EXAMPLES: Record<MethodName, Record<string, unknown>> = {
   'export.run': { format: 'onnx', out: '/tmp/out', version: 1 },
   'incremental.settings': { set: { enabled: true, steps: 10 } },
   'jobs.cancel': { jobId: 'x' },
+  'tags.list': {},
 };
 
 type Path = (string | number)[];

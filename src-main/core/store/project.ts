@@ -17,10 +17,10 @@ import { IDLE_CHECKPOINT_MS, openDb, Statements, type Synchronous } from './db';
 import { FeatureCacheIndex } from './feature-cache';
 import { ChangesetError, ExistsError, NotFoundError } from './errors';
 import { migrate, schemaVersion } from './migrate';
-import { GEOMETRY_CHECK_KEY, m003, type GeometryCheckReport } from './migrations/003-geometry-check';
+import { GEOMETRY_CHECK_KEY, m004, type GeometryCheckReport } from './migrations/004-geometry-check';
 import { ModelRegistry, type NewModelVersion, type RunStatus } from './models';
 import { PredictionStore, type NewPrediction } from './predictions';
-import { annotationFromRow, classFromRow, imageFromRow, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
+import { annotationFromRow, classFromRow, IMAGE_COLUMNS_WITH_TAGS, imageWithTags, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
 import type { ApplyResult, ClassEditResult, FullProjectStore, ImageCounts, ImageQuery, IngestOptions, IngestReport } from './types';
 
 export interface OpenOptions {
@@ -75,13 +75,13 @@ export function openProject(dir: string, opts: OpenOptions = {}): SqliteProjectS
   }
   ensureLayout(dir);
   const store = new SqliteProjectStore(dir, db);
-  if (from < m003.version) store.notice = geometryCheckNotice(store.geometryCheck());
+  if (from < m004.version) store.notice = geometryCheckNotice(store.geometryCheck());
   return store;
 }
 
 const SORT: Record<NonNullable<ImageQuery['sort']>, string> = { id: 'id', fileName: 'file_name COLLATE NOCASE, id', addedAt: 'added_at, id' };
 
-/** One sentence about what the schema-3 geometry check changed, or undefined when it changed nothing. */
+/** One sentence about what the schema-4 geometry check changed, or undefined when it changed nothing. */
 export function geometryCheckNotice(r: GeometryCheckReport | null): string | undefined {
   if (!r || (!r.clipped && !r.quarantined)) return undefined;
   return `checked the geometry of ${r.checked} stored annotation(s): ${r.clipped} clipped to their image, ${r.quarantined} unreadable one(s) moved to the quarantine table`;
@@ -144,7 +144,7 @@ export class SqliteProjectStore implements FullProjectStore {
     return this.st.get<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
   }
 
-  /** What the schema-3 geometry check found (null in projects created before it ran, which cannot happen once open). */
+  /** What the schema-4 geometry check found (null in projects created before it ran, which cannot happen once open). */
   geometryCheck(): GeometryCheckReport | null {
     const v = this.meta(GEOMETRY_CHECK_KEY);
     return v ? (JSON.parse(v) as GeometryCheckReport) : null;
@@ -182,6 +182,10 @@ export class SqliteProjectStore implements FullProjectStore {
       parts.push('EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id AND a.class_id = ?)');
       args.push(q.classId);
     }
+    if (q.tag !== undefined) {
+      parts.push('EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = ?)');
+      args.push(q.tag);
+    }
     return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
   }
 
@@ -190,9 +194,9 @@ export class SqliteProjectStore implements FullProjectStore {
     const total = this.st.get<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM images ${w.sql}`).get(...w.args)!.n;
     const order = SORT[q.sort ?? 'id'] ?? 'id';
     const items = this.st
-      .get<unknown[], ImageRow>(`SELECT * FROM images ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .get<unknown[], ImageRow>(`SELECT ${IMAGE_COLUMNS_WITH_TAGS} FROM images ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...w.args, q.limit ?? -1, q.offset ?? 0)
-      .map(imageFromRow);
+      .map(imageWithTags);
     return { total, items };
   }
 
@@ -216,8 +220,12 @@ export class SqliteProjectStore implements FullProjectStore {
   }
 
   getImage(id: number): ImageRecord | null {
-    const r = this.imageRow(id);
-    return r ? imageFromRow(r) : null;
+    const r = this.st.get<[number], ImageRow>(`SELECT ${IMAGE_COLUMNS_WITH_TAGS} FROM images WHERE id = ?`).get(id);
+    return r ? imageWithTags(r) : null;
+  }
+
+  tagCounts(): { tag: string; count: number }[] {
+    return this.st.get<[], { tag: string; count: number }>('SELECT tag, COUNT(*) AS count FROM image_tags GROUP BY tag ORDER BY count DESC, tag').all();
   }
 
   private imageRow(id: number): ImageRow | undefined {

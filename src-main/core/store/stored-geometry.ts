@@ -1,4 +1,4 @@
-// Reading a stored geometry defensively: rows written before geometry was validated (schema < 3), by another
+// Reading a stored geometry defensively: rows written before geometry was validated (schema < 4), by another
 // tool, or damaged, must not break an export, the trainer or a listing. Returns the geometry to use (clipped to
 // the image when it lay partly outside) or why it cannot be used.
 import type { Geometry } from '../../contract/schemas';

@@ -47,7 +47,7 @@ describe('JobRunner', () => {
 
 describe('worker jobs', () => {
   it('a worker stuck in a loop is terminated after its cancel', async () => {
-    const { runInWorker } = await import('../../../src-main/core/training/worker-client');
+    const { runInWorker } = await import('../../../src-main/core/jobs/worker-client');
     const dir = mkdtempSync(join(tmpdir(), 'hst-stuck-worker-'));
     const file = join(dir, 'stuck.mjs');
     // answers `ready`, then spins forever on `start` (what a recursive mkdir under /proc did): it never reads `cancel`

@@ -1,4 +1,4 @@
-// Every kind of bad geometry a project could hold before geometry was checked (issue 21): the schema-3 upgrade
+// Every kind of bad geometry a project could hold before geometry was checked (issue 21): the schema-4 upgrade
 // clips what it can and quarantines the rest (saying how many), and exports in all four formats succeed, leaving
 // out and reporting any unreadable annotation instead of failing whole.
 import { existsSync, readFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ function oldProject(dir: string): void {
 }
 
 describe('bad geometry stored before it was checked', () => {
-  it('the schema-3 upgrade clips what it can, quarantines the rest and says how many', () => {
+  it('the schema-4 upgrade clips what it can, quarantines the rest and says how many', () => {
     const dir = join(t.dir, 'p');
     oldProject(dir);
     const s = openProject(dir);
