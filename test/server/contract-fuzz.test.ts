@@ -188,7 +188,12 @@ function schemaViolations(name: MethodName): fc.Arbitrary<unknown> {
     options.push(fc.constantFrom(...ps).map((p) => setPath(base, p, undefined, true)));
   }
   const schema = methods[name].input;
-  return fc.oneof(...options).filter((x) => !schema.safeParse(x ?? {}).success);
+  // what goes over the wire is JSON: NaN becomes null, undefined keys vanish; the schema must fail on THAT
+  return fc
+    .oneof(...options)
+    .filter((x) => x !== undefined)
+    .map((x) => JSON.parse(JSON.stringify(x)) as unknown)
+    .filter((x) => !schema.safeParse(x).success);
 }
 
 // ---- domain violations: pass the schema, break a rule of the project ----

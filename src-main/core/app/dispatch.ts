@@ -17,7 +17,8 @@ function describe(issues: readonly { path: readonly PropertyKey[]; message: stri
 export async function dispatch(handlers: Handlers, name: string, raw: unknown): Promise<unknown> {
   if (!isMethodName(name)) throw new ApiError(404, `unknown method '${name}'`);
   const def = methods[name];
-  const parsed = def.input.safeParse(raw ?? {});
+  // an absent input is {}; a JSON null is not (it is a malformed call, and must not pass as "no arguments")
+  const parsed = def.input.safeParse(raw === undefined ? {} : raw);
   if (!parsed.success) {
     const { field, message } = describe(parsed.error.issues);
     throw badRequest(`invalid input for ${name}: ${field}: ${message}`, field);

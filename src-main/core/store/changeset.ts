@@ -12,7 +12,7 @@ export function parseChangeset(input: ChangesetInput): Changeset {
   if (!r.success) {
     const i = r.error.issues[0];
     const field = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    throw new ChangesetError(`invalid changeset at ${field || '(root)'}: ${i.message}`, field ? `changeset.${field}` : 'changeset');
+    throw new ChangesetError(`invalid changeset at ${i.path.join('.') || '(root)'}: ${i.message}`, field ? `changeset.${field}` : 'changeset');
   }
   return normalizeChangeset(r.data);
 }

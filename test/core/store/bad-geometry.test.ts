@@ -41,14 +41,14 @@ let t: ReturnType<typeof tempDir>;
 beforeEach(() => (t = tempDir('hst-badgeom-')));
 afterEach(() => t.cleanup());
 
-/** A schema-2 project (as written before this fix) holding good, clippable and bad annotations. */
+/** A schema-3 project (as written before this fix) holding good, clippable and bad annotations. */
 function oldProject(dir: string): void {
   createProject(dir, { name: 'old' }).close();
-  // rebuild its database at schema 2, as the previous release left it
+  // take its database back to schema 3, as the previous release left it
   const db = openDb(join(dir, 'project.sqlite'));
   db.exec('DROP TABLE quarantine; DELETE FROM meta WHERE key = \'geometry_check\'');
-  db.pragma('user_version = 2');
-  migrate(db, MIGRATIONS.slice(0, 2));
+  db.pragma('user_version = 3');
+  migrate(db, MIGRATIONS.slice(0, 3));
   db.prepare(`INSERT INTO images (id, hash, path, linked, file_name, format, bytes, width, height, split, status, added_at)
               VALUES (1, 'h1', 'media/x/1.jpg', 0, 'one.jpg', 'jpeg', 100, ?, ?, 'train', 'labeled', 1)`).run(W, H);
   db.prepare(`INSERT INTO classes (id, name, color, ord) VALUES (1, 'thing', '#ff0000', 0)`).run();

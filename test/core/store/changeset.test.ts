@@ -158,7 +158,7 @@ describe('changesets', () => {
 
   it('rejects malformed changesets and dangling references with a message naming the field or record', () => {
     expect(() => store.apply({ created: [{ ...box(imgs[0], 1), geometry: { kind: 'box', x: 0, y: 0, w: -1, h: 2 } }] }))
-      .toThrow(/invalid changeset at created\[0\]\.geometry\.w/);
+      .toThrow(/invalid changeset at created\.0\.geometry\.w/);
     expect(() => store.apply({ created: [box(9999, 1)] })).toThrow(/refers to image 9999, which is not in the project/);
     expect(() => store.apply({ created: [box(imgs[0], 42)] })).toThrow(/refers to class 42, which does not exist/);
     const a = box(imgs[0], 1);
