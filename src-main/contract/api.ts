@@ -26,6 +26,8 @@ export const ProjectInfo = z.object({
   name: z.string(),
   revision: z.number().int(),
   imageCount: z.number().int().nonnegative(),
+  /** said once after opening: what upgrading the project changed (e.g. annotations quarantined) */
+  notice: z.string().optional(),
 });
 export type ProjectInfo = z.infer<typeof ProjectInfo>;
 
@@ -67,7 +69,12 @@ export const TrainOverrides = z.object({
   batchSize: z.number().int().min(1).max(64).optional(),
   lr: z.number().positive().max(1).optional(),
   /** an installed backbone id, or 'random' (explicitly untrained: only for the synthetic demo) */
-  backbone: z.string().min(1).optional(),
+  backbone: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an installed backbone id or random (files come in through the backbone import, not by path)')
+    .optional(),
   /** a named plan: 'tiny' (seconds; tests and the demo) or 'auto' */
   preset: z.enum(['auto', 'tiny']).optional(),
   /** 'fast': ViT once per image into the feature cache, side network + heads train; 'full': the whole HST recipe */

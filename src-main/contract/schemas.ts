@@ -8,25 +8,51 @@ export type Split = z.infer<typeof Split>;
 export const ImageStatus = z.enum(['unlabeled', 'labeled', 'reviewed']);
 export type ImageStatus = z.infer<typeof ImageStatus>;
 
+/**
+ * Size limits far above any real annotation (core/geometry/validate.ts checks the same numbers against the image,
+ * and also clips, refuses what lies outside and decodes masks). Here they stop a huge payload before the core
+ * sees it; every message says the limit.
+ */
+export const LIMITS = {
+  maxRings: 1_000,
+  maxPolygonCoords: 200_000,
+  maxRleChars: 1_000_000,
+  maxRleSide: 100_000,
+  maxCoord: 1_000_000,
+  /** annotations (or class edits) per list in one changeset */
+  maxChangesetItems: 100_000,
+} as const;
+
+const coord = () => z.number().finite().min(-LIMITS.maxCoord).max(LIMITS.maxCoord);
+
 /** COCO RLE, always stored in compressed (string) form; `size` is [height, width] as in pycocotools. */
 export const Rle = z.object({
-  size: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-  counts: z.string(),
+  size: z.tuple([z.number().int().nonnegative().max(LIMITS.maxRleSide), z.number().int().nonnegative().max(LIMITS.maxRleSide)]),
+  counts: z.string().max(LIMITS.maxRleChars, `a mask's RLE is limited to ${LIMITS.maxRleChars} characters`),
 });
 export type Rle = z.infer<typeof Rle>;
 
 /** Boxes are x,y,w,h in image pixels (top-left origin, EXIF-oriented image). */
 export const BoxGeometry = z.object({
   kind: z.literal('box'),
-  x: z.number().finite(),
-  y: z.number().finite(),
-  w: z.number().finite().nonnegative(),
-  h: z.number().finite().nonnegative(),
+  x: coord(),
+  y: coord(),
+  w: coord().nonnegative(),
+  h: coord().nonnegative(),
 });
 /** Polygons: one or more rings, each a flat list [x1,y1,x2,y2,...] of at least 3 points. */
 export const PolygonGeometry = z.object({
   kind: z.literal('polygon'),
-  rings: z.array(z.array(z.number().finite()).min(6)).min(1),
+  rings: z
+    .array(
+      z
+        .array(coord())
+        .min(6, 'a polygon ring needs at least 3 points (6 numbers)')
+        .max(LIMITS.maxPolygonCoords, `a polygon is limited to ${LIMITS.maxPolygonCoords} coordinates`)
+        .refine((r) => r.length % 2 === 0, 'a polygon ring needs an even count of numbers (x,y pairs)'),
+    )
+    .min(1)
+    .max(LIMITS.maxRings, `a polygon is limited to ${LIMITS.maxRings} rings`),
 });
 export const MaskGeometry = z.object({ kind: z.literal('mask'), rle: Rle });
 export const Geometry = z.discriminatedUnion('kind', [BoxGeometry, PolygonGeometry, MaskGeometry]);
@@ -134,21 +160,22 @@ export function normalizeClass<T extends LabelClass>(c: T): T {
   return rest as T;
 }
 
-const updates = <T extends z.ZodTypeAny>(t: T) => z.array(z.object({ before: t, after: t }));
+const items = <T extends z.ZodTypeAny>(t: T) => z.array(t).max(LIMITS.maxChangesetItems, `a changeset is limited to ${LIMITS.maxChangesetItems} items per list`);
+const updates = <T extends z.ZodTypeAny>(t: T) => items(z.object({ before: t, after: t }));
 
 /**
  * The one way to edit labels: applied atomically in one SQLite transaction; applying returns the inverse.
  * Class edits ride along so that "delete class" (which deletes its annotations) undoes as one step.
  */
 export const Changeset = z.object({
-  created: z.array(Annotation).default([]),
+  created: items(Annotation).default([]),
   updated: updates(Annotation).default([]),
-  deleted: z.array(Annotation).default([]),
+  deleted: items(Annotation).default([]),
   classes: z
     .object({
-      created: z.array(LabelClass).default([]),
+      created: items(LabelClass).default([]),
       updated: updates(LabelClass).default([]),
-      deleted: z.array(LabelClass).default([]),
+      deleted: items(LabelClass).default([]),
     })
     .optional(),
   /** Image tags added and removed (undo swaps them). */

@@ -69,9 +69,10 @@ export async function dispatchIpc(service: StudioApi, channel: string, event: Ip
   return out.data;
 }
 
+/** The core's dispatch has already turned domain errors into 400/404/409 with their field; the rest is a 500. */
 export function toIpcError(err: unknown): Extract<IpcResult, { ok: false }> {
   const e = err as { status?: unknown; field?: unknown; message?: unknown };
-  const status = typeof e?.status === 'number' ? e.status : 500;
+  const status = typeof e?.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
   const message = err instanceof Error ? err.message : String(err);
   return { ok: false, error: { message: message || 'unexpected error', status, ...(typeof e?.field === 'string' ? { field: e.field } : {}) } };
 }
@@ -88,7 +89,10 @@ export function registerIpc(ipcMain: IpcMain, service: StudioApi, opts: IpcOptio
         return { ok: true, value: await dispatchIpc(service, name, event, args, opts) };
       } catch (err) {
         if (err instanceof IpcRejection && err.status === 403) opts.log?.(`refused ${name}: ${err.message}`);
-        return toIpcError(err);
+        const out = toIpcError(err);
+        // a 500 is a bug of ours: log it with its stack so it can be fixed
+        if (out.error.status === 500) (opts.log ?? console.error)(`internal error in ${name}: ${(err as Error)?.stack ?? String(err)}`);
+        return out;
       }
     });
   }

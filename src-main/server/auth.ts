@@ -22,7 +22,13 @@ export function cookieValue(req: IncomingMessage, name: string): string | null {
   if (!raw) return null;
   for (const part of raw.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return null; // a malformed cookie is no token (401), not a crash (500)
+      }
+    }
   }
   return null;
 }
@@ -32,14 +38,15 @@ export function cookieValue(req: IncomingMessage, name: string): string | null {
  * token goes before the cookie: cookies ignore ports, so one left by an earlier run of the server (or by
  * another one on this machine) must not lock out the URL this run printed.
  */
-export function presentedToken(req: IncomingMessage, url: URL): { token: string | null; fromQuery: boolean } {
+export function presentedToken(req: IncomingMessage, url: URL): { token: string | null; fromQuery: boolean; fromCookie: boolean } {
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
+  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false, fromCookie: false };
   const header = req.headers['x-hst-token'];
-  if (typeof header === 'string') return { token: header, fromQuery: false };
+  if (typeof header === 'string') return { token: header, fromQuery: false, fromCookie: false };
   const q = url.searchParams.get('token');
-  if (q !== null) return { token: q, fromQuery: true };
-  return { token: cookieValue(req, COOKIE), fromQuery: false };
+  if (q !== null) return { token: q, fromQuery: true, fromCookie: false };
+  const c = cookieValue(req, COOKIE);
+  return { token: c, fromQuery: false, fromCookie: c !== null };
 }
 
 export function isLoopback(host: string): boolean {

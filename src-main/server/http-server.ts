@@ -2,11 +2,13 @@
 // WebSocket (/events) for job progress, all behind a per-run session token.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, toApiError } from '../core/app/errors';
 import type { StudioService } from '../core/app/studio-service';
 import { COOKIE, isLoopback, newToken, presentedToken, tokenMatches } from './auth';
 import { parseJson, readBody } from './body';
+import { allowedHosts, checkContentType, checkOrigin, hostAllowed, safeRedirectPath } from './request-rules';
 import { setSecurityHeaders } from './security-headers';
 import { serveStatic } from './static-files';
 
@@ -19,6 +21,8 @@ export interface ServerOptions {
   allowRemote?: boolean;
   /** Fixed token (tests); a random one otherwise. */
   token?: string;
+  /** extra Host names the server answers to (a reverse proxy's name); IP literals and localhost always work */
+  hostNames?: string[];
 }
 
 export interface RunningServer {
@@ -30,8 +34,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const JSON_LIMIT = 64 * 1024 * 1024;
-const UPLOAD_LIMIT = 1024 * 1024 * 1024;
+/** JSON request bodies: far above any real call (undoing a class delete of 10,000 masks is ~20 MB). */
+export const JSON_LIMIT = 64 * 1024 * 1024;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -41,21 +45,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
+function sendError(res: ServerResponse, err: unknown, what: string): void {
   const e = toApiError(err);
-  if (e.status === 500 && process.env.HST_DEBUG) console.error(err);
+  // a 500 is a bug of ours: log it with its stack so it can be fixed (4xx are the caller's and stay quiet)
+  if (e.status === 500) console.error(`hst-studio: internal error in ${what}:`, err);
   sendJson(res, e.status, { error: { message: e.message, ...(e.field ? { field: e.field } : {}) } });
-}
-
-/** Browsers send Origin on cross-site POSTs and WebSocket handshakes: it must name this very server. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin || origin === 'null') return origin === undefined;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 function positiveInt(s: string | undefined, what: string): number {
@@ -71,11 +65,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const token = opts.token ?? newToken();
   const { service, staticDir } = opts;
+  let hosts: Set<string> = new Set();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     setSecurityHeaders(res);
+    // DNS rebinding: a page of evil.example re-resolved to 127.0.0.1 reaches us with Host: evil.example
+    if (!hostAllowed(req.headers.host, hosts)) {
+      return sendJson(res, 403, { error: { message: `Host '${String(req.headers.host ?? '').slice(0, 100)}' is not an address of this server` } });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const { token: given, fromQuery } = presentedToken(req, url);
+    const { token: given, fromQuery, fromCookie } = presentedToken(req, url);
     if (!tokenMatches(token, given)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="hst-studio"');
       return sendJson(res, 401, { error: { message: 'missing or wrong session token: open the URL printed by `hst-studio serve`' } });
@@ -85,15 +84,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`);
       url.searchParams.delete('token');
       res.statusCode = 302;
-      res.setHeader('Location', url.pathname + (url.search || ''));
+      res.setHeader('Location', safeRedirectPath(url));
       return void res.end();
     }
     const path = url.pathname;
+    const write = req.method !== 'GET' && req.method !== 'HEAD';
+    // cross-site writes: a cookie rides along with any site's request, so a write it authenticates must show it
+    // comes from our own page (Origin, scheme included, or Sec-Fetch-Site); a token in a header is proof enough
+    if (write) checkOrigin(req, fromCookie);
 
     if (path.startsWith('/api/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'API methods are called with POST' } });
-      if (!sameOrigin(req)) return sendJson(res, 403, { error: { message: 'cross-origin API requests are refused' } });
-      const method = decodeURIComponent(path.slice('/api/'.length));
+      let method: string;
+      try {
+        method = decodeURIComponent(path.slice('/api/'.length));
+      } catch {
+        throw new ApiError(400, `the method name in ${path.slice(0, 200)} is not valid %-encoding`, 'method');
+      }
+      checkContentType(req);
       const body = parseJson(await readBody(req, JSON_LIMIT));
       return sendJson(res, 200, await service.call(method, body));
     }
@@ -116,17 +124,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (path === '/upload/backbone') {
       // a backbone file picked or dropped in the browser (server mode cannot hand the core a path)
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });
-      if (!sameOrigin(req)) return sendJson(res, 403, { error: { message: 'cross-origin uploads are refused' } });
-      return sendJson(res, 200, await service.backbones.importUpload(url.searchParams.get('name') ?? '', await readBody(req, UPLOAD_LIMIT)));
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      return sendJson(res, 200, await service.importBackboneUpload(url.searchParams.get('name') ?? '', req, Number.isFinite(declared) ? declared : undefined));
     }
 
     if (path === '/upload' || path === '/upload/commit') {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });
-      if (!sameOrigin(req)) return sendJson(res, 403, { error: { message: 'cross-origin uploads are refused' } });
       const batch = url.searchParams.get('batch') ?? '';
       if (path === '/upload/commit') return sendJson(res, 200, { jobId: service.importStaged(batch) });
       const name = url.searchParams.get('name') ?? '';
-      await service.stageUpload(batch, name, await readBody(req, UPLOAD_LIMIT));
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      // streamed to disk as it arrives: memory stays flat whatever the size, and the limit stops it early
+      await service.stageUpload(batch, name, req, Number.isFinite(declared) ? declared : undefined);
       return sendJson(res, 200, { ok: true });
     }
 
@@ -142,7 +151,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       if (res.headersSent) res.destroy();
-      else sendError(res, err);
+      else {
+        // a refused body is not read: close the connection instead of draining gigabytes
+        if (!req.complete) res.setHeader('Connection', 'close');
+        sendError(res, err, `${req.method} ${(req.url ?? '').slice(0, 200)}`);
+      }
     });
   });
 
@@ -154,8 +167,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const { token: given } = presentedToken(req, url);
-    if (url.pathname !== '/events' || !tokenMatches(token, given) || !sameOrigin(req)) {
+    const { token: given, fromCookie } = presentedToken(req, url);
+    let ok = url.pathname === '/events' && hostAllowed(req.headers.host, hosts) && tokenMatches(token, given);
+    if (ok) {
+      try {
+        checkOrigin(req, fromCookie);
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -171,6 +192,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.listen(opts.port ?? 0, host, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(host, port, [hostname(), ...(opts.hostNames ?? [])]);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/`;
   return {

@@ -100,7 +100,7 @@ describe('hst-studio import messages', () => {
 
   it('clear messages: a missing folder, a COCO folder without JSON, an unreadable dataset folder', async () => {
     expect(await main(['import', proj(), '--format', 'voc', path.join(dir, 'nope')])).toBe(1);
-    expect(stderr.join('\n')).toMatch(/nope: no such file or folder/);
+    expect(stderr.join('\n')).toMatch(/nope(: no such file or folder| does not exist)/);
     expect(stderr.join('\n')).not.toMatch(/ENOENT|scandir/);
     await writeImage(path.join(dir, 'pics/a.jpg'), 4, 4);
     expect(await main(['import', proj(), '--format', 'coco', path.join(dir, 'pics')])).toBe(1);

@@ -74,7 +74,7 @@ describe('http server', () => {
   });
 
   it('rejects invalid JSON and unknown methods readably', async () => {
-    const res = await fetch(srv.url + 'api/app.info', { method: 'POST', headers: auth(), body: '{nope' });
+    const res = await fetch(srv.url + 'api/app.info', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{nope' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error.message).toMatch(/not valid JSON/);
     expect((await post('/api/nope.nothing', {}, auth())).status).toBe(404);

@@ -49,6 +49,8 @@ export const exportDatasetCommand: Command = {
       const report = await writeDataset(format, ds, out, { splits, images });
       for (const c of report.converted) console.log(`converted: ${c}`);
       for (const d of report.dropped) console.log(`dropped: ${d}`);
+      // annotations the project holds but that cannot be exported (bad geometry stored before it was checked)
+      for (const i of ds.issues) console.log(`skipped: ${i.record ?? i.file}: ${i.message}`);
       console.log(`exported ${ds.images.length} image(s), ${ds.annotations.length} annotation(s), ${ds.classes.length} class(es) as ${format} to ${out} (${report.files.length} files)`);
       return 0;
     } finally {

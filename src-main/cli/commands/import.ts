@@ -10,6 +10,7 @@ import { countIssues, summarizeIssues } from '../../core/datasets/issue-summary'
 import { DATASET_FORMATS, readDataset } from '../../core/datasets/read-dataset';
 import type { DatasetFormat, DatasetIssue } from '../../core/datasets/types';
 import { Split } from '../../contract/schemas';
+import { checkSource } from '../../core/io/safe-mkdir';
 import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio import PROJECT [--format ${DATASET_FORMATS.join('|')}] PATH [--copy|--link] [--images-dir DIR]
@@ -47,7 +48,9 @@ export const importCommand: Command = {
     }
     if (positionals.length !== 2) throw new Error(`expected PROJECT and PATH.\n${USAGE}`);
     if (values.copy && values.link) throw new Error('choose one of --copy and --link');
-    const [projectDir, source] = positionals;
+    const [projectDir, given] = positionals;
+    // /proc, /sys, a symlink loop or an unreadable path: a clear sentence now, not a walk that never ends
+    const source = checkSource(given, { what: 'import path' });
     let format = values.format as DatasetFormat | undefined;
     if (format && !DATASET_FORMATS.includes(format)) {
       throw new Error(`unknown format '${format}'; expected one of ${DATASET_FORMATS.join(', ')}`);

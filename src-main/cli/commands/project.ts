@@ -52,6 +52,7 @@ async function info(argv: string[]): Promise<number> {
     const report = {
       dir: store.dir, name: store.name, schema: schemaVersion(store.db), revision: store.revision(), images: counts, splits,
       annotations: Object.values(perClass).reduce((a, b) => a + b, 0), classes, models,
+      quarantined: store.quarantined().length,
     };
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else {
@@ -59,7 +60,8 @@ async function info(argv: string[]): Promise<number> {
       console.log(`schema:      ${report.schema}   revision: ${report.revision}`);
       console.log(`images:      ${counts.all} (${counts.unlabeled} unlabeled, ${counts.labeled} labeled, ${counts.reviewed} reviewed)  ` +
         `train ${splits.train} / val ${splits.val} / test ${splits.test}`);
-      console.log(`annotations: ${report.annotations}`);
+      console.log(`annotations: ${report.annotations}${report.quarantined ? ` (+ ${report.quarantined} with unreadable geometry in the quarantine table)` : ''}`);
+      if (store.notice) console.log(`upgraded:    ${store.notice}`);
       console.log(`classes:     ${classes.length ? classes.map((c) => `${c.name} (${c.annotations})`).join(', ') : 'none'}`);
       console.log(`models:      ${models.length ? models.map((m) => `${m.name}${m.active ? ' [active]' : ''} @rev ${m.datasetRevision}`).join(', ') : 'none'}`);
     }

@@ -50,16 +50,20 @@ export class BackboneService {
 
   /** Installs bytes the browser uploaded (server mode: it cannot hand us a path). */
   async importUpload(fileName: string, bytes: Buffer): Promise<BackboneInfo> {
-    const safe = basename(fileName.replace(/\\/g, '/')).replace(/[^\w.\- ]+/g, '_').slice(0, 120);
-    if (!/\.safetensors$/i.test(safe)) throw badRequest(`'${fileName}' is not a .safetensors file: a backbone is a timm or transformers ViT .safetensors file`, 'name');
     const dir = mkdtempSync(join(tmpdir(), 'hst-backbone-upload-'));
     try {
-      const path = join(dir, safe);
+      const path = join(dir, basename(fileName.replace(/\\/g, '/')).replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'upload');
       await writeFile(path, bytes);
-      return await this.handlers['backbones.import']({ path });
+      return await this.importStaged(fileName, path);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** Imports a file the browser uploaded and the server staged on disk (`fileName`: the name the user's file had). */
+  async importStaged(fileName: string, path: string): Promise<BackboneInfo> {
+    if (!/\.safetensors$/i.test(fileName)) throw badRequest(`'${fileName}' is not a .safetensors file: a backbone is a timm or transformers ViT .safetensors file`, 'name');
+    return await this.handlers['backbones.import']({ path });
   }
 
   readonly handlers: { [K in 'backbones.list' | 'backbones.download' | 'backbones.import' | 'backbones.remove' | 'backbones.setDefault']: H<K> } = {

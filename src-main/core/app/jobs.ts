@@ -5,6 +5,16 @@ import type { EventName, EventPayload } from '../../contract/api';
 /** Abort reasons a job can tell apart (`signal.reason`). */
 export const CANCEL = 'cancel';
 export const CLOSING = 'closing';
+/** The job ran past its time limit. */
+export const TIMEOUT = 'timeout';
+
+/** How long a cancelled job may take to stop before it is reported ended and abandoned. */
+export const CANCEL_GRACE_MS = 10_000;
+
+export interface JobOptions {
+  /** the job is aborted (reason TIMEOUT) when it runs longer than this */
+  limitMs?: number;
+}
 
 export type Emit = <K extends EventName>(event: K, payload: EventPayload<K>) => void;
 
@@ -13,14 +23,41 @@ export interface JobContext {
   progress(fraction: number, message?: string): void;
 }
 
+/**
+ * Every job ends: when it is cancelled (or runs past its limit) its signal aborts, and if its work has not
+ * settled `graceMs` later the job is reported done ('cancelled') and forgotten, whatever it was doing; work that
+ * settles later is ignored. Work in a worker thread is terminated by its own cancel (worker-client.ts).
+ */
 export class JobRunner {
   private running = new Map<string, AbortController>();
-  constructor(private emit: Emit) {}
+  constructor(private emit: Emit, private readonly graceMs: number = CANCEL_GRACE_MS) {}
 
-  start(kind: string, work: (ctx: JobContext) => Promise<Partial<EventPayload<'job.done'>>>): string {
+  start(kind: string, work: (ctx: JobContext) => Promise<Partial<EventPayload<'job.done'>>>, opts: JobOptions = {}): string {
     const jobId = randomUUID();
     const ac = new AbortController();
     this.running.set(jobId, ac);
+    let ended = false;
+    const end = (payload: EventPayload<'job.done'>) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(limit);
+      clearTimeout(grace);
+      this.running.delete(jobId);
+      this.emit('job.done', payload);
+    };
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      // closing pauses resumable work (a fine-tune writes its checkpoint): that is waited for, not abandoned
+      if (ac.signal.reason === CLOSING) return;
+      grace = setTimeout(() => {
+        const why = ac.signal.reason === TIMEOUT ? `ran past its limit of ${Math.round((opts.limitMs ?? 0) / 1000)} s` : 'was cancelled';
+        end({ jobId, kind, status: 'cancelled', message: `the ${kind} job ${why} and did not stop within ${Math.round(this.graceMs / 100) / 10} s: abandoned` });
+      }, this.graceMs);
+      grace.unref?.();
+    };
+    ac.signal.addEventListener('abort', onAbort, { once: true });
+    const limit = opts.limitMs ? setTimeout(() => ac.abort(TIMEOUT), opts.limitMs) : undefined;
+    limit?.unref?.();
     let last = 0;
     const progress = (fraction: number, message?: string) => {
       const now = Date.now();
@@ -29,15 +66,16 @@ export class JobRunner {
       last = now;
       this.emit('job.progress', { jobId, kind, fraction: Math.max(0, Math.min(1, fraction)), message });
     };
+    const timedOut = () => ac.signal.reason === TIMEOUT;
     void (async () => {
       try {
         const extra = await work({ signal: ac.signal, progress });
-        this.emit('job.done', { jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'ok', ...extra });
+        if (timedOut()) end({ jobId, kind, status: 'error', message: `the ${kind} job ran past its limit of ${Math.round((opts.limitMs ?? 0) / 1000)} s` });
+        else end({ jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'ok', ...extra });
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
-        this.emit('job.done', { jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'error', message: msg });
-      } finally {
-        this.running.delete(jobId);
+        if (timedOut()) end({ jobId, kind, status: 'error', message: `the ${kind} job ran past its limit of ${Math.round((opts.limitMs ?? 0) / 1000)} s: ${msg}` });
+        else end({ jobId, kind, status: ac.signal.aborted ? 'cancelled' : 'error', message: msg });
       }
     })();
     return jobId;

@@ -3,7 +3,8 @@
 // follows every applied changeset. StudioService owns the project; this owns the model side of it.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ensureDir } from '../io/safe-mkdir';
 import type { ModelInfo } from '../../contract/api';
 import type { Annotation, Changeset } from '../../contract/schemas';
 import { labelNextQueue } from '../active/uncertainty';
@@ -42,6 +43,9 @@ const cfgStr = (c: unknown, k: string): string | null => {
   const v = (c as Record<string, unknown> | null)?.[k];
   return typeof v === 'string' ? v : null;
 };
+
+/** An export takes seconds to minutes; one still running after this is stopped. */
+export const EXPORT_LIMIT_MS = 60 * 60 * 1000;
 
 export interface LoopHost {
   need(): ProjectStore;
@@ -357,6 +361,9 @@ export class LoopService {
       if (versions.length === 0) throw conflict('there is no trained model to export: press Fine-tune first');
       if (version !== undefined) this.version(s, version);
       const target = resolve(out);
+      // a target the worker could never write (/proc, a file as folder, a symlink loop, read-only) is a 400 now,
+      // not a job that fails (or, before, looped forever) later
+      ensureDir(dirname(target), { what: 'export folder', field: 'out' });
       const versionId = version ?? this.activeVersion(s)?.id;
       // tfjs/ONNX export is seconds of tensor work: the training worker does it, the server keeps answering
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
@@ -371,7 +378,7 @@ export class LoopService {
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
-      });
+      }, { limitMs: EXPORT_LIMIT_MS });
       return { jobId };
     },
 

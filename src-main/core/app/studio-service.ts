@@ -1,10 +1,10 @@
 // The studio's API implemented over the core, independent of transport: the HTTP server and the Electron
 // IPC layer both call `service.handlers` through `dispatch` (which validates every payload both ways).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { DoctorReport, ProjectInfo } from '../../contract/api';
+import { randomUUID } from 'node:crypto';
+import type { BackboneInfo, DoctorReport, ProjectInfo } from '../../contract/api';
 import type { Annotation, Changeset } from '../../contract/schemas';
 import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { generateDemo } from '../demo';
@@ -15,6 +15,8 @@ import { JobRunner, type Emit } from './jobs';
 import { BackboneService } from './backbone-service';
 import { LoopService } from './loop-service';
 import { RecentList } from './recent';
+import { checkSource, ensureDir } from '../io/safe-mkdir';
+import { cleanStaleStaging, UploadStaging } from './upload-staging';
 
 export interface StoreFactory {
   create(dir: string, name?: string): ProjectStore | Promise<ProjectStore>;
@@ -28,6 +30,10 @@ export interface StudioServiceOptions {
   doctor: () => Promise<DoctorReport>;
   emit?: Emit;
   recent?: RecentList;
+  /** where upload staging folders go (default: the OS temp folder) */
+  uploadBase?: string;
+  /** upload caps (default UPLOAD_LIMITS) */
+  uploadLimits?: UploadStaging['limits'];
 }
 
 export class StudioService {
@@ -40,11 +46,20 @@ export class StudioService {
   private pyramid = new ImagePyramid();
   private recent: RecentList;
   private listeners = new Set<Emit>();
-  private uploadRoot: string | null = null;
+  private uploads: UploadStaging;
 
   constructor(private opts: StudioServiceOptions) {
     this.recent = opts.recent ?? new RecentList();
     if (opts.emit) this.listeners.add(opts.emit);
+    this.uploads = new UploadStaging(opts.uploadBase, opts.uploadLimits);
+    // uploads staged by a server that crashed or was killed would otherwise stay in the temp folder for good
+    if (opts.mode === 'server') {
+      try {
+        cleanStaleStaging(opts.uploadBase);
+      } catch {
+        // an unreadable temp folder only means the leftovers stay
+      }
+    }
   }
 
   /** Subscribe to events (the WebSocket hub / webContents bridge); returns the unsubscribe function. */
@@ -79,7 +94,8 @@ export class StudioService {
     this.closeProject();
     this.store = s;
     this.recent.touch(s.dir, s.name);
-    return this.info(s);
+    const notice = (s as { notice?: unknown }).notice;
+    return typeof notice === 'string' ? { ...this.info(s), notice } : this.info(s);
   }
 
   private closeProject(): void {
@@ -97,7 +113,7 @@ export class StudioService {
 
   close(): void {
     this.closeProject();
-    if (this.uploadRoot) rmSync(this.uploadRoot, { recursive: true, force: true });
+    this.uploads.close();
   }
 
   private classAnnotations(s: ProjectStore, classId: number): Annotation[] {
@@ -124,7 +140,8 @@ export class StudioService {
     }),
 
     'project.create': async ({ dir, name, demo }) => {
-      const s = await this.opts.stores.create(resolve(dir), name);
+      // before the store factory: a bad folder is a clear 400 within milliseconds whatever store is plugged in
+      const s = await this.opts.stores.create(ensureDir(dir, { what: 'project folder', field: 'dir' }), name);
       const info = this.adopt(s);
       if (!demo) return info;
       // The embedded default: the labelled synthetic shapes dataset (boxes + instance masks), so a new user can
@@ -137,7 +154,7 @@ export class StudioService {
       }
       return this.info(s);
     },
-    'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(resolve(dir))),
+    'project.open': async ({ dir }) => this.adopt(await this.opts.stores.open(checkSource(dir, { what: 'project folder', field: 'dir', kind: 'folder' }))),
     'project.close': () => {
       this.closeProject();
       return { ok: true as const };
@@ -170,9 +187,11 @@ export class StudioService {
       this.need().setStatus(ids, status);
       return { ok: true as const };
     },
-    'images.import': ({ paths, mode }) => ({ jobId: this.startImport(paths.map((p) => resolve(p)), mode ?? 'copy') }),
+    'images.import': ({ paths, mode }) => ({
+      jobId: this.startImport(paths.map((p, i) => checkSource(p, { what: 'import path', field: `paths[${i}]`, allowMissing: paths.length > 1 })), mode ?? 'copy'),
+    }),
 
-    'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(resolve(path), format) }),
+    'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(checkSource(path, { what: 'dataset path', field: 'path' }), format) }),
 
     'tags.list': () => {
       const s = this.need();
@@ -326,37 +345,29 @@ export class StudioService {
 
   // ---- uploads (server mode: the browser cannot hand us paths) ----
 
-  private batchDir(batch: string): string {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch)) throw badRequest('upload batch id must be 1–64 letters, digits, - or _', 'batch');
-    this.uploadRoot ??= mkdtempSync(join(tmpdir(), 'hst-upload-'));
-    return join(this.uploadRoot, batch);
+  /** Streams one uploaded file into the batch's staging folder (bounded: 413 past the limits). */
+  async stageUpload(batch: string, fileName: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream | Buffer, declared?: number): Promise<void> {
+    this.need();
+    const source = Buffer.isBuffer(body) ? (async function* () { yield body; })() : body;
+    await this.uploads.stage(batch, fileName, source, declared ?? (Buffer.isBuffer(body) ? body.length : undefined));
   }
 
-  /** Stores one uploaded file under a sanitised name in the batch's staging folder. */
-  async stageUpload(batch: string, fileName: string, bytes: Buffer): Promise<void> {
-    this.need();
-    const safe = basename(fileName.replace(/\\/g, '/')).replace(/[^\w.\- ]+/g, '_').slice(0, 180);
-    if (!safe || safe === '.' || safe === '..') throw badRequest(`upload '${fileName}' has no usable file name`, 'name');
-    const dir = this.batchDir(batch);
-    await mkdir(dir, { recursive: true });
-    // Same-named files from different folders must not overwrite each other.
-    let target = join(dir, safe);
-    for (let i = 1; await exists(target); i++) target = join(dir, `${i}-${safe}`);
-    await writeFile(target, bytes);
+  /** A backbone file picked or dropped in the browser: streamed to staging (never whole in memory), then imported. */
+  async importBackboneUpload(fileName: string, body: NodeJS.ReadableStream, declared?: number): Promise<BackboneInfo> {
+    const batch = `backbone-${randomUUID()}`;
+    try {
+      await this.uploads.stage(batch, fileName, body, declared);
+      return await this.backbones.importStaged(fileName, this.uploads.files(batch)[0]!);
+    } finally {
+      this.uploads.removeBatch(batch);
+    }
   }
 
   /** Imports (copies) a staged batch and deletes the staging folder afterwards. */
   importStaged(batch: string): string {
-    const dir = this.batchDir(batch);
-    let files: string[];
-    try {
-      files = readdirSync(dir).map((f) => join(dir, f));
-    } catch {
-      throw badRequest(`upload batch '${batch}' has no files: upload them before committing`, 'batch');
-    }
-    if (!files.length) throw badRequest(`upload batch '${batch}' has no files`, 'batch');
+    const files = this.uploads.files(batch);
     // Files, not the folder: the staging folder's random name must not become part of the images' names.
-    return this.startImport(files, 'copy', () => rmSync(dir, { recursive: true, force: true }));
+    return this.startImport(files, 'copy', () => this.uploads.removeBatch(batch));
   }
 }
 
@@ -366,14 +377,6 @@ function extras(s: ProjectStore): (ProjectStore & Pick<ProjectStoreExtras, 'imag
   return typeof x.imageIds === 'function' && typeof x.imageCounts === 'function' && typeof x.deleteClass === 'function' && typeof x.mergeClasses === 'function'
     ? (s as ProjectStore & ProjectStoreExtras)
     : null;
-}
-
-async function exists(p: string): Promise<boolean> {
-  const { access } = await import('node:fs/promises');
-  return access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 export { ApiError };

@@ -15,6 +15,7 @@ import { inferTasks, trainingDataset } from '../training/train-project';
 import type { TaskName } from '../task-model/task-model';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../jobs/worker-client';
+import { BackboneManager } from '../backbones/manager';
 import { conflict, badRequest } from './errors';
 import { CLOSING, type Emit, type JobRunner } from './jobs';
 import { readTrainRecord, writeTrainRecord, type TrainRecord } from './train-record';
@@ -27,6 +28,17 @@ function dataDirOf(env: NodeJS.ProcessEnv): string {
 
 /** The Fine-tune button's plan: the one planner (training/plan.ts) over the project's labelled images. */
 export async function planTraining(store: FullProjectStore, adv: TrainOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<TrainPlan> {
+  const manager = () => new BackboneManager(env.HST_DATA_DIR ?? defaultDataDir());
+  const backbone = adv.backbone;
+  if (backbone && backbone !== 'random') {
+    // only installed ids: a path here would make the worker read any file the studio can (files come in through
+    // `hst-studio backbone import`, which validates them)
+    const installed = await manager().list().catch(() => []);
+    if (!installed.some((b) => b.id === backbone)) {
+      const ids = installed.map((b) => b.id);
+      throw badRequest(`advanced.backbone: '${backbone}' is not an installed backbone; use ${ids.length ? `one of ${ids.join(', ')} or ` : ''}'random', or install it first`, 'advanced.backbone');
+    }
+  }
   const full = store.toDataset();
   let tasks: string[];
   try {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ensureDir } from '../io/safe-mkdir';
 
 /** How bytes reach the disk; tests inject one that fails (ENOSPC after N bytes). */
 export type WriteFn = (path: string, data: Uint8Array | string) => Promise<void>;
@@ -44,9 +45,11 @@ export class AtomicOutput {
     const o = new AtomicOutput(out, kind, io);
     o.checkCancel();
     try {
-      await mkdir(dirname(out), { recursive: true });
+      // never a recursive mkdir: under /proc it loops forever; ensureDir refuses such targets at once
+      ensureDir(dirname(out), { what: 'export folder', field: 'out' });
       if (kind === 'dir') await mkdir(o.partial);
     } catch (err) {
+      if ((err as Error).name === 'PathError') throw err;
       throw describeIoError(err, out);
     }
     return o;

@@ -23,7 +23,15 @@ export interface WorkerJob<R = TrainProjectResult> {
   pause(): void;
 }
 
-type WorkerOpts = { onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void; workerFile?: string };
+type WorkerOpts = {
+  onProgress?: (m: Extract<FromWorker, { type: 'progress' }>) => void;
+  workerFile?: string;
+  /** after a cancel, the worker is terminated if its job has not ended within this (default CANCEL_TERMINATE_MS) */
+  terminateAfterMs?: number;
+};
+
+/** A cancelled job stops between steps; one stuck inside a step (a syscall, a long kernel) is terminated after this. */
+export const CANCEL_TERMINATE_MS = 8_000;
 
 export function trainInWorker(config: TrainJobConfig, opts: WorkerOpts = {}): WorkerJob {
   return runInWorker<TrainProjectResult>('train', config, opts);
@@ -47,12 +55,25 @@ export function runInWorker<R>(kind: string, config: unknown, opts: WorkerOpts =
   let started = false;
   // a cancel/pause asked for before the worker is ready waits until the job exists there
   let pendingStop: { type: 'cancel'; jobId: string; pause?: boolean } | null = null;
+  let forceStop: (() => void) | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
   const stop = (pause: boolean) => {
     const msg = { type: 'cancel' as const, jobId, ...(pause ? { pause: true } : {}) };
     if (started) worker.postMessage(msg);
     else if (!pendingStop || !pause) pendingStop = msg; // a cancel outranks a pause
+    // a cancel always ends the job: a worker that does not answer (stuck in a loop or a syscall) is terminated
+    if (!pause && !killTimer && !settled) {
+      killTimer = setTimeout(() => forceStop?.(), opts.terminateAfterMs ?? CANCEL_TERMINATE_MS);
+      killTimer.unref?.();
+    }
   };
   const done = new Promise<{ status: 'ok' | 'cancelled'; result?: R; message?: string }>((resolve, reject) => {
+    forceStop = () => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      resolve({ status: 'cancelled', message: `the ${kind} job did not stop when cancelled and was terminated` });
+    };
     worker.on('message', (raw: unknown) => {
       const p = FromWorker.safeParse(raw);
       if (!p.success) return;
@@ -64,7 +85,9 @@ export function runInWorker<R>(kind: string, config: unknown, opts: WorkerOpts =
       }
       else if (m.type === 'progress' && m.jobId === jobId) opts.onProgress?.(m);
       else if (m.type === 'done' && m.jobId === jobId) {
+        if (settled) return;
         settled = true;
+        clearTimeout(killTimer);
         worker.postMessage({ type: 'shutdown' });
         void worker.terminate();
         if (m.status === 'error') reject(new Error(m.message ?? `the ${kind} job failed`));

@@ -2,7 +2,8 @@
 // transaction, bump the revision, and hand back the exact inverse (the undo step).
 import { Changeset, normalizeAnnotation, normalizeClass, type Annotation, type ChangesetInput, type ImageTag, type LabelClass } from '../../contract/schemas';
 import type { Statements } from './db';
-import { ChangesetError, ConflictError } from './errors';
+import { checkGeometry, GeometryError } from '../geometry/validate';
+import { ChangesetError, ConflictError, ExistsError, NotFoundError } from './errors';
 import { annotationFromRow, canonical, classAttributesToColumn, classFromRow, flagColumns, geometryToColumn, type AnnotationRow, type ClassRow } from './rows';
 import type { ApplyResult } from './types';
 
@@ -10,7 +11,8 @@ export function parseChangeset(input: ChangesetInput): Changeset {
   const r = Changeset.safeParse(input);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new ChangesetError(`invalid changeset at ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const field = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    throw new ChangesetError(`invalid changeset at ${i.path.join('.') || '(root)'}: ${i.message}`, field ? `changeset.${field}` : 'changeset');
   }
   return normalizeChangeset(r.data);
 }
@@ -60,11 +62,11 @@ const isEmpty = (cs: Changeset) =>
 function checkUniqueIds(cs: Changeset): void {
   const seen = new Set<string>();
   for (const a of [...cs.created, ...cs.updated.map((u) => u.before), ...cs.deleted]) {
-    if (seen.has(a.id)) throw new ChangesetError(`annotation ${a.id} appears more than once in the changeset`);
+    if (seen.has(a.id)) throw new ChangesetError(`annotation ${a.id} appears more than once in the changeset`, 'changeset');
     seen.add(a.id);
   }
   for (const u of cs.updated) {
-    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change annotation id ${u.before.id} to ${u.after.id}`);
+    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change annotation id ${u.before.id} to ${u.after.id}`, 'changeset.updated');
   }
   if (cs.tags) {
     const tags = new Set<string>();
@@ -77,17 +79,50 @@ function checkUniqueIds(cs: Changeset): void {
   if (!cs.classes) return;
   const cls = new Set<number>();
   for (const c of [...cs.classes.created, ...cs.classes.updated.map((u) => u.before), ...cs.classes.deleted]) {
-    if (cls.has(c.id)) throw new ChangesetError(`class ${c.id} appears more than once in the changeset`);
+    if (cls.has(c.id)) throw new ChangesetError(`class ${c.id} appears more than once in the changeset`, 'changeset.classes');
     cls.add(c.id);
   }
   for (const u of cs.classes.updated) {
-    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change class id ${u.before.id} to ${u.after.id}`);
+    if (u.before.id !== u.after.id) throw new ChangesetError(`an update cannot change class id ${u.before.id} to ${u.after.id}`, 'changeset.classes.updated');
   }
 }
 
+/**
+ * Checks every new geometry (created, updated.after) against its image: refuses what cannot be stored and clips
+ * what lies partly outside. Returns the changeset to apply (the same object when nothing was clipped), so the
+ * inverse describes exactly what is stored.
+ */
+export function checkGeometries(st: Statements, cs: Changeset): Changeset {
+  const dims = st.get<[number], { width: number; height: number }>('SELECT width, height FROM images WHERE id = ?');
+  const check = (a: Annotation, field: string): Annotation => {
+    const im = dims.get(a.imageId);
+    if (!im) throw new NotFoundError(`annotation ${a.id} refers to image ${a.imageId}, which is not in the project`, `${field}.imageId`);
+    try {
+      const r = checkGeometry(a.geometry, im.width, im.height, `${field}.geometry`);
+      return r.clipped ? { ...a, geometry: r.geometry } : a;
+    } catch (err) {
+      if (err instanceof GeometryError) throw new ChangesetError(`annotation ${a.id} on image ${a.imageId}: ${err.message}`, err.field);
+      throw err;
+    }
+  };
+  let changed = false;
+  const created = cs.created.map((a, i) => {
+    const b = check(a, `changeset.created[${i}]`);
+    changed ||= b !== a;
+    return b;
+  });
+  const updated = cs.updated.map((u, i) => {
+    const after = check(u.after, `changeset.updated[${i}].after`);
+    changed ||= after !== u.after;
+    return after === u.after ? u : { before: u.before, after };
+  });
+  return changed ? { ...cs, created, updated } : cs;
+}
+
 /** Applies an already-parsed changeset; the caller runs this inside a transaction. */
-export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): ApplyResult {
-  checkUniqueIds(cs);
+export function applyParsed(st: Statements, input: Changeset, now = Date.now()): ApplyResult {
+  checkUniqueIds(input);
+  const cs = checkGeometries(st, input);
   const current = Number((st.get<[], { value: string }>(`SELECT value FROM meta WHERE key = 'revision'`).get()!).value);
   if (isEmpty(cs)) return { revision: current, inverse: inverseOf(cs) };
 
@@ -111,12 +146,12 @@ export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): Ap
     }
   };
   const checkRefs = (a: Annotation) => {
-    if (!imageExists.get(a.imageId)) throw new ChangesetError(`annotation ${a.id} refers to image ${a.imageId}, which is not in the project`);
-    if (!getCls.get(a.classId)) throw new ChangesetError(`annotation ${a.id} refers to class ${a.classId}, which does not exist`);
+    if (!imageExists.get(a.imageId)) throw new NotFoundError(`annotation ${a.id} refers to image ${a.imageId}, which is not in the project`, 'imageId');
+    if (!getCls.get(a.classId)) throw new NotFoundError(`annotation ${a.id} refers to class ${a.classId}, which does not exist`, 'classId');
   };
   const nameFree = (c: LabelClass) => {
     const other = clsByName.get(c.name);
-    if (other && other.id !== c.id) throw new ChangesetError(`a class named '${c.name}' already exists`);
+    if (other && other.id !== c.id) throw new ExistsError(`a class named '${c.name}' already exists (class ${other.id})`, 'name');
   };
 
   const cc = cs.classes;
@@ -173,7 +208,7 @@ export function applyParsed(st: Statements, cs: Changeset, now = Date.now()): Ap
       sameClass(getCls.get(c.id), c, 'deleted');
       const n = left.get(c.id)!.n;
       if (n > 0) {
-        throw new ChangesetError(
+        throw new ConflictError(
           `class '${c.name}' cannot be deleted: ${n} annotation${n === 1 ? '' : 's'} still use${n === 1 ? 's' : ''} it and ${n === 1 ? 'is' : 'are'} not deleted in the same changeset`,
         );
       }

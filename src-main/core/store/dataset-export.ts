@@ -2,9 +2,10 @@
 // file names are made unique (an exporter writes them side by side).
 import { extname } from 'node:path';
 import type { Split } from '../../contract/schemas';
-import type { Dataset, DatasetAnnotation, DatasetImage } from '../datasets/types';
+import type { Dataset, DatasetAnnotation, DatasetImage, DatasetIssue } from '../datasets/types';
+import { storedGeometry } from './stored-geometry';
 import type { Statements } from './db';
-import { geometryFromColumn, type ClassRow, type ImageRow } from './rows';
+import type { ClassRow, ImageRow } from './rows';
 
 export function exportDataset(st: Statements, imagePath: (row: ImageRow) => string, opts: { splits?: Split[] } = {}): Dataset {
   const splits = opts.splits?.length ? opts.splits : null;
@@ -32,16 +33,26 @@ export function exportDataset(st: Statements, imagePath: (row: ImageRow) => stri
   const className = new Map(classes.map((c) => [c.id, c.name]));
   const wanted = splits ? new Set(rows.map((r) => r.id)) : null;
   const annotations: DatasetAnnotation[] = [];
+  const issues: DatasetIssue[] = [];
+  const dims = new Map(rows.map((r) => [r.id, r] as const));
   const all = st.get<[], {
-    image_id: number; class_id: number; kind: string; geometry: string; score: number | null; iscrowd: number; source_id: string | null;
+    id: string; image_id: number; class_id: number; kind: string; geometry: string; score: number | null; iscrowd: number; source_id: string | null;
     occluded: number; truncated: number; difficult: number; attributes: string | null;
   }>(
-    `SELECT image_id, class_id, kind, geometry, score, iscrowd, source_id, occluded, truncated, difficult, attributes
+    `SELECT id, image_id, class_id, kind, geometry, score, iscrowd, source_id, occluded, truncated, difficult, attributes
      FROM annotations ORDER BY image_id, created_at, rowid`,
   ).iterate();
   for (const a of all) {
     if (wanted && !wanted.has(a.image_id)) continue;
-    const d: DatasetAnnotation = { imageKey: String(a.image_id), className: className.get(a.class_id)!, geometry: geometryFromColumn(a.kind, a.geometry) };
+    // an annotation stored before geometry was checked (or edited by hand) must not fail the whole export:
+    // it is left out and reported
+    const im = dims.get(a.image_id) ?? st.get<[number], ImageRow>('SELECT * FROM images WHERE id = ?').get(a.image_id);
+    const g = im ? storedGeometry(a.kind, a.geometry, im.width, im.height) : { ok: false as const, reason: `its image ${a.image_id} is missing` };
+    if (!g.ok) {
+      issues.push({ level: 'warning', file: 'project.sqlite', record: `annotation ${a.id} on image ${a.image_id}`, message: `left out: ${g.reason}` });
+      continue;
+    }
+    const d: DatasetAnnotation = { imageKey: String(a.image_id), className: className.get(a.class_id)!, geometry: g.geometry };
     if (a.iscrowd) d.iscrowd = true;
     if (a.occluded || a.truncated || a.difficult) {
       d.flags = { ...(a.occluded ? { occluded: true } : {}), ...(a.truncated ? { truncated: true } : {}), ...(a.difficult ? { difficult: true } : {}) };
@@ -57,6 +68,6 @@ export function exportDataset(st: Statements, imagePath: (row: ImageRow) => stri
       name: c.name, color: c.color, ...(c.source_id !== null ? { sourceId: c.source_id } : {}), ...(c.attributes ? { attributes: JSON.parse(c.attributes) } : {}),
     })),
     annotations,
-    issues: [],
+    issues,
   };
 }

@@ -4,6 +4,7 @@
 // an import that would bring no image, or would drop every label, fails instead of half-importing.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { checkGeometry } from '../geometry/validate';
 import { AnnotationAttributes, AttributeDef, Geometry, TagName } from '../../contract/schemas';
 import { inferAttributeDefs } from '../datasets/attributes';
 import { clipGeometry, orientGeometry } from '../datasets/fit-geometry';
@@ -224,6 +225,7 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
   let onSkipped = 0;
   let outside = 0;
   let duplicates = 0;
+  let badGeometry = 0;
   for (const a of annotations) {
     if (skipped.has(a.imageKey)) {
       onSkipped++;
@@ -242,21 +244,31 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: DatasetI
     if (c.clipped) {
       warn(where, `${a.className} ${a.geometry.kind}${a.sourceId !== undefined ? ` (${a.sourceId})` : ''} reaches outside the ${frame.width}×${frame.height} image; clipped to it`);
     }
+    // the same geometry rules as annotations.apply (decodable mask of the image's size, finite numbers, rings of
+    // 3+ points, limits): what breaks them is left out with the reason instead of failing the import
+    let checked: Geometry;
+    try {
+      checked = checkGeometry(c.geometry, frame.width, frame.height, 'geometry').geometry;
+    } catch (err) {
+      badGeometry++;
+      warn(where, `${a.className} ${a.geometry.kind}${a.sourceId !== undefined ? ` (${a.sourceId})` : ''}: ${(err as Error).message}; skipped`);
+      continue;
+    }
     const target = images.get(a.imageKey)!;
     const id = typeof target === 'number' ? `#${target}` : target.hash;
-    const dupKey = `${id}\u0000${a.className}\u0000${geometryKey(c.geometry)}\u0000${extrasKey(a.flags, a.attributes)}`;
+    const dupKey = `${id}\u0000${a.className}\u0000${geometryKey(checked)}\u0000${extrasKey(a.flags, a.attributes)}`;
     if (seen.has(dupKey)) {
       duplicates++;
       continue;
     }
     seen.add(dupKey);
-    kept.push({ ...a, geometry: c.geometry });
+    kept.push({ ...a, geometry: checked });
   }
   if (onSkipped) warn('(dataset)', `${plural(onSkipped, 'annotation')} on skipped images ${onSkipped === 1 ? 'was' : 'were'} not imported`);
   if (duplicates) warn('(dataset)', `${plural(duplicates, 'annotation')} exactly repeating another on the same image (duplicate image files) ${duplicates === 1 ? 'was' : 'were'} merged`);
   if (annotations.length > 0 && kept.length === 0) {
     fail([{ level: 'error', file: '(dataset)', message: `every one of its ${plural(annotations.length, 'annotation')} was dropped ` +
-      `(${[onSkipped && `${onSkipped} on skipped images`, outside && `${outside} outside their image`].filter(Boolean).join(', ')}); nothing was imported` }], issues);
+      `(${[onSkipped && `${onSkipped} on skipped images`, outside && `${outside} outside their image`, badGeometry && `${badGeometry} with unusable geometry`].filter(Boolean).join(', ')}); nothing was imported` }], issues);
   }
   const tags = new Map<string, string[]>();
   for (const im of ds.images) if (im.tags?.length && !skipped.has(im.key)) tags.set(im.key, im.tags.map((x) => x.trim()));

@@ -1,5 +1,5 @@
 // The project store: one folder, one SQLite file (see db.ts for the durability settings), media and caches.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
@@ -12,9 +12,12 @@ import { projectPaths, PROJECT_DB, thumbRelPath } from '../paths';
 import { applyChangeset, bumpRevision } from './changeset';
 import { insertVerified, removeCreated, verifyDataset, type DatasetImportOptions, type ImportResult } from './dataset-import';
 import { exportDataset } from './dataset-export';
+import { checkSource, ensureDir } from '../io/safe-mkdir';
 import { IDLE_CHECKPOINT_MS, openDb, Statements, type Synchronous } from './db';
 import { FeatureCacheIndex } from './feature-cache';
+import { ChangesetError, ExistsError, NotFoundError } from './errors';
 import { migrate, schemaVersion } from './migrate';
+import { GEOMETRY_CHECK_KEY, m004, type GeometryCheckReport } from './migrations/004-geometry-check';
 import { ModelRegistry, type NewModelVersion, type RunStatus } from './models';
 import { PredictionStore, type NewPrediction } from './predictions';
 import { annotationFromRow, classFromRow, IMAGE_COLUMNS_WITH_TAGS, imageWithTags, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
@@ -26,17 +29,18 @@ export interface OpenOptions {
 
 function ensureLayout(dir: string): void {
   const p = projectPaths(dir);
-  for (const d of [p.media, p.models, p.thumbs, p.features]) mkdirSync(d, { recursive: true });
+  // the project folder itself was checked by ensureDir/checkSource: its sub-folders cannot hit mkdir's loop
+  for (const d of [p.media, p.models, p.thumbs, p.features]) ensureDir(d, { what: 'project folder' });
 }
 
 /** Creates a new project folder (or uses an existing folder that holds no project yet). */
 export function createProject(dir: string, opts: { name?: string } & OpenOptions = {}): SqliteProjectStore {
-  dir = resolve(dir);
-  if (existsSync(join(dir, PROJECT_DB))) throw new Error(`${dir} already holds a project; open it instead`);
-  if (existsSync(dir) && readdirSync(dir).some((f) => f.startsWith(`${PROJECT_DB}-`))) {
-    throw new Error(`${dir} holds leftover ${PROJECT_DB}-wal/-shm files without a database; remove them first`);
+  // fails fast with a clear sentence on /proc, /sys, a file, a symlink loop or a read-only parent
+  dir = ensureDir(dir, { what: 'project folder', field: 'dir' });
+  if (existsSync(join(dir, PROJECT_DB))) throw new ExistsError(`${dir} already holds a project; open it instead`, 'dir');
+  if (readdirSync(dir).some((f) => f.startsWith(`${PROJECT_DB}-`))) {
+    throw new ExistsError(`${dir} holds leftover ${PROJECT_DB}-wal/-shm files without a database; remove them first`, 'dir');
   }
-  mkdirSync(dir, { recursive: true });
   ensureLayout(dir);
   const db = openDb(join(dir, PROJECT_DB), opts);
   try {
@@ -52,30 +56,41 @@ export function createProject(dir: string, opts: { name?: string } & OpenOptions
 
 /** Opens a project, upgrading an older schema in one transaction; refuses one written by a newer app. */
 export function openProject(dir: string, opts: OpenOptions = {}): SqliteProjectStore {
-  dir = resolve(dir);
+  dir = checkSource(dir, { what: 'project folder', field: 'dir', kind: 'folder' });
   const file = join(dir, PROJECT_DB);
-  if (!existsSync(file)) throw new Error(`${dir} is not an HST Studio project (no ${PROJECT_DB} in it)`);
+  if (!existsSync(file)) throw new NotFoundError(`${dir} is not an HST Studio project (no ${PROJECT_DB} in it)`, 'dir');
   let db: Db;
+  let from = 0;
   try {
     db = openDb(file, opts);
   } catch (err) {
-    throw new Error(`${file} cannot be opened as a project database: ${(err as Error).message}`);
+    throw new NotFoundError(`${file} cannot be opened as a project database: ${(err as Error).message}`, 'dir');
   }
   try {
-    if (schemaVersion(db) === 0) throw new Error(`${file} is not an HST Studio project database`);
-    migrate(db);
+    if (schemaVersion(db) === 0) throw new NotFoundError(`${file} is not an HST Studio project database`, 'dir');
+    from = migrate(db);
   } catch (err) {
     db.close();
     throw err;
   }
   ensureLayout(dir);
-  return new SqliteProjectStore(dir, db);
+  const store = new SqliteProjectStore(dir, db);
+  if (from < m004.version) store.notice = geometryCheckNotice(store.geometryCheck());
+  return store;
 }
 
 const SORT: Record<NonNullable<ImageQuery['sort']>, string> = { id: 'id', fileName: 'file_name COLLATE NOCASE, id', addedAt: 'added_at, id' };
 
+/** One sentence about what the schema-4 geometry check changed, or undefined when it changed nothing. */
+export function geometryCheckNotice(r: GeometryCheckReport | null): string | undefined {
+  if (!r || (!r.clipped && !r.quarantined)) return undefined;
+  return `checked the geometry of ${r.checked} stored annotation(s): ${r.clipped} clipped to their image, ${r.quarantined} unreadable one(s) moved to the quarantine table`;
+}
+
 export class SqliteProjectStore implements FullProjectStore {
   readonly st: Statements;
+  /** said once when the project is opened (what an upgrade changed), e.g. by project.open */
+  notice?: string;
   readonly featureCache: FeatureCacheIndex;
   private readonly models: ModelRegistry;
   private readonly preds: PredictionStore;
@@ -127,6 +142,20 @@ export class SqliteProjectStore implements FullProjectStore {
 
   private meta(key: string): string | undefined {
     return this.st.get<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
+  }
+
+  /** What the schema-4 geometry check found (null in projects created before it ran, which cannot happen once open). */
+  geometryCheck(): GeometryCheckReport | null {
+    const v = this.meta(GEOMETRY_CHECK_KEY);
+    return v ? (JSON.parse(v) as GeometryCheckReport) : null;
+  }
+
+  /** Annotations the geometry check could not repair (kept whole, with the reason). */
+  quarantined(): { id: string; imageId: number | null; reason: string }[] {
+    return this.st
+      .get<[], { id: string; image_id: number | null; reason: string }>('SELECT id, image_id, reason FROM quarantine ORDER BY rowid')
+      .all()
+      .map((r) => ({ id: r.id, imageId: r.image_id, reason: r.reason }));
   }
 
   revision(): number {
@@ -213,7 +242,7 @@ export class SqliteProjectStore implements FullProjectStore {
 
   imagePath(id: number): string {
     const r = this.imageRow(id);
-    if (!r) throw new Error(`image ${id} is not in the project`);
+    if (!r) throw new NotFoundError(`image ${id} is not in the project`);
     return this.absPath(r);
   }
 
@@ -240,7 +269,7 @@ export class SqliteProjectStore implements FullProjectStore {
 
   private classRow(id: number): LabelClass {
     const r = this.st.get<[number], ClassRow>('SELECT * FROM classes WHERE id = ?').get(id);
-    if (!r) throw new Error(`class ${id} does not exist`);
+    if (!r) throw new NotFoundError(`class ${id} does not exist`, 'classId');
     return classFromRow(r);
   }
 
@@ -268,7 +297,7 @@ export class SqliteProjectStore implements FullProjectStore {
   }
 
   mergeClasses(fromId: number, intoId: number): ClassEditResult {
-    if (fromId === intoId) throw new Error('a class cannot be merged into itself');
+    if (fromId === intoId) throw new ChangesetError('a class cannot be merged into itself', 'intoId');
     return this.db.transaction(() => {
       const from = this.classRow(fromId);
       const into = this.classRow(intoId);
@@ -294,7 +323,7 @@ export class SqliteProjectStore implements FullProjectStore {
       let changed = 0;
       for (const id of imageIds) {
         const row = get.get(id);
-        if (!row) throw new Error(`image ${id} is not in the project`);
+        if (!row) throw new NotFoundError(`image ${id} is not in the project (ids[${imageIds.indexOf(id)}])`, 'ids');
         if (row.split !== s) changed += u.run(s, id).changes;
       }
       if (changed) bumpRevision(this.st, `set split of ${changed} image${changed === 1 ? '' : 's'} to ${s}`);
@@ -306,7 +335,7 @@ export class SqliteProjectStore implements FullProjectStore {
     const s = ImageStatus.parse(status);
     const u = this.st.get('UPDATE images SET status = ? WHERE id = ?');
     this.db.transaction(() => {
-      for (const id of imageIds) if (u.run(s, id).changes === 0) throw new Error(`image ${id} is not in the project`);
+      for (const id of imageIds) if (u.run(s, id).changes === 0) throw new NotFoundError(`image ${id} is not in the project (ids[${imageIds.indexOf(id)}])`, 'ids');
     }).immediate();
     this.wrote();
   }
@@ -348,14 +377,14 @@ export class SqliteProjectStore implements FullProjectStore {
 
   async thumbnail(imageId: number, size = THUMB_SIZE): Promise<Buffer> {
     const r = this.imageRow(imageId);
-    if (!r) throw new Error(`image ${imageId} is not in the project`);
-    if (!Number.isInteger(size) || size < 16 || size > 2048) throw new Error(`thumbnail size ${size} must be an integer from 16 to 2048`);
+    if (!r) throw new NotFoundError(`image ${imageId} is not in the project`);
+    if (!Number.isInteger(size) || size < 16 || size > 2048) throw new ChangesetError(`thumbnail size ${size} must be an integer from 16 to 2048`);
     const cached = join(this.dir, thumbRelPath(r.hash, size));
     try {
       return await readFile(cached);
     } catch {
       const src = this.absPath(r);
-      if (!existsSync(src)) throw new Error(`the file of image ${imageId} (${r.file_name}) is missing: ${src}`);
+      if (!existsSync(src)) throw new NotFoundError(`the file of image ${imageId} (${r.file_name}) is missing: ${src}`);
       const data = await makeThumbnail(src, size);
       await writeThumb(this.dir, r.hash, size, data);
       return data;

@@ -119,6 +119,8 @@ interface CheckpointState {
   rng: RngState;
   options: TrainOptions;
   lastLoss: number;
+  /** training seconds up to this checkpoint, over every segment of a paused/resumed run (absent in checkpoints written before it was recorded: counted as 0) */
+  seconds?: number;
 }
 
 const LATEST = 'latest.json';
@@ -147,6 +149,10 @@ export class Trainer {
   private rng: Rng;
   private lastCheckpoint: string | null = null;
   private lastLoss = NaN;
+  /** seconds the run trained before this process resumed it (from the checkpoint) */
+  private priorSeconds = 0;
+  /** when the current run() segment started (ms) */
+  private segmentStart = 0;
 
   private readonly vitSource: VitSource | null;
   private readonly pool: GradPool | null;
@@ -235,6 +241,7 @@ export class Trainer {
     this.cursor = state.cursor;
     this.rng = Rng.fromState(state.rng);
     this.lastLoss = state.lastLoss;
+    this.priorSeconds = typeof state.seconds === 'number' && Number.isFinite(state.seconds) ? state.seconds : 0;
     this.lastCheckpoint = ckpt;
   }
 
@@ -274,6 +281,7 @@ export class Trainer {
     let pausedMs = 0;
     const o = this.opts;
     const t0 = Date.now();
+    this.segmentStart = t0;
     const startStep = this.step;
     onEvent?.({ type: 'start', step: this.step, totalSteps: o.steps, resumed: startStep > 0, trainableParams: this.trainableParamCount, images: this.data.length });
     const vars = this.params.map((p) => p.variable);
@@ -283,7 +291,7 @@ export class Trainer {
     const acc = new GradAccumulator();
     try {
       while (this.step < o.steps) {
-        if (signal?.aborted) return { status: 'cancelled', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
+        if (signal?.aborted) return { status: 'cancelled', step: this.step, loss: this.lastLoss, seconds: this.priorSeconds + (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
         const lr = warmupCosineLr(this.step, { baseLr: o.lr, totalSteps: o.steps, warmupSteps: o.warmupSteps, warmupInitLr: o.lr / 100, minLr: o.minLr });
         const g = this.pool ? await this.poolGradients(this.pool, onEvent) : await this.tensorGradients(vars, acc, onEvent);
         imagesSeen += g.images;
@@ -319,7 +327,7 @@ export class Trainer {
       // whoever reads the model next (the caller, after a cancel or an error too) sees the trained weights
       this.pool?.syncModel();
     }
-    return { status: 'done', step: this.step, loss: this.lastLoss, seconds: (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
+    return { status: 'done', step: this.step, loss: this.lastLoss, seconds: this.priorSeconds + (Date.now() - t0) / 1000, checkpoint: this.lastCheckpoint };
   }
 
   /** The mean gradient of the next `accumulate` micro-batches, on the trainer's backend. */
@@ -391,7 +399,8 @@ export class Trainer {
     tf.dispose(Object.values(st));
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), opt, { kind: 'adamw-state' });
     if (this.ema) await writeSafetensors(join(tmp, EMA_FILE), this.ema.exportState(), { kind: 'weight-ema' });
-    const state: CheckpointState = { version: 1, step: this.step, cursor: this.cursor, rng: this.rng.getState(), options: this.opts, lastLoss: this.lastLoss };
+    const state: CheckpointState = { version: 1, step: this.step, cursor: this.cursor, rng: this.rng.getState(), options: this.opts, lastLoss: this.lastLoss,
+      seconds: this.priorSeconds + (this.segmentStart ? (Date.now() - this.segmentStart) / 1000 : 0) };
     await writeFile(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
     await rm(final, { recursive: true, force: true });
     await rename(tmp, final);

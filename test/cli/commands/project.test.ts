@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { project } from '../../../src-main/cli/commands/project';
 import { openProject } from '../../../src-main/core/store/project';
+import { SCHEMA_VERSION } from '../../../src-main/core/store/migrations/index';
 import { tempDir } from '../../core/store/helpers';
 
 let t: ReturnType<typeof tempDir>;
@@ -26,7 +27,7 @@ describe('hst-studio project', () => {
     s.close();
     log = [];
     expect(await project.run(['info', dir, '--json'])).toBe(0);
-    expect(JSON.parse(log.join('\n'))).toMatchObject({ name: 'Birds', schema: 2, revision: 0, images: { all: 0 }, annotations: 0, classes: [], models: [] });
+    expect(JSON.parse(log.join('\n'))).toMatchObject({ name: 'Birds', schema: SCHEMA_VERSION, revision: 0, images: { all: 0 }, annotations: 0, classes: [], models: [] });
   });
 
   it('explains what is wrong', async () => {

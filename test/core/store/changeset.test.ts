@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Annotation, LabelClass } from '../../../src-main/contract/schemas';
 import { ChangesetError, ConflictError } from '../../../src-main/core/store/errors';
 import type { SqliteProjectStore } from '../../../src-main/core/store/project';
+import { compress } from '../../../src-main/core/geometry/rle';
 import { box, projectWithImages, tempDir } from './helpers';
 
 let t: ReturnType<typeof tempDir>;
@@ -32,7 +33,8 @@ describe('changesets', () => {
     const r0 = store.revision();
     const a = box(imgs[0], 1, 5);
     const b = box(imgs[0], 2, 50, { geometry: { kind: 'polygon', rings: [[0, 0, 10, 0, 10, 10], [20, 20, 30, 20, 30, 30.25]] } });
-    const m = box(imgs[1], 1, 7, { geometry: { kind: 'mask', rle: { size: [4, 4], counts: '52' } } });
+    // a mask is stored only at its image's exact size (640×480 here)
+    const m = box(imgs[1], 1, 7, { geometry: { kind: 'mask', rle: compress({ size: [480, 640], counts: [5, 2, 480 * 640 - 7] }) } });
     const r = store.apply({ created: [a, b, m], label: 'draw' });
     expect(r.revision).toBe(r0 + 1);
     expect(store.revision()).toBe(r0 + 1);

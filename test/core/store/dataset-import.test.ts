@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../../src-main/core/datasets/types';
 import { createProject, type SqliteProjectStore } from '../../../src-main/core/store/project';
+import { compress } from '../../../src-main/core/geometry/rle';
 import { makeImage, tempDir } from './helpers';
 
 let t: ReturnType<typeof tempDir>;
@@ -33,7 +34,7 @@ const dataset = (): Dataset => ({
   annotations: [
     { imageKey: '100', className: 'cat', geometry: { kind: 'box', x: 1.5, y: 2, w: 3, h: 4 }, sourceId: 501 },
     { imageKey: '100', className: 'dog', geometry: { kind: 'polygon', rings: [[0, 0, 5, 0, 5, 5], [6, 6, 8, 6, 8, 8]] }, sourceId: 502 },
-    { imageKey: '101', className: 'dog', geometry: { kind: 'mask', rle: { size: [30, 41], counts: 'abc' } }, iscrowd: true, sourceId: 'x9' },
+    { imageKey: '101', className: 'dog', geometry: { kind: 'mask', rle: compress({ size: [30, 41], counts: [40, 20, 30 * 41 - 60] }) }, iscrowd: true, sourceId: 'x9' },
     { imageKey: '102', className: 'cat', geometry: { kind: 'box', x: 0, y: 0, w: 1, h: 1 }, score: 0.25 },
   ],
   issues: [{ level: 'warning', file: 'ann.json', record: 'annotations[7]', message: 'zero-area box dropped' }],

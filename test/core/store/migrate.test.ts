@@ -17,7 +17,7 @@ const tables = (db: Database.Database) =>
   (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
 
 describe('project database', () => {
-  it('creates the folder layout and a database at the current schema with WAL, foreign keys and synchronous=NORMAL', () => {
+  it('creates the folder layout and a database at the current schema with WAL, foreign keys and synchronous=FULL (an acknowledged label survives a power cut)', () => {
     const dir = join(t.dir, 'new project');
     const store = createProject(dir, { name: 'Birds' });
     expect(store.name).toBe('Birds');
@@ -25,7 +25,7 @@ describe('project database', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(tables(store.db)).toEqual(expect.arrayContaining(['images', 'classes', 'annotations', 'predictions', 'model_versions',
       'training_runs', 'run_events', 'feature_cache', 'meta', 'revisions']));
     const idx = (store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[]).map((r) => r.name);

@@ -50,7 +50,12 @@ describe('Trainer', () => {
     const resumed = new Trainer(model, trainPipeline(ds, SIZE), { ...OPTS, checkpointDir: dir });
     await resumed.resume(ckpt!);
     const events: TrainEvent[] = [];
-    await resumed.run({ onEvent: (e) => events.push(e) });
+    const prior = (await readCheckpointState(ckpt!)).seconds ?? 0;
+    expect(prior).toBeGreaterThan(0);
+    const t1 = performance.now();
+    const r2 = await resumed.run({ onEvent: (e) => events.push(e) });
+    // the recorded duration is the sum of the segments, not just the last one (issue 21: 0.026 s was recorded)
+    expect(r2.seconds).toBeGreaterThanOrEqual(prior + (performance.now() - t1) / 1000 - 0.05);
     expect(events[0]).toMatchObject({ type: 'start', step: 3, resumed: true });
     const got = params(model);
     expect(worstRelDiff(want, got)).toBeLessThan(1e-5);

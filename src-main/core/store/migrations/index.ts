@@ -2,8 +2,9 @@
 import { m001 } from './001-initial';
 import { m002 } from './002-models';
 import { m003 } from './003-attributes-tags';
+import { m004 } from './004-geometry-check';
 import type { Migration } from './types';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 export type { Migration };
