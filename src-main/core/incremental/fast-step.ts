@@ -59,7 +59,7 @@ export async function lossAndGrads(
   value.dispose();
   const parts: Record<string, number> = {};
   for (const [k, v] of Object.entries(kept)) {
-    parts[k] = v.dataSync()[0];
+    parts[k] = (await v.data())[0];
     v.dispose();
   }
   return { loss, parts, grads };
