@@ -8,7 +8,7 @@ import { isFrozenInFastMode } from '../features/frozen-version';
 import type { VitOutput } from '../model/hst';
 import type { PreparedTargets } from '../heads/multi-task';
 import { AdamW, type OptimParam } from '../training/optim/adamw';
-import { clipCoefficient, disposeGrads, globalNorm } from '../training/optim/clip';
+import { clipCoefficient, disposeGrads, globalNormOf } from '../training/optim/clip';
 import { TaskModel } from '../training/task-model';
 import type { Sample } from '../training/data/types';
 
@@ -99,7 +99,7 @@ export class FastStepper {
     if (!vit && this.opts.mode !== 'full') throw new Error('FastStepper: fast mode needs the cached ViT pass of the batch');
     const { loss, parts, grads } = await lossAndGrads(this.model, samples, vit, this.vars);
     const clip = this.opts.clipNorm ?? 1;
-    const gradNorm = globalNorm(grads);
+    const gradNorm = await globalNormOf(grads);
     const gradScale = clip > 0 ? clipCoefficient(gradNorm, clip) : 1;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       disposeGrads(grads);

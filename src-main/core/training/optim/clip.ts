@@ -23,7 +23,16 @@ export function globalNorm(grads: Record<string, tf.Tensor>): number {
 export async function globalNormOf(grads: Record<string, tf.Tensor>): Promise<number> {
   const list = Object.values(grads);
   if (tf.getBackend() !== 'webgpu' || list.length === 0) return globalNorm(grads);
-  const total = tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+  // AddN binds every input as a storage buffer, and a WebGPU shader may bind only 8 (the default limit): add in groups
+  const total = tf.tidy(() => {
+    let parts = list.map((g) => tf.sum(tf.square(g)));
+    while (parts.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < parts.length; i += 7) next.push(i + 1 === parts.length ? parts[i] : tf.addN(parts.slice(i, i + 7)));
+      parts = next;
+    }
+    return parts[0];
+  });
   const v = (await total.data())[0];
   total.dispose();
   return Math.sqrt(v);

@@ -19,7 +19,7 @@ describe.skipIf(!gate.run)(`HST parity with the authors' PyTorch model, webgpu b
     const want = (name: string) => toFloat32(ref.tensors.get(name)!, name);
     const model = await fixtureModel();
     const inp = ref.tensors.get('input')!;
-    const x = tf.tidy(() => tf.transpose(tf.tensor(toFloat32(inp, 'input'), inp.shape), [0, 2, 3, 1]) as tf.Tensor4D); // NCHW → NHWC
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(toFloat32(inp, 'input'), inp.shape as [number, number, number, number]), [0, 2, 3, 1])); // NCHW → NHWC
     const t0 = Date.now();
     const out = model.forward(x, { training: false, keepTokens: true });
     const got: Record<string, tf.Tensor> = { stem: out.stem, logits: out.logits! };
