@@ -275,6 +275,8 @@ export const events = {
   'train.progress': z.object({
     jobId: z.string(), step: z.number().int(), totalSteps: z.number().int(), loss: z.number(), lr: z.number(),
     parts: z.record(z.string(), z.number()), imagesPerSec: z.number(), etaSec: z.number(), message: z.string().optional(),
+    /** GPU memory the webgpu backend holds (bytes), on a GPU only */
+    gpuBytes: z.number().optional(),
   }),
   /** The fine-tune's state changed (running, paused, interrupted, done, cancelled, error). */
   'train.state': z.object({
