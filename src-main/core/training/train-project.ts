@@ -15,16 +15,17 @@ import { loadBackbone, readBackboneFile } from '../model/backbone-load';
 import { PROJECT_DB } from '../paths';
 import { openProject } from '../store/project';
 import type { FullProjectStore } from '../store/types';
-import { createDataPipeline } from './data/pipeline';
-import { VIT_AUGREG_NORM, type AugmentOptions } from './data/types';
-import { evaluateModel, type EvalMetrics } from './evaluate';
-import { buildTaskModel, saveTaskModel, type TaskModelSpec } from './model-spec';
-import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from './task-model';
+import { createDataPipeline } from '../data/pipeline';
+import { VIT_AUGREG_NORM, type AugmentOptions } from '../data/types';
+import { evaluateModel, type EvalMetrics } from '../eval/evaluate-model';
+import { buildTaskModel, saveTaskModel, type TaskModelSpec } from '../task-model/model-spec';
+import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from '../task-model/task-model';
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
 import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
 import { mainMetricTasks } from '../incremental/main-metric';
-import { optimParamsFor } from '../incremental/fast-step';
+import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
+import { classificationFromTags, labelsAreTags, tagsProblem } from './tags-classification';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -125,12 +126,33 @@ function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
   return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
 }
 
-/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
+/**
+ * Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect; no shapes but
+ * image tags → classify (tags-classification.ts).
+ */
 export function inferTasks(ds: Dataset): TaskName[] {
+  if (labelsAreTags(ds)) {
+    const problem = tagsProblem(classificationFromTags(ds));
+    if (problem) throw new Error(problem);
+    return ['classify'];
+  }
   const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
   const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
+  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first (shapes, or image tags for classification)');
   return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
+}
+
+/**
+ * What a run trains on: the labelled images, or, when the labels are image tags only (and the tasks are
+ * classification's), the tags as image classes. Tagged images count as labelled whatever their status.
+ */
+export function trainingDataset(ds: Dataset, store: FullProjectStore | null, tasks?: readonly TaskName[]): { dataset: Dataset; fromTags: boolean; notes: string[] } {
+  if (labelsAreTags(ds) && (!tasks || (tasks.length === 1 && tasks[0] === 'classify'))) {
+    const view = classificationFromTags(ds);
+    const notes = view.multiTagged ? [`${view.multiTagged} image${view.multiTagged === 1 ? '' : 's'} with several tags left out of classification (one class per image)`] : [];
+    return { dataset: view.dataset, fromTags: true, notes };
+  }
+  return { dataset: store ? labelledOnly(ds, store) : ds, fromTags: false, notes: [] };
 }
 
 export function noBackboneMessage(): string {
@@ -184,8 +206,9 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   try {
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
-    const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
-    const tasks = o.tasks ?? inferTasks(ds);
+    const view = trainingDataset(src.dataset, src.store, o.tasks);
+    const ds = view.dataset;
+    const tasks = o.tasks ?? inferTasks(src.dataset);
     const classes = ds.classes.map((c) => c.name);
     if (classes.length === 0) throw new Error('the project has no classes');
     const warnings: string[] = [];
@@ -193,6 +216,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       warnings.push(m);
       emit({ type: 'warning', message: m });
     };
+    for (const n of view.notes) onWarning(n);
     let mode = o.mode ?? 'full';
     if (mode === 'fast' && !src.store) {
       mode = 'full';

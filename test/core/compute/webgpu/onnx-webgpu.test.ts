@@ -11,8 +11,8 @@ import { exportModel } from '../../../../src-main/core/export';
 import type { ExportSource } from '../../../../src-main/core/export/export-source';
 import { rawOutputs } from '../../../../src-main/core/export/runtime/raw-outputs';
 import { loadOnnxRuntime, OnnxVitPass } from '../../../../src-main/core/features/onnx-vit';
-import { buildTaskModel } from '../../../../src-main/core/training/model-spec';
-import type { TaskModel } from '../../../../src-main/core/training/task-model';
+import { buildTaskModel } from '../../../../src-main/core/task-model/model-spec';
+import type { TaskModel } from '../../../../src-main/core/task-model/task-model';
 import { makeRandomSource, maxRelErr } from '../../export/helpers';
 import { failInCiWithoutAdapter, maxRel, webgpuGate } from './webgpu-gate';
 

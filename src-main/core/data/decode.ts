@@ -1,0 +1,97 @@
+// Image file → raw RGB bytes, EXIF-oriented (annotations are in the oriented image's pixels), optionally
+// downscaled by sharp so that later per-sample resampling never needs more pixels than the network sees.
+import sharp from 'sharp';
+import { MAX_PIXELS } from '../ingest/probe';
+
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`image '${file}' could not be decoded: ${reason}`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+export interface DecodedImage {
+  /** [height*width*3] RGB, row-major */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Size of the EXIF-oriented original, the coordinate frame of the annotations. */
+  origWidth: number;
+  origHeight: number;
+}
+
+export interface DecodeOptions {
+  /** Downscale (keeping aspect, never upscale) so the result fits inside width×height. */
+  fitInside?: { width: number; height: number };
+  /** Refuse images with more pixels than this before decoding (default: the store's bound). */
+  maxPixels?: number;
+  /** Name used in error messages (default: the path). */
+  name?: string;
+}
+
+export async function decodeImage(file: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  const name = opts.name ?? file;
+  const maxPixels = opts.maxPixels ?? MAX_PIXELS;
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(name, reasonOf(e));
+  }
+  const rawW = meta.width ?? 0;
+  const rawH = meta.height ?? 0;
+  if (!(rawW > 0 && rawH > 0)) throw new ImageDecodeError(name, 'the file declares no image size');
+  if (rawW * rawH > maxPixels) {
+    throw new ImageDecodeError(name, `${rawW}×${rawH} is more than the ${maxPixels.toLocaleString('en-US')} pixels allowed`);
+  }
+  // EXIF orientations 5–8 swap width and height.
+  const swap = (meta.orientation ?? 1) >= 5;
+  const origWidth = swap ? rawH : rawW;
+  const origHeight = swap ? rawW : rawH;
+
+  let width = origWidth;
+  let height = origHeight;
+  if (opts.fitInside) {
+    const f = Math.min(1, opts.fitInside.width / origWidth, opts.fitInside.height / origHeight);
+    if (f < 1) {
+      width = Math.max(1, Math.round(origWidth * f));
+      height = Math.max(1, Math.round(origHeight * f));
+    }
+  }
+  try {
+    let img = sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
+    if (width !== origWidth || height !== origHeight) img = img.resize(width, height, { fit: 'fill' });
+    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.width !== width || info.height !== height) {
+      throw new Error(`decoded to ${info.width}×${info.height}, expected ${width}×${height}`);
+    }
+    return { data: toRgb(data, info.channels, width * height), width, height, origWidth, origHeight };
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
+    throw new ImageDecodeError(name, reasonOf(e));
+  }
+}
+
+function toRgb(buf: Buffer, channels: number, n: number): Uint8Array {
+  if (channels === 3) return new Uint8Array(buf.buffer, buf.byteOffset, n * 3);
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const p = i * channels;
+    if (channels < 3) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = buf[p];
+    else {
+      out[3 * i] = buf[p];
+      out[3 * i + 1] = buf[p + 1];
+      out[3 * i + 2] = buf[p + 2];
+    }
+  }
+  return out;
+}
+
+function reasonOf(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  // sharp prefixes libvips' multi-line logs; the first line is the useful one
+  return msg.split('\n')[0].replace(/^Input (file|buffer) /, 'the file ') || 'unknown error';
+}

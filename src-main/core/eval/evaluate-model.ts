@@ -1,0 +1,182 @@
+// Held-out evaluation of a TaskModel on a dataset split, in ORIGINAL image pixels: predictions are mapped back
+// through each sample's letterbox transform and scored against the dataset's own annotations with the
+// pycocotools-exact evaluator (box/mask AP), a confusion matrix (semantic mIoU incl. background) and
+// accuracy (classification).
+import type { Geometry, Rle } from '../../contract/schemas';
+import type { Dataset } from '../datasets/types';
+import { evaluateClassification, evaluateInstances, SemanticConfusion, type EvalObject, type EvalPrediction, type InstanceEvalResult, type SemanticMetrics } from './';
+import { polygonsToRle } from '../geometry/rasterize';
+import { decodeMask, toBbox } from '../geometry/rle';
+import type { DataPipeline } from '../data/pipeline';
+import type { TaskModel, TaskName, TaskPrediction } from '../task-model/task-model';
+
+/** COCO summary numbers of one IoU type; `perClassAP50` in class order, null for a class without ground truth
+ *  (their mean is AP50, as pycocotools averages it). */
+export interface InstanceMetrics {
+  AP: number;
+  AP50: number;
+  AP75: number;
+  stats: number[];
+  perClassAP50?: (number | null)[];
+}
+
+export interface EvalMetrics {
+  images: number;
+  bbox?: InstanceMetrics;
+  segm?: InstanceMetrics | null;
+  semantic?: { mIoU: number | null; perClassIoU: (number | null)[]; pixelAccuracy: number | null };
+  classify?: { accuracy: number | null };
+}
+
+export interface EvalOutput {
+  metrics: EvalMetrics;
+  instances?: InstanceEvalResult;
+  semantic?: SemanticMetrics;
+  /** per evaluated image: dataset image index and the prediction (for `predict`) */
+  predictions: { datasetIndex: number; key: string; prediction: TaskPrediction }[];
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  scoreThreshold?: number;
+  signal?: AbortSignal;
+  /** keep predictions in the output (default true) */
+  keepPredictions?: boolean;
+  /** evaluate only these of the model's tasks (default: all), e.g. ['detect'] for box AP alone */
+  only?: readonly TaskName[];
+}
+
+/** Predicts every image of `data` (eval letterbox, no augmentation). */
+export async function predictAll(model: TaskModel, data: DataPipeline, opts: EvaluateOptions = {}): Promise<EvalOutput['predictions']> {
+  const bs = opts.batchSize ?? 4;
+  const out: EvalOutput['predictions'] = [];
+  for (let i = 0; i < data.length; i += bs) {
+    if (opts.signal?.aborted) throw new Error('evaluation cancelled');
+    const idx = Array.from({ length: Math.min(bs, data.length - i) }, (_, j) => i + j);
+    const samples = [];
+    for (const k of idx) {
+      try {
+        samples.push({ k, s: await data.evalSample(k) });
+      } catch {
+        /* undecodable: the pipeline already warned */
+      }
+    }
+    if (samples.length === 0) continue;
+    const preds = await model.predict(samples.map((x) => x.s), { scoreThreshold: opts.scoreThreshold, only: opts.only });
+    samples.forEach((x, j) => {
+      const im = data.image(x.k);
+      out.push({ datasetIndex: im.datasetIndex, key: im.key, prediction: preds[j] });
+    });
+  }
+  return out;
+}
+
+function geometryRle(g: Geometry, h: number, w: number): Rle | null {
+  if (g.kind === 'mask') return g.rle;
+  if (g.kind === 'polygon') return polygonsToRle(g.rings, h, w);
+  return null;
+}
+
+/**
+ * Evaluates `model` on the images of `data` (a pipeline over the held-out split of `dataset`);
+ * `classNames` is the model's training class order.
+ */
+export async function evaluateModel(model: TaskModel, dataset: Dataset, data: DataPipeline, classNames: readonly string[], opts: EvaluateOptions = {}): Promise<EvalOutput> {
+  const predictions = await predictAll(model, data, opts);
+  const classIndex = new Map(classNames.map((n, k) => [n, k]));
+  const byKey = new Map<string, Dataset['annotations']>();
+  for (const a of dataset.annotations) {
+    let l = byKey.get(a.imageKey);
+    if (!l) byKey.set(a.imageKey, (l = []));
+    l.push(a);
+  }
+  const tasks = new Set([...model.tasks].filter((t) => !opts.only || opts.only.includes(t)));
+  const metrics: EvalMetrics = { images: predictions.length };
+  const result: EvalOutput = { metrics, predictions: opts.keepPredictions === false ? [] : predictions };
+
+  if (tasks.has('detect')) {
+    const images = predictions.map((p, i) => ({ id: i + 1, width: p.prediction.transform.origW, height: p.prediction.transform.origH }));
+    const gts: EvalObject[] = [];
+    const dts: EvalPrediction[] = [];
+    predictions.forEach((p, i) => {
+      for (const a of byKey.get(p.key) ?? []) {
+        const k = classIndex.get(a.className);
+        if (k === undefined) continue;
+        gts.push({ imageId: i + 1, classId: k, geometry: tasks.has('instance') ? a.geometry : boxOnly(a.geometry, images[i]), iscrowd: a.iscrowd });
+      }
+      for (const o of p.prediction.objects ?? []) {
+        const geometry: Geometry = o.rle ? { kind: 'mask', rle: o.rle } : { kind: 'box', x: o.bbox[0], y: o.bbox[1], w: o.bbox[2], h: o.bbox[3] };
+        dts.push({ imageId: i + 1, classId: o.classIndex, score: o.score, geometry, box: o.bbox });
+      }
+    });
+    const inst = evaluateInstances({ images, classIds: classNames.map((_, k) => k), groundTruth: gts, predictions: dts });
+    result.instances = inst;
+    const pick = (r: InstanceEvalResult['bbox']): InstanceMetrics => ({
+      AP: r.summary.AP, AP50: r.summary.AP50, AP75: r.summary.AP75, stats: r.stats,
+      perClassAP50: r.perClass.map((c) => (c.AP50 < 0 ? null : c.AP50)),
+    });
+    metrics.bbox = pick(inst.bbox);
+    if (tasks.has('instance')) metrics.segm = inst.segm ? pick(inst.segm) : null;
+  }
+
+  if (tasks.has('semantic')) {
+    const conf = new SemanticConfusion(classNames.length + 1, 255);
+    for (const p of predictions) {
+      const t = p.prediction.transform;
+      const gt = semanticGroundTruth(byKey.get(p.key) ?? [], classIndex, t.origH, t.origW);
+      conf.add(gt, p.prediction.semantic!, p.key);
+    }
+    const m = conf.metrics();
+    result.semantic = m;
+    metrics.semantic = { mIoU: m.mIoU, perClassIoU: m.perClassIoU, pixelAccuracy: m.pixelAccuracy };
+  }
+
+  if (tasks.has('classify')) {
+    const gt: number[] = [];
+    const pr: number[] = [];
+    for (const p of predictions) {
+      const cls = new Set((byKey.get(p.key) ?? []).map((a) => classIndex.get(a.className)).filter((k) => k !== undefined));
+      if (cls.size !== 1 || !p.prediction.classProbs) continue; // image-level label: the sole class of its objects
+      gt.push([...cls][0]!);
+      const probs = p.prediction.classProbs;
+      pr.push(probs.indexOf(Math.max(...probs)));
+    }
+    metrics.classify = { accuracy: gt.length ? evaluateClassification(gt, pr, classNames.length).accuracy : null };
+  }
+  return result;
+}
+
+function boxOnly(g: Geometry, im: { width: number; height: number }): Geometry {
+  if (g.kind === 'box') return g;
+  const rle = geometryRle(g, im.height, im.width);
+  if (!rle) return g;
+  const [x, y, w, h] = toBbox(rle);
+  return { kind: 'box', x, y, w, h };
+}
+
+/** Row-major label map in original pixels: larger objects painted first; box-only objects are ignore (255). */
+export function semanticGroundTruth(anns: Dataset['annotations'], classIndex: Map<string, number>, h: number, w: number): Uint8Array {
+  const out = new Uint8Array(h * w);
+  const painted: { label: number; bits: Uint8Array; area: number }[] = [];
+  for (const a of anns) {
+    const k = classIndex.get(a.className);
+    if (k === undefined) continue;
+    const g = a.geometry;
+    if (g.kind === 'box') {
+      for (let y = Math.max(0, Math.floor(g.y)); y < Math.min(h, Math.ceil(g.y + g.h)); y++)
+        for (let x = Math.max(0, Math.floor(g.x)); x < Math.min(w, Math.ceil(g.x + g.w)); x++) out[y * w + x] = 255;
+      continue;
+    }
+    const rle = geometryRle(g, h, w);
+    if (!rle || rle.size[0] !== h || rle.size[1] !== w) continue;
+    const bits = decodeMask(rle);
+    let area = 0;
+    for (let i = 0; i < bits.length; i++) area += bits[i];
+    painted.push({ label: a.iscrowd ? 255 : k + 1, bits, area });
+  }
+  painted.sort((a, b) => b.area - a.area);
+  for (const p of painted) {
+    for (let i = 0; i < p.bits.length; i++) if (p.bits[i]) out[i] = p.label;
+  }
+  return out;
+}
