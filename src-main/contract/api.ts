@@ -18,6 +18,8 @@ export const DoctorReport = z.object({
   tfjsVersion: z.string(),
   extraKernels: z.array(z.string()),
   notes: z.array(z.string()),
+  /** the WebGPU adapter Dawn found (used when backend is 'webgpu'; a software one never is unless forced) */
+  webgpu: z.object({ vendor: z.string(), architecture: z.string(), description: z.string(), software: z.boolean() }).nullable().optional(),
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
 

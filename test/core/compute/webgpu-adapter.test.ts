@@ -1,5 +1,6 @@
 // What the engine makes of an adapter (hardware or software) and of its absence; pure functions, no GPU needed.
 import { describe, expect, it } from 'vitest';
+import { DoctorReport } from '../../../src-main/contract/api';
 import { adapterName, describeAdapter, explainNoAdapter, type AdapterLike } from '../../../src-main/core/compute/webgpu-adapter';
 
 const limits = { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 31 };
@@ -48,5 +49,14 @@ describe('explainNoAdapter', () => {
   it('macOS and Windows name their native API', () => {
     expect(explainNoAdapter('darwin', null).reason).toMatch(/Metal/);
     expect(explainNoAdapter('win32', null).reason).toMatch(/Direct3D 12/);
+  });
+});
+
+describe('the app.doctor report (what the status bar shows)', () => {
+  it("keeps the adapter from doctor --json's ComputeInfo, so the UI can name the GPU", () => {
+    const webgpu = { ...describeAdapter(adapter({ vendor: 'amd', architecture: 'rdna-3', device: '', description: 'AMD Radeon RX 7900 XTX' })) };
+    const r = DoctorReport.parse({ backend: 'webgpu', threads: 1, tfjsVersion: '4.22.0', extraKernels: [], notes: [], gpu: { detected: true, inUse: true, detail: 'x' }, webgpu });
+    expect(r.webgpu).toEqual({ vendor: 'amd', architecture: 'rdna-3', description: 'AMD Radeon RX 7900 XTX', software: false });
+    expect(DoctorReport.parse({ backend: 'wasm', threads: 2, tfjsVersion: '4.22.0', extraKernels: [], notes: [], webgpu: null }).webgpu).toBeNull();
   });
 });
