@@ -17,6 +17,8 @@ import { computeMemory, initCompute, tf } from '../src-main/core/compute/engine'
 import { adapterName } from '../src-main/core/compute/webgpu-adapter';
 import { presetConfig, type BackboneShape } from '../src-main/core/model/config';
 import { createRandomHst } from '../src-main/core/model/hst';
+import { computeFeaturesAsync } from '../src-main/core/features/feature-cache';
+import { OnnxVitPass } from '../src-main/core/features/onnx-vit';
 import { runChild } from './child';
 import { forwardMacs } from './model';
 import type { BenchTable } from './types';
@@ -35,6 +37,9 @@ interface ChildOut {
   trainMs?: number;
   trainError?: string;
   gpuMB?: number;
+  /** the feature cache's ViT pass per batch: tfjs on webgpu vs onnxruntime's WebGPU provider */
+  vitTfjsMs?: number;
+  vitOrtMs?: number | string;
 }
 
 const DEFAULT_CASES: Case[] = (['vit-small-16', 'vit-base-16'] as const).flatMap((backbone) =>
@@ -107,6 +112,31 @@ export async function child(): Promise<unknown> {
     out.trainError = (err as Error).message.split('\n')[0];
   }
   out.gpuMB = peak / 1024 ** 2;
+  // the feature cache's ViT pass both ways (which one the cache should use on a GPU: HST_ONNX_VIT=webgpu or not)
+  const imgs = Array.from({ length: cs.batch }, (_, i) => ({ image: new Float32Array(cs.size * cs.size * 3).fill((i % 7) / 7 - 0.5), height: cs.size, width: cs.size }));
+  const vitTfjs = async () => {
+    const t0 = performance.now();
+    await computeFeaturesAsync(model, imgs);
+    return performance.now() - t0;
+  };
+  await vitTfjs();
+  out.vitTfjsMs = median([await vitTfjs(), await vitTfjs(), await vitTfjs()]);
+  try {
+    const pass = await OnnxVitPass.create(model, cs.size, 0, 'webgpu');
+    if (!pass) out.vitOrtMs = 'onnxruntime-node missing or refused the graph';
+    else {
+      const t = async () => {
+        const t0 = performance.now();
+        await pass.run(imgs);
+        return performance.now() - t0;
+      };
+      await t();
+      out.vitOrtMs = median([await t(), await t(), await t()]);
+      await pass.dispose();
+    }
+  } catch (err) {
+    out.vitOrtMs = `failed: ${(err as Error).message.split('\n')[0]}`;
+  }
   tf.dispose(x);
   model.dispose();
   return out;
@@ -167,6 +197,8 @@ export async function run(): Promise<BenchTable> {
         'eval ms/img': evalPerImg,
         'eval GFLOP/s': gflop / (evalPerImg / 1000),
         'GPU MB (held)': r.gpuMB,
+        'ViT pass ms/img: tfjs webgpu': r.vitTfjsMs != null ? r.vitTfjsMs / c.batch : '',
+        'ViT pass ms/img: ORT WebGPU EP': typeof r.vitOrtMs === 'number' ? r.vitOrtMs / c.batch : r.vitOrtMs ?? '',
         'PyTorch train ms/img': t?.trainMs != null ? t.trainMs / c.batch : t?.error ?? '',
         'PyTorch eval ms/img': t?.evalMs != null ? t.evalMs / c.batch : '',
         'train throughput vs PyTorch': t?.trainMs != null && train != null ? (t.trainMs / c.batch) / train : '',
@@ -178,6 +210,7 @@ export async function run(): Promise<BenchTable> {
   }
   const notes = [
     `Adapter: ${adapter || 'none'}. Random weights; one fresh process per row; medians of 3 after one warm-up (shader compilation).`,
+    "ViT pass = the feature cache's frozen ViT forward (every layer's Meta Token and patch tokens read back), through tfjs on webgpu (the default on a GPU) and through onnxruntime-node's WebGPU execution provider (HST_ONNX_VIT=webgpu): the faster one should be the default.",
     'Train = full recipe (MetaT + ViT LayerNorms + side network + bridges trainable, ViT forward and backward every step), loss = Σ mean(stage²), Adam; eval = forward in eval mode. GPU MB = the buffers tfjs-backend-webgpu holds (live tensors and its free pool) at the peak.',
     torch.note,
     'Target: train throughput ≥ 0.25× PyTorch-CUDA on the same GPU (the last column; > 1 would mean faster than PyTorch).',

@@ -30,6 +30,8 @@ export interface ExportResult {
 export async function exportModel(src: ExportSource, format: ExportFormat, out: string, io: ExportIo = {}): Promise<ExportResult> {
   // every writer reads the weights synchronously: on webgpu they are brought to the CPU first
   await readyForSyncRead(src.model.allVariables());
+  const grid = src.spec.inputSize / src.model.hst.config.patch_size;
+  if (Number.isInteger(grid)) await src.model.hst.vit.readyPosEmbed(grid, grid);
   switch (format) {
     case 'safetensors': {
       const r = await exportSafetensors(src, out, io);

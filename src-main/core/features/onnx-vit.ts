@@ -49,6 +49,7 @@ export class OnnxVitPass {
     if (!ort) return null;
     // the graph embeds the ViT weights, read synchronously (webgpu: brought to the CPU first)
     await readyForSyncRead([...hst.store.entries.values()].map((e) => e.variable));
+    await hst.vit.readyPosEmbed(size / hst.config.patch_size, size / hst.config.patch_size);
     const g = new OnnxGraph();
     const img = g.input('image', ['batch', size, size, 3]);
     const out = onnxVit(g, hst, img, size, size);

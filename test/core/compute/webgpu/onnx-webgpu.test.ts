@@ -10,6 +10,7 @@ import { initCompute, tf } from '../../../../src-main/core/compute/engine';
 import { exportModel } from '../../../../src-main/core/export';
 import type { ExportSource } from '../../../../src-main/core/export/export-source';
 import { rawOutputs } from '../../../../src-main/core/export/runtime/raw-outputs';
+import { computeFeaturesAsync } from '../../../../src-main/core/features/feature-cache';
 import { loadOnnxRuntime, OnnxVitPass } from '../../../../src-main/core/features/onnx-vit';
 import { buildTaskModel } from '../../../../src-main/core/task-model/model-spec';
 import type { TaskModel } from '../../../../src-main/core/task-model/task-model';
@@ -107,6 +108,24 @@ describe.skipIf(!gate.run || !ort)(`ONNX inference on WebGPU (${gate.reason}${or
     expect(maxRel(b[0].patches, b[1].patches)).toBeGreaterThan(1e-2);
     await cpu!.dispose();
     await gpu!.dispose();
+  }, SLOW);
+
+  it('fills the feature cache on webgpu at another input size, and builds the ONNX ViT pass from that model', async () => {
+    await initCompute({ backend: 'webgpu' });
+    const gpuModel = buildTaskModel(src.spec);
+    gpuModel.importTensors(state, 'cpu model');
+    // 48 px: pos_embed is resampled and cached on the GPU by the tfjs pass, then the ONNX builder reads it
+    const inputs = [image(3, 48), image(4, 48)];
+    const tfjs = await computeFeaturesAsync(gpuModel.hst, inputs);
+    const pass = await OnnxVitPass.create(gpuModel.hst, 48, 0, 'cpu');
+    expect(pass).not.toBeNull();
+    const onnx = await pass!.run(inputs);
+    for (let i = 0; i < inputs.length; i++) {
+      expect(maxRel(tfjs[i].meta, onnx[i].meta)).toBeLessThan(1e-4);
+      expect(maxRel(tfjs[i].patches, onnx[i].patches)).toBeLessThan(1e-4);
+    }
+    await pass!.dispose();
+    gpuModel.dispose();
   }, SLOW);
 });
 failInCiWithoutAdapter(gate);
