@@ -76,6 +76,7 @@ export class Vit {
    * them with dataSync; a cached resample that a forward already used lives on the GPU only). No-op elsewhere.
    */
   async readyPosEmbed(h: number, w: number): Promise<void> {
+    if (tf.getBackend() !== 'webgpu') return;
     await readyForSyncRead([this.posEmbed]);
     await readyForSyncRead([this.posEmbedFor(h, w)]);
   }
