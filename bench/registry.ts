@@ -7,6 +7,7 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   geometry: () => import('./geometry'),
   export: () => import('./export'),
   finetune: () => import('./finetune'),
+  gpu: () => import('./gpu'),
   heads: () => import('./heads'),
   incremental: () => import('./incremental'),
   model: () => import('./model'),

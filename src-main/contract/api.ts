@@ -18,6 +18,8 @@ export const DoctorReport = z.object({
   tfjsVersion: z.string(),
   extraKernels: z.array(z.string()),
   notes: z.array(z.string()),
+  /** the WebGPU adapter Dawn found (used when backend is 'webgpu'; a software one never is unless forced) */
+  webgpu: z.object({ vendor: z.string(), architecture: z.string(), description: z.string(), software: z.boolean() }).nullable().optional(),
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
 
@@ -346,6 +348,8 @@ export const events = {
   'train.progress': z.object({
     jobId: z.string(), step: z.number().int(), totalSteps: z.number().int(), loss: z.number(), lr: z.number(),
     parts: z.record(z.string(), z.number()), imagesPerSec: z.number(), etaSec: z.number(), message: z.string().optional(),
+    /** GPU memory the webgpu backend holds (bytes), on a GPU only */
+    gpuBytes: z.number().optional(),
   }),
   /** The fine-tune's state changed (running, paused, interrupted, done, cancelled, error). */
   'train.state': z.object({

@@ -25,7 +25,7 @@ export function createElectronStudio(opts: { emit: Emit; version: string; userDa
       // Loaded on demand: tfjs is heavy and the window should not wait for it at start.
       const { initCompute } = await import('../core/compute/engine');
       const info = await initCompute();
-      return { backend: info.backend, threads: info.threads, tfjsVersion: info.tfjsVersion, extraKernels: info.extraKernels, notes: info.notes };
+      return { backend: info.backend, threads: info.threads, tfjsVersion: info.tfjsVersion, extraKernels: info.extraKernels, notes: info.notes, webgpu: info.webgpu };
     },
     recent: new RecentList(join(opts.userData, 'recent-projects.json')),
   });

@@ -28,7 +28,7 @@ describe('hst-studio doctor', () => {
     expect(info.extraKernels).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']));
     expect(info.tfjsVersion).toBe('4.22.0');
     expect(info.dataDir).toBe('/tmp/hst-doctor-test');
-    expect(info.reasons.map((x: { package: string }) => x.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+    expect(info.reasons.map((x: { package: string }) => x.package)).toEqual(['@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-node']);
     expect(typeof info.electron.installed).toBe('boolean');
     expect(typeof info.gpu.detail).toBe('string');
   });
@@ -40,6 +40,11 @@ describe('hst-studio doctor', () => {
     expect(r.stdout).toMatch(/^backend {5}wasm \(/m);
     expect(r.stdout).toMatch(/Using the wasm backend instead of the requested tensorflow/);
     expect(r.stderr).not.toMatch(/at .*\(.*:\d+:\d+\)/);
+  });
+  it('names the WebGPU adapter with its limits, or says why there is none', () => {
+    const r = doctor([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WebGPU {6}(vendor .*, architecture .*max buffer .*max storage binding|no adapter: .+)/m);
   });
   it('HST_BACKEND=cpu is honoured', () => {
     const r = doctor(['--json'], { HST_BACKEND: 'cpu' });

@@ -64,6 +64,18 @@ describe('electron-builder.yml (release)', () => {
     expect(cfg.npmRebuild).toBe(false);
   });
 
+  it('keeps dawn.node (WebGPU) and onnxruntime-node outside the asar, with the files that sit beside them', async () => {
+    const cfg = await load('electron-builder.yml');
+    expect(cfg.asarUnpack).toContain('node_modules/webgpu/dist/**');
+    expect(cfg.asarUnpack).toContain('node_modules/onnxruntime-node/bin/**');
+    // the globs must cover the binaries the installed packages really ship (dawn.node per platform; win32's DLLs)
+    const { minimatch } = require('minimatch') as { minimatch(p: string, g: string): boolean };
+    const covered = (p: string) => (cfg.asarUnpack as string[]).some((g) => minimatch(p, g));
+    for (const p of ['node_modules/webgpu/dist/linux-x64/dawn.node', 'node_modules/webgpu/dist/win32-x64/dawn.node', 'node_modules/webgpu/dist/win32-x64/dxcompiler.dll', 'node_modules/webgpu/dist/darwin-universal/dawn.node'])
+      expect(covered(p), p).toBe(true);
+    expect(covered('node_modules/webgpu/index.js')).toBe(false);
+  });
+
   it('release builds flip the fuses in an afterPack hook', async () => {
     expect((await load('electron-builder.yml')).afterPack).toBe('scripts/electron-fuses.cjs');
   });

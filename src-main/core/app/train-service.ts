@@ -59,7 +59,7 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
 }
 
 type History = TrainStatus['history'];
-const CORE_KEYS = new Set(['step', 'totalSteps', 'loss', 'lr', 'gradNorm', 'imagesPerSec', 'etaSec', 'trainableParams', 'images', 'checkpointStep', 'boxAP50', 'maskAP50', 'mIoU']);
+const CORE_KEYS = new Set(['step', 'totalSteps', 'loss', 'lr', 'gradNorm', 'imagesPerSec', 'etaSec', 'gpuBytes', 'trainableParams', 'images', 'checkpointStep', 'boxAP50', 'maskAP50', 'mIoU']);
 
 /** The live run: its worker job and the project it belongs to. */
 interface Live {
@@ -212,6 +212,7 @@ export class TrainService {
             this.emit('train.progress', {
               jobId: live.jobId, step: x.step, totalSteps: x.totalSteps ?? plan.steps, loss: x.loss, lr: x.lr ?? 0, parts,
               imagesPerSec: x.imagesPerSec ?? 0, etaSec: x.etaSec ?? 0, message: m.message,
+              ...(typeof x.gpuBytes === 'number' ? { gpuBytes: x.gpuBytes } : {}),
             });
           } else {
             if (x && typeof x.checkpointStep === 'number') {

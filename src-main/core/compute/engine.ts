@@ -1,6 +1,7 @@
 // The compute engine: picks the fastest working TensorFlow.js backend at start-up —
-// tensorflow on a GPU (tfjs-node-gpu), tensorflow on the CPU (tfjs-node), wasm (multithreaded, with
-// our extra kernels), then cpu — and records why each faster one was not used. Everyone imports
+// tensorflow on a GPU (tfjs-node-gpu), webgpu on a hardware adapter (Dawn: Vulkan/Metal/D3D12), tensorflow on
+// the CPU (tfjs-node), wasm (multithreaded, with our extra kernels), then cpu — and records why each faster one
+// was not used. Everyone imports
 // `tf` from here and calls initCompute() once; only tests pick a backend themselves.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,6 +9,8 @@ import './gradients';
 import os from 'node:os';
 import { startTensorflow, type Attempt } from './tensorflow-backend';
 import { startWasm } from './wasm-backend';
+import { startWebGpu } from './webgpu-backend';
+import { adapterName, type WebGpuAdapterInfo } from './webgpu-adapter';
 import { registerWasmKernels } from './kernels/index';
 import { NORM_GRAD_KERNEL, NORM_KERNEL, registerFusedNorm } from './kernels/fused-norm';
 import { ADAMW_KERNEL, registerFusedAdamW } from './kernels/fused-adamw';
@@ -15,12 +18,13 @@ import { dataDir, electronInfo, probeNvidiaGpu, type ElectronInfo, type GpuInfo 
 
 export type { Attempt } from './tensorflow-backend';
 export type { GpuInfo, ElectronInfo } from './environment';
+export type { WebGpuAdapterInfo } from './webgpu-adapter';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface ComputeInfo {
-  /** The active tfjs backend: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The active tfjs backend: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   backend: string;
   /** Threads the backend actually computes with (wasm: the XNNPACK pool incl. the main thread). */
   threads: number;
@@ -34,16 +38,18 @@ export interface ComputeInfo {
   requestedBy: 'default' | 'HST_BACKEND' | 'option';
   /** Every backend tried before the one in use, in order, with why it was not used and what to install. */
   reasons: Attempt[];
-  threadMode: 'native' | 'wasm-threads' | 'wasm-single' | 'js';
+  threadMode: 'native' | 'gpu' | 'wasm-threads' | 'wasm-single' | 'js';
   simd: boolean | null;
   gpu: GpuInfo;
+  /** The WebGPU adapter Dawn found (used or not: a software one never is unless forced); null when none. */
+  webgpu: WebGpuAdapterInfo | null;
   electron: ElectronInfo;
   dataDir: string;
   cpuCores: number;
 }
 
 export interface InitOptions {
-  /** 'auto' | 'tensorflow' | 'wasm' | 'cpu' (a setting); HST_BACKEND is used when absent. */
+  /** 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' (a setting); HST_BACKEND is used when absent. */
   backend?: string;
   /** Wanted wasm threads; HST_THREADS, else every core. 1 = the single-threaded build. */
   threads?: number;
@@ -90,22 +96,42 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
   let extraKernels: string[] = [];
   let gpuInUse = false;
 
-  if (choice === 'auto' || choice === 'tensorflow') {
-    const t = await startTensorflow(true);
+  let webgpu: WebGpuAdapterInfo | null = null;
+  const tryTensorflow = async (want: 'gpu' | 'cpu') => {
+    const t = await startTensorflow(want);
     if (t.started) {
       backend = 'tensorflow';
       threads = availableCores();
       threadMode = 'native';
       gpuInUse = t.started.gpu;
       reasons.push(...t.attempts.filter((a) => !a.ok));
+    } else reasons.push(...t.attempts);
+  };
+  // 1. libtensorflow on a CUDA GPU
+  if (choice === 'auto' || choice === 'tensorflow') await tryTensorflow('gpu');
+  // 2. WebGPU on a hardware adapter (a forced 'webgpu' also accepts a software one, and says so)
+  if (!backend && (choice === 'auto' || choice === 'webgpu')) {
+    const w = await startWebGpu(choice === 'webgpu');
+    webgpu = w.adapter;
+    if (!w.problem) {
+      backend = 'webgpu';
+      threads = 1;
+      threadMode = 'gpu';
+      gpuInUse = !w.adapter!.software;
+      if (w.adapter!.software) notes.push(`WebGPU runs on a software adapter (${adapterName(w.adapter!)}): correct but about 1 GFLOP/s, slower than wasm; for tests only.`);
     } else {
-      reasons.push(...t.attempts);
-      if (choice === 'tensorflow') {
-        const why = t.attempts.every((a) => a.reason?.endsWith('is not installed'))
-          ? '@tensorflow/tfjs-node is not installed'
-          : t.attempts.map((a) => a.reason).join('; ');
-        notes.push(`HST_BACKEND=tensorflow was requested, but ${why}. To use it: ${t.attempts[t.attempts.length - 1].install}. Falling back.`);
-      }
+      const a: Attempt = { backend: 'webgpu', package: 'webgpu', ok: false, reason: w.problem, install: w.install };
+      reasons.push(a);
+      if (choice === 'webgpu') notes.push(`HST_BACKEND=webgpu was requested, but ${w.problem}. To use it: ${w.install ?? 'see doctor'}. Falling back.`);
+    }
+  }
+  // 3. libtensorflow on the CPU
+  if (!backend && (choice === 'auto' || choice === 'tensorflow')) {
+    await tryTensorflow('cpu');
+    if (!backend && choice === 'tensorflow') {
+      const tried = reasons.filter((r) => r.backend.startsWith('tensorflow'));
+      const why = tried.every((a) => a.reason?.endsWith('is not installed')) ? '@tensorflow/tfjs-node is not installed' : tried.map((a) => a.reason).join('; ');
+      notes.push(`HST_BACKEND=tensorflow was requested, but ${why}. To use it: ${tried[tried.length - 1].install}. Falling back.`);
     }
   }
   if (!backend && choice !== 'cpu') {
@@ -154,11 +180,25 @@ async function select(opts: InitOptions): Promise<ComputeInfo> {
     reasons,
     threadMode,
     simd,
-    gpu: { detected: nvidia.detected, inUse: gpuInUse, detail: gpuInUse ? `computing on the GPU (${nvidia.detail})` : nvidia.detail },
+    gpu: gpuDescription(nvidia, gpuInUse, backend, webgpu),
+    webgpu,
     electron: electronInfo(),
     dataDir: dataDir(),
     cpuCores: availableCores(),
   };
+}
+
+function gpuDescription(nvidia: { detected: boolean; detail: string }, inUse: boolean, backend: string, webgpu: WebGpuAdapterInfo | null): GpuInfo {
+  if (backend === 'webgpu' && webgpu) {
+    const limits = `max buffer ${fmtBytes(webgpu.maxBufferSize)}, max storage binding ${fmtBytes(webgpu.maxStorageBufferBindingSize)}`;
+    return { detected: nvidia.detected || !webgpu.software, inUse, detail: `${inUse ? 'computing on' : 'WebGPU on'} ${adapterName(webgpu)} through WebGPU (${limits})` };
+  }
+  const seen = webgpu ? `; WebGPU adapter: ${adapterName(webgpu)}` : '';
+  return { detected: nvidia.detected || (webgpu != null && !webgpu.software), inUse, detail: inUse ? `computing on the GPU (${nvidia.detail})` : `${nvidia.detail}${seen}` };
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`;
 }
 
 /**
@@ -190,14 +230,31 @@ export interface ComputeMemory {
   /** Current size of the wasm heap (it only grows), or null off wasm. */
   wasmHeapBytes: number | null;
   wasmHeapLimitBytes: number | null;
+  /** webgpu: bytes of GPU buffers holding live tensors, and all GPU buffers the backend holds (its free pool
+   * included: what the GPU has given this process); null off webgpu. */
+  gpuBytesInUse: number | null;
+  gpuBytesAllocated: number | null;
 }
 
 /** For trainers and caches that must plan around the wasm heap limit instead of hitting it. */
 export function computeMemory(): ComputeMemory {
-  const tensorBytes = tf.memory().numBytes;
-  if (tf.getBackend() !== 'wasm') return { tensorBytes, wasmHeapBytes: null, wasmHeapLimitBytes: null };
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  const tensorBytes = m.numBytes;
+  const none = { wasmHeapBytes: null, wasmHeapLimitBytes: null, gpuBytesInUse: null, gpuBytesAllocated: null };
+  if (tf.getBackend() === 'webgpu') return { tensorBytes, ...none, gpuBytesInUse: m.numBytesInGPU ?? null, gpuBytesAllocated: m.numBytesAllocatedInGPU ?? null };
+  if (tf.getBackend() !== 'wasm') return { tensorBytes, ...none };
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return { tensorBytes, wasmHeapBytes: be.wasm?.HEAPU8?.buffer.byteLength ?? null, wasmHeapLimitBytes: WASM_HEAP_LIMIT_BYTES };
+  return { tensorBytes, ...none, wasmHeapBytes: be.wasm?.HEAPU8?.buffer.byteLength ?? null, wasmHeapLimitBytes: WASM_HEAP_LIMIT_BYTES };
+}
+
+/**
+ * The webgpu backend cannot read a tensor synchronously in Node (its readSync needs OffscreenCanvas), but it
+ * keeps what an async read brought back: await this before code that calls dataSync() on these tensors.
+ * A no-op on the JS-memory backends (wasm, cpu), whose reads are synchronous anyway.
+ */
+export async function readyForSyncRead(tensors: readonly tf.Tensor[]): Promise<void> {
+  if (tf.getBackend() !== 'webgpu') return;
+  await Promise.all(tensors.map((t) => t.data()));
 }
 
 export function getComputeInfo(): ComputeInfo | null {

@@ -42,10 +42,17 @@ async function activate(pkg: string): Promise<string | null> {
   return smokeTest();
 }
 
-/** Try tfjs-node-gpu, then tfjs-node. `wantGpu` false skips the GPU package. */
-export async function startTensorflow(wantGpu: boolean): Promise<TensorflowStart> {
+// tfjs-node-gpu that loaded but found no GPU: its libtensorflow still runs on the CPU. Loading tfjs-node as well
+// would register a second 'tensorflow' backend, so the CPU step reuses this one.
+let gpuPackageOnCpu = false;
+
+/**
+ * `'gpu'`: tfjs-node-gpu on a GPU only (the first choice). `'cpu'`: libtensorflow on the CPU — tfjs-node-gpu's
+ * when it loaded without a GPU, else tfjs-node (third, after WebGPU on a hardware adapter).
+ */
+export async function startTensorflow(want: 'gpu' | 'cpu'): Promise<TensorflowStart> {
   const attempts: Attempt[] = [];
-  if (wantGpu) {
+  if (want === 'gpu') {
     const pkg = '@tensorflow/tfjs-node-gpu';
     const gpu = await importOptional('@tensorflow', 'tfjs-node-gpu');
     if (gpu.ok) {
@@ -56,16 +63,25 @@ export async function startTensorflow(wantGpu: boolean): Promise<TensorflowStart
           attempts.push({ backend: 'tensorflow (GPU)', package: pkg, ok: true });
           return { attempts, started: { package: pkg, gpu: true } };
         }
-        // tfjs-node-gpu without a usable GPU still runs libtensorflow on the CPU; loading tfjs-node
-        // as well would register a second 'tensorflow' backend, so we keep this one.
+        gpuPackageOnCpu = true;
         attempts.push({ backend: 'tensorflow (GPU)', package: pkg, ok: false, reason: 'tfjs-node-gpu is installed but libtensorflow found no usable GPU (it needs CUDA 11.2 and cuDNN 8.1 on the library path)', install: INSTALL_GPU });
-        attempts.push({ backend: 'tensorflow (CPU)', package: pkg, ok: true });
-        return { attempts, started: { package: pkg, gpu: false } };
+        return { attempts, started: null };
       }
       attempts.push({ backend: 'tensorflow (GPU)', package: pkg, ok: false, reason: problem, install: INSTALL_GPU });
       return { attempts, started: null };
     }
     attempts.push({ backend: 'tensorflow (GPU)', package: pkg, ok: false, reason: gpu.missing ? `${pkg} is not installed` : gpu.reason, install: INSTALL_GPU });
+    return { attempts, started: null };
+  }
+  if (gpuPackageOnCpu) {
+    const pkg = '@tensorflow/tfjs-node-gpu';
+    const problem = await activate(pkg);
+    if (!problem) {
+      attempts.push({ backend: 'tensorflow (CPU)', package: pkg, ok: true });
+      return { attempts, started: { package: pkg, gpu: false } };
+    }
+    attempts.push({ backend: 'tensorflow (CPU)', package: pkg, ok: false, reason: problem, install: INSTALL_CPU });
+    return { attempts, started: null };
   }
   const pkg = '@tensorflow/tfjs-node';
   const cpu = await importOptional('@tensorflow', 'tfjs-node');

@@ -2,6 +2,7 @@
 //   exportModel(source, format, out, io?)  → what was written; `out` appears complete or not at all
 //   loadVersionForExport(projectDir, versionId?) → the source for a project's model version
 //   importAdapter(file, backbones)          → a TaskModel rebuilt from an installed backbone + adapter
+import { readyForSyncRead } from '../compute/engine';
 import type { ExportIo } from './atomic-output';
 import { exportAdapter } from './adapter';
 import type { ExportSource } from './export-source';
@@ -27,6 +28,10 @@ export interface ExportResult {
 }
 
 export async function exportModel(src: ExportSource, format: ExportFormat, out: string, io: ExportIo = {}): Promise<ExportResult> {
+  // every writer reads the weights synchronously: on webgpu they are brought to the CPU first
+  await readyForSyncRead(src.model.allVariables());
+  const grid = src.spec.inputSize / src.model.hst.config.patch_size;
+  if (Number.isInteger(grid)) await src.model.hst.vit.readyPosEmbed(grid, grid);
   switch (format) {
     case 'safetensors': {
       const r = await exportSafetensors(src, out, io);

@@ -50,7 +50,7 @@ export async function bundleRuntime(): Promise<string> {
         name: 'engine-shim',
         setup(b) {
           b.onResolve({ filter: /compute\/engine$/ }, () => ({ path: 'engine', namespace: 'hst-shim' }));
-          b.onLoad({ filter: /.*/, namespace: 'hst-shim' }, () => ({ contents: "import * as tf from '@tensorflow/tfjs-core';\nexport { tf };\n", loader: 'js' }));
+          b.onLoad({ filter: /.*/, namespace: 'hst-shim' }, () => ({ contents: "import * as tf from '@tensorflow/tfjs-core';\nexport { tf };\n// browsers read webgpu tensors synchronously; nothing to prepare\nexport async function readyForSyncRead() {}\n", loader: 'js' }));
         },
       },
     ],

@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { tf } from '../compute/engine';
+import { readyForSyncRead, tf } from '../compute/engine';
 import type { HstModel, VitOutput } from '../model/hst';
 import { readSafetensors, writeSafetensors, type StTensor } from '../io/safetensors';
 import { projectPaths } from '../paths';
@@ -185,7 +185,7 @@ export class FeatureCache {
     for (let i = 0; i < missing.length; i += bs) {
       if (opts.signal?.aborted) throw new Error('feature caching cancelled');
       const batch = missing.slice(i, i + bs);
-      const feats = onnx ? await onnx.run(batch) : computeFeatures(hst, batch);
+      const feats = onnx ? await onnx.run(batch) : await computeFeaturesAsync(hst, batch);
       for (let j = 0; j < batch.length; j++) await this.put(batch[j].imageHash, batch[j].flipped, feats[j]);
       opts.onProgress?.(Math.min(i + bs, missing.length), missing.length);
       await new Promise((r) => setImmediate(r));
@@ -202,11 +202,16 @@ const onnxSessions = new Map<string, Promise<OnnxVitPass | null>>();
  * kept), or null without onnxruntime-node or with HST_ONNX_VIT=0.
  */
 function onnxPassFor(hst: HstModel, paramsVersion: string, size: number): Promise<OnnxVitPass | null> {
-  if (process.env.HST_ONNX_VIT === '0') return Promise.resolve(null);
-  const key = `${paramsVersion}|${size}`;
+  const env = process.env.HST_ONNX_VIT;
+  if (env === '0') return Promise.resolve(null);
+  // On the GPU (webgpu backend) the tfjs pass stays on the GPU; HST_ONNX_VIT=webgpu uses onnxruntime's WebGPU
+  // provider instead (bench/gpu.ts measures both), on any backend.
+  const provider = env === 'webgpu' ? 'webgpu' : 'cpu';
+  if (tf.getBackend() === 'webgpu' && provider !== 'webgpu') return Promise.resolve(null);
+  const key = `${paramsVersion}|${size}|${provider}`;
   let p = onnxSessions.get(key);
   if (!p) {
-    p = OnnxVitPass.create(hst, size);
+    p = OnnxVitPass.create(hst, size, 0, provider);
     onnxSessions.set(key, p);
     while (onnxSessions.size > 2) {
       const [oldKey, old] = onnxSessions.entries().next().value!;
@@ -217,8 +222,24 @@ function onnxPassFor(hst: HstModel, paramsVersion: string, size: number): Promis
   return p;
 }
 
+type VitInputs = readonly { image: Float32Array; height: number; width: number }[];
+
+/** computeFeatures on any backend: webgpu reads its outputs back asynchronously first. */
+export async function computeFeaturesAsync(hst: HstModel, inputs: VitInputs): Promise<CachedFeatures[]> {
+  if (tf.getBackend() !== 'webgpu') return computeFeatures(hst, inputs);
+  await readyForSyncRead([hst.vit.posEmbed]);
+  const out = vitLayers(hst, inputs);
+  await readyForSyncRead(out);
+  return splitFeatures(out, hst.config.depth, inputs.length);
+}
+
 /** The ViT pass (eval mode) of a batch of network inputs of one size, split per image. */
-export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32Array; height: number; width: number }[]): CachedFeatures[] {
+export function computeFeatures(hst: HstModel, inputs: VitInputs): CachedFeatures[] {
+  return splitFeatures(vitLayers(hst, inputs), hst.config.depth, inputs.length);
+}
+
+/** Every layer's Meta Token output, then every layer's patch tokens (tensors the caller disposes). */
+function vitLayers(hst: HstModel, inputs: VitInputs): tf.Tensor[] {
   const H = inputs[0].height;
   const W = inputs[0].width;
   const buf = new Float32Array(inputs.length * H * W * 3);
@@ -226,12 +247,14 @@ export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32
     if (s.height !== H || s.width !== W) throw new Error(`feature cache: a batch mixes input sizes ${H}×${W} and ${s.height}×${s.width}`);
     buf.set(s.image, i * H * W * 3);
   });
-  const depth = hst.config.depth;
   // read back outside the tidy: a tidy that returns typed arrays walks every element looking for tensors
-  const out = tf.tidy(() => {
+  return tf.tidy(() => {
     const o = hst.vitForward(tf.tensor4d(buf, [inputs.length, H, W, 3]), { training: false });
     return [...o.metaOut, ...o.patches];
   });
+}
+
+function splitFeatures(out: tf.Tensor[], depth: number, batch: number): CachedFeatures[] {
   const layers = {
     meta: out.slice(0, depth).map((m) => m.dataSync() as Float32Array),
     patches: out.slice(depth).map((p) => p.dataSync() as Float32Array),
@@ -240,7 +263,7 @@ export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32
   tf.dispose(out);
   const [, h, w, dim] = layers.shape;
   const per = h * w * dim;
-  return inputs.map((_, b) => {
+  return Array.from({ length: batch }, (_, b) => {
     const meta = new Float32Array(depth * dim);
     const patches = new Float32Array(depth * per);
     for (let l = 0; l < depth; l++) {

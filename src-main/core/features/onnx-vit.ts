@@ -4,6 +4,7 @@
 // are the studio's ViT pass up to float rounding (~1e-6, far below the cache's float16 storage error).
 // Without onnxruntime-node — or if its session cannot be built — callers fall back to the tfjs pass.
 import { createRequire } from 'node:module';
+import { readyForSyncRead } from '../compute/engine';
 import { OnnxGraph } from '../export/onnx/graph';
 import { onnxVit } from '../export/onnx/vit';
 import type { HstModel } from '../model/hst';
@@ -25,6 +26,9 @@ export function loadOnnxRuntime(): Ort | null {
   return ortModule;
 }
 
+/** onnxruntime's CPU kernels, or its WebGPU execution provider (Linux x64, Windows, macOS builds of 1.30). */
+export type OnnxProvider = 'cpu' | 'webgpu';
+
 /** One image size's ViT pass as an onnxruntime session. */
 export class OnnxVitPass {
   private constructor(
@@ -40,9 +44,12 @@ export class OnnxVitPass {
    * Builds the session for square inputs of `size`, or null when onnxruntime-node is missing or refuses the
    * graph (the caller then uses tfjs). The session holds a copy of the ViT weights: rebuild it when they change.
    */
-  static async create(hst: HstModel, size: number, threads = 0): Promise<OnnxVitPass | null> {
+  static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu'): Promise<OnnxVitPass | null> {
     const ort = loadOnnxRuntime();
     if (!ort) return null;
+    // the graph embeds the ViT weights, read synchronously (webgpu: brought to the CPU first)
+    await readyForSyncRead([...hst.store.entries.values()].map((e) => e.variable));
+    await hst.vit.readyPosEmbed(size / hst.config.patch_size, size / hst.config.patch_size);
     const g = new OnnxGraph();
     const img = g.input('image', ['batch', size, size, 3]);
     const out = onnxVit(g, hst, img, size, size);
@@ -52,7 +59,7 @@ export class OnnxVitPass {
     out.patches.forEach((t, l) => g.output(t, `patches${l}`, ['batch', out.h * out.w, dim]));
     const bytes = g.encode({ producer: 'HST Studio', version: '1', doc: 'HST ViT pass (feature cache)', props: {} });
     try {
-      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [provider] });
       return new OnnxVitPass(ort, session, depth, size, [out.h, out.w], dim);
     } catch {
       return null;

@@ -43,7 +43,7 @@ export function eventToMessage(jobId: string, e: TrainJobEvent): FromWorker | nu
       return {
         type: 'progress', jobId, fraction: Math.min(1, e.step / e.totalSteps),
         message: `step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)}`,
-        metrics: { step: e.step, totalSteps: e.totalSteps, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, imagesPerSec: e.imagesPerSec, etaSec: e.etaSec, ...e.parts },
+        metrics: { step: e.step, totalSteps: e.totalSteps, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, imagesPerSec: e.imagesPerSec, etaSec: e.etaSec, ...(e.gpuBytes != null ? { gpuBytes: e.gpuBytes } : {}), ...e.parts },
       };
     case 'start':
       return { type: 'progress', jobId, fraction: e.step / e.totalSteps, message: `${e.resumed ? 'resumed' : 'started'} at step ${e.step}/${e.totalSteps}`, metrics: { trainableParams: e.trainableParams, images: e.images } };

@@ -1,7 +1,7 @@
 // The frozen plain ViT backbone with timm parameter names (spec §1.1), run with per-layer Meta Tokens (§1.3).
 // Input [B, H, W, 3] (normalised, H and W multiples of the patch size); the position embedding is resampled to
 // the input grid timm-style (bicubic, antialias) and cached per grid.
-import { tf } from '../compute/engine';
+import { readyForSyncRead, tf } from '../compute/engine';
 import { conv2d } from './layers';
 import { normal, ones, truncNormal, zeros } from './init';
 import { resamplePosEmbed } from './pos-embed-interp';
@@ -69,6 +69,16 @@ export class Vit {
     const value = tf.keep(tf.tensor3d(values, [1, 1 + h * w, this.d.dim]));
     this.posCache = { h, w, dataId: this.posEmbed.dataId, value };
     return value;
+  }
+
+  /**
+   * webgpu: makes pos_embed and its resample for an h×w grid readable synchronously (the ONNX graph builders read
+   * them with dataSync; a cached resample that a forward already used lives on the GPU only). No-op elsewhere.
+   */
+  async readyPosEmbed(h: number, w: number): Promise<void> {
+    if (tf.getBackend() !== 'webgpu') return;
+    await readyForSyncRead([this.posEmbed]);
+    await readyForSyncRead([this.posEmbedFor(h, w)]);
   }
 
   /** Patch embedding + CLS + position embedding: x [B, H, W, 3] → [B, 1+h·w, D], grid h×w. */

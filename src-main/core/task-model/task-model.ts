@@ -134,6 +134,19 @@ export class TaskModel {
     return out;
   }
 
+  /** Every variable of the model (frozen ViT, trainable set, buffers): what exportTensors reads. */
+  allVariables(): tf.Variable[] {
+    return [...[...this.hst.store.entries.values()].map((e) => e.variable), ...this.heads.params().map((p) => p.variable)];
+  }
+
+  /**
+   * The variables a forward reads back synchronously (the frozen pos_embed, resampled in JS for another input
+   * size): the webgpu backend must have brought them to the CPU first (engine.readyForSyncRead).
+   */
+  syncReadVariables(): tf.Variable[] {
+    return [this.hst.vit.posEmbed];
+  }
+
   trainableParamCount(): number {
     return this.optimParams().reduce((a, p) => a + p.variable.size, 0);
   }

@@ -8,7 +8,7 @@ import { isFrozenInFastMode } from '../features/frozen-version';
 import type { VitOutput } from '../model/hst';
 import type { PreparedTargets } from '../heads/multi-task';
 import { AdamW, type OptimParam } from './optim/adamw';
-import { clipCoefficient, disposeGrads, globalNorm } from './optim/clip';
+import { clipCoefficient, disposeGrads, globalNormOf } from './optim/clip';
 import { TaskModel } from '../task-model/task-model';
 import type { Sample } from '../data/types';
 
@@ -59,7 +59,7 @@ export async function lossAndGrads(
   value.dispose();
   const parts: Record<string, number> = {};
   for (const [k, v] of Object.entries(kept)) {
-    parts[k] = v.dataSync()[0];
+    parts[k] = (await v.data())[0];
     v.dispose();
   }
   return { loss, parts, grads };
@@ -99,7 +99,7 @@ export class FastStepper {
     if (!vit && this.opts.mode !== 'full') throw new Error('FastStepper: fast mode needs the cached ViT pass of the batch');
     const { loss, parts, grads } = await lossAndGrads(this.model, samples, vit, this.vars);
     const clip = this.opts.clipNorm ?? 1;
-    const gradNorm = globalNorm(grads);
+    const gradNorm = await globalNormOf(grads);
     const gradScale = clip > 0 ? clipCoefficient(gradNorm, clip) : 1;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       disposeGrads(grads);

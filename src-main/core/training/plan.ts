@@ -141,7 +141,11 @@ export function planTrainingRun(input: PlanInput): TrainPlan {
     if (tiles) samples = Math.round(trainImages * tiles.perImage);
     const size = pick.size;
     // large inputs on CPU: the batch halves to stay inside wasm's 4 GB heap (docs/compute.md)
-    const batchSize = cpuFast ? (size > 256 ? 4 : 8) : samples >= 8 ? 4 : 2;
+    // On a GPU (webgpu) a step is bound by kernel launches, not FLOPs, at batch 4: 8 images per step use it better.
+    // WebGPU does not expose the GPU's memory size; the full recipe at 224 px and batch 8 needs ~1–3 GB with
+    // ViT-S/B (bench/gpu.ts reports what it holds), and no single tensor nears the 128 MiB binding minimum.
+    const gpuBatch = backend.name === 'webgpu' && samples >= 16;
+    const batchSize = cpuFast ? (size > 256 ? 4 : 8) : gpuBatch ? 8 : samples >= 8 ? 4 : 2;
     const epochs = samples < 50 ? 30 : samples < 500 ? 15 : 6;
     let steps = Math.min(3000, Math.max(50, Math.ceil((epochs * samples) / batchSize)));
     // On CPU backends the heads' convolutions are a large share of a fast-mode step: a 32-wide FPN halves them.

@@ -9,14 +9,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf } from '../compute/engine';
+import { computeMemory, readyForSyncRead, tf } from '../compute/engine';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../io/safetensors';
 import type { DataPipeline } from '../data/pipeline';
 import { Rng, type RngState } from '../data/rng';
 import type { Sample } from '../data/types';
 import { AdamW } from './optim/adamw';
 import { FlatAdamW } from './optim/adamw-flat';
-import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
+import { clipCoefficient, disposeGrads, globalNormOf, GradAccumulator } from './optim/clip';
 import { WeightEma } from './optim/ema';
 import type { FlatOptimState } from './optim/flat-update';
 import { warmupCosineLr } from './optim/schedule';
@@ -67,7 +67,7 @@ export interface TrainerExtras {
 
 export type TrainEvent =
   | { type: 'start'; step: number; totalSteps: number; resumed: boolean; trainableParams: number; images: number }
-  | { type: 'step'; step: number; totalSteps: number; loss: number; parts: Record<string, number>; lr: number; gradNorm: number; imagesPerSec: number; etaSec: number }
+  | { type: 'step'; step: number; totalSteps: number; loss: number; parts: Record<string, number>; lr: number; gradNorm: number; imagesPerSec: number; etaSec: number; gpuBytes?: number }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'warning'; message: string };
 
@@ -287,6 +287,9 @@ export class Trainer {
     const vars = this.params.map((p) => p.variable);
     // the weights as they are now (a resume may have set them) are the helpers' from here on
     this.pool?.attach(vars, this.flatState());
+    // webgpu: what later code reads synchronously (the pos-embed resample, the moving average's start) is read now
+    await readyForSyncRead([...vars, ...this.model.syncReadVariables()]);
+    await this.ema?.prepare();
     let imagesSeen = 0;
     const acc = new GradAccumulator();
     try {
@@ -308,7 +311,8 @@ export class Trainer {
         const secs = (Date.now() - t0 - pausedMs) / 1000;
         const ips = imagesSeen / Math.max(secs, 1e-6);
         const perStep = secs / (this.step - startStep);
-        onEvent?.({ type: 'step', step: this.step, totalSteps: o.steps, loss, parts, lr, gradNorm, imagesPerSec: ips, etaSec: perStep * (o.steps - this.step) });
+        const gpu = computeMemory().gpuBytesAllocated;
+        onEvent?.({ type: 'step', step: this.step, totalSteps: o.steps, loss, parts, lr, gradNorm, imagesPerSec: ips, etaSec: perStep * (o.steps - this.step), ...(gpu != null ? { gpuBytes: gpu } : {}) });
         const atEnd = this.step === o.steps;
         if (o.checkpointDir && (atEnd || (o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0))) {
           const dir = await this.saveCheckpoint(o.checkpointDir);
@@ -350,11 +354,14 @@ export class Trainer {
       loss,
       parts,
       images,
-      norm: globalNorm(grads),
-      apply: (lr, gradScale) => {
+      norm: await globalNormOf(grads),
+      apply: async (lr, gradScale) => {
         optimizer.applyGradients(grads, lr, gradScale);
         disposeGrads(grads);
-        this.ema?.update();
+        if (this.ema) {
+          await this.ema.prepare();
+          this.ema.update();
+        }
       },
       discard: () => disposeGrads(grads),
     };
@@ -392,8 +399,10 @@ export class Trainer {
     const tmp = join(dir, `.${name}.tmp`);
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
+    await readyForSyncRead(this.model.allVariables());
     await writeSafetensors(join(tmp, 'model.safetensors'), this.model.exportTensors(), { format: 'pt', kind: 'hst-task-model' });
     const st = this.optimizer.exportState();
+    await readyForSyncRead(Object.values(st));
     const opt = new Map<string, StTensor>();
     for (const [k, t] of Object.entries(st)) opt.set(k, f32Tensor(Float32Array.from(t.dataSync(), Number), t.shape));
     tf.dispose(Object.values(st));

@@ -26,8 +26,13 @@ describe('default selection', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(info.requested).toBe('auto');
     const skipped = info.reasons.map((r) => r.package);
-    expect(skipped).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
-    for (const r of info.reasons) {
+    // webgpu sits between them; here it has no hardware adapter (lavapipe at most) or no Dawn at all
+    expect(skipped).toEqual(['@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-node']);
+    const webgpu = info.reasons[1];
+    expect(webgpu.ok).toBe(false);
+    expect(webgpu.reason).toMatch(/software one|not installed|Vulkan|adapter/);
+    expect(webgpu.install).toBeTruthy();
+    for (const r of info.reasons.filter((x) => x.backend.startsWith('tensorflow'))) {
       expect(r.ok).toBe(false);
       expect(r.reason).toMatch(/is not installed/);
       expect(r.install).toMatch(/^npm install @tensorflow\/tfjs-node/);
@@ -103,7 +108,7 @@ describe('forced backends', () => {
   });
   it('an unknown choice is reported and ignored', async () => {
     const auto = await initCompute({ backend: 'gpu-please' });
-    expect(auto.notes.join(' ')).toMatch(/"gpu-please" is not one of auto, tensorflow, wasm, cpu/);
+    expect(auto.notes.join(' ')).toMatch(/"gpu-please" is not one of auto, tensorflow, webgpu, wasm, cpu/);
     expect(auto.requested).toBe('auto');
     expect(['tensorflow', 'wasm']).toContain(auto.backend);
   });

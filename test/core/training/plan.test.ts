@@ -109,9 +109,9 @@ describe('steps, budget and overrides', () => {
     expect(planTrainingRun(input(stats({ train: 1500, val: 100, w: 640, h: 480, sides: [30] }))).steps).toBe(50);
   });
 
-  it('an accelerated backend plans full mode at 224 px, whatever its name', () => {
+  it('an accelerated backend plans full mode at 224 px (webgpu with a batch of 8)', () => {
     const p = planTrainingRun(input(stats({ train: 40, val: 8, w: 224, h: 224, sides: [60] }), { backend: { name: 'webgpu', accelerated: true } }));
-    expect(p).toMatchObject({ mode: 'full', size: 224, batchSize: 4, lr: 2e-3, backend: 'webgpu' });
+    expect(p).toMatchObject({ mode: 'full', size: 224, batchSize: 8, lr: 2e-3, backend: 'webgpu' });
     expect(p.side).toBeUndefined();
   });
 

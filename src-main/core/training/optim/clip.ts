@@ -2,6 +2,7 @@
 // coefficient inside its update) and gradient accumulation.
 import { tf } from '../../compute/engine';
 
+
 /** √(Σ‖g‖²) over every gradient (one device→host sync). NaN/Inf when any gradient is non-finite. */
 export function globalNorm(grads: Record<string, tf.Tensor>): number {
   const list = Object.values(grads);
@@ -13,6 +14,28 @@ export function globalNorm(grads: Record<string, tf.Tensor>): number {
     for (let i = 0; i < d.length; i++) sum += d[i] * d[i];
   }
   return Math.sqrt(sum);
+}
+
+/**
+ * globalNorm for any backend. On webgpu the squares are summed on the GPU (float32) and one scalar comes back:
+ * its tensors cannot be read synchronously in Node, and reading every gradient back would cost a transfer each.
+ */
+export async function globalNormOf(grads: Record<string, tf.Tensor>): Promise<number> {
+  const list = Object.values(grads);
+  if (tf.getBackend() !== 'webgpu' || list.length === 0) return globalNorm(grads);
+  // AddN binds every input as a storage buffer, and a WebGPU shader may bind only 8 (the default limit): add in groups
+  const total = tf.tidy(() => {
+    let parts = list.map((g) => tf.sum(tf.square(g)));
+    while (parts.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < parts.length; i += 7) next.push(i + 1 === parts.length ? parts[i] : tf.addN(parts.slice(i, i + 7)));
+      parts = next;
+    }
+    return parts[0];
+  });
+  const v = (await total.data())[0];
+  total.dispose();
+  return Math.sqrt(v);
 }
 
 /** The global-norm clipping coefficient min(1, maxNorm / (norm + 1e-6)) (torch's clip_grad_norm_). */

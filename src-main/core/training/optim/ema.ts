@@ -10,7 +10,7 @@
 // The shadow weights live in plain Float32Arrays (one update is a multiply-add over ~2 M floats; tf ops would
 // cost a kernel call or three per parameter on wasm) and go into a checkpoint next to the optimizer state, so a
 // resumed run continues the same average.
-import { tf } from '../../compute/engine';
+import { readyForSyncRead, tf } from '../../compute/engine';
 import { jsMemory } from '../../compute/kernels/kernel-util';
 import { f32Tensor, toFloat32, type StTensor } from '../../io/safetensors';
 import type { OptimParam } from './adamw';
@@ -23,6 +23,8 @@ export const emaKey = (name: string) => `ema.${name}`;
 export class WeightEma {
   private readonly shadow: Float32Array[];
   private updates = 0;
+  /** webgpu: restart() waits for prepare(), which brings the parameters' values to the CPU first */
+  private pendingRestart = false;
   /** the shadow weights in the parameters' flat layout, when asked for (`flat`) */
   readonly flat: Float32Array | null;
 
@@ -51,8 +53,26 @@ export class WeightEma {
 
   /** Starts the average afresh from the parameters' current values. */
   restart(): void {
+    if (tf.getBackend() === 'webgpu') {
+      this.pendingRestart = true;
+      this.updates = 0;
+      return;
+    }
     this.params.forEach((p, i) => this.shadow[i].set(p.variable.dataSync() as Float32Array));
     this.updates = 0;
+  }
+
+  /**
+   * webgpu: reads the parameters back (async; they cannot be read synchronously there) so that update() and a
+   * restart() waiting for them can run. Call before each update(). A no-op on wasm and cpu.
+   */
+  async prepare(): Promise<void> {
+    if (tf.getBackend() !== 'webgpu') return;
+    await readyForSyncRead(this.params.map((p) => p.variable));
+    if (this.pendingRestart) {
+      this.pendingRestart = false;
+      this.params.forEach((p, i) => this.shadow[i].set(p.variable.dataSync() as Float32Array));
+    }
   }
 
   /** Updates taken so far (the t of the decay warm-up). */
@@ -128,6 +148,7 @@ export class WeightEma {
       return toFloat32(t, emaKey(p.name));
     });
     rows.forEach((r, i) => this.shadow[i].set(r));
+    this.pendingRestart = false;
     this.updates = Math.round(toFloat32(n, EMA_UPDATES_KEY)[0]);
   }
 }
