@@ -22,8 +22,13 @@ class TaskModel(nn.Module):
         self.cls = ClassifyHead(self.hst.cfg["m_embed_dims"][3], settings["numClasses"]) if "classify" in settings["tasks"] else None
         self.tasks = self.heads.tasks | ({"classify"} if self.cls is not None else set())
 
-    def forward(self, x):
-        return self.hst(x)
+    def forward(self, x, targets=None):
+        """x NCHW → stage maps; with prepared targets → the unweighted loss parts (what DDP wraps)."""
+        stages = self.hst(x)
+        if targets is None:
+            return stages
+        from .losses import task_losses
+        return task_losses(self, stages, targets)
 
     # names: module path → studio name
     @staticmethod
