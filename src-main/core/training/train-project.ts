@@ -120,7 +120,7 @@ export async function openSource(path: string): Promise<Source> {
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
 }
 
-function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
+export function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
   const keep = new Set(store.listImages().items.filter((i) => i.status !== 'unlabeled').map((i) => String(i.id)));
   return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
 }
@@ -141,7 +141,7 @@ export function noBackboneMessage(): string {
   );
 }
 
-async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
+export async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
   const s = SIDE_PRESETS[side];
   const sideCfg = { m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] };
   const mgr = new BackboneManager(o.dataDir ?? defaultDataDir());

@@ -47,6 +47,8 @@ def parse(argv):
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--no-ema", action="store_true", help="save the last weights instead of their moving average")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads per process")
+    ap.add_argument("--log", default=None, help="per-step JSON lines (default <bundle>/train-log.jsonl)")
+    ap.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this step; --resume continues")
     return ap.parse_args(argv)
 
 
@@ -174,8 +176,9 @@ def main(argv=None):
     H = W = spec["inputSize"]
     t0 = time.time()
     images = 0
-    log_path = os.path.join(bundle, "train-log.jsonl") if rank == 0 else None
-    while step < steps:
+    log_path = (a.log or os.path.join(bundle, "train-log.jsonl")) if rank == 0 else None
+    stop_at = min(steps, a.stop_after) if a.stop_after else steps
+    while step < stop_at:
         cur_lr = warmup_cosine_lr(step, lr, steps, warm, lr / 100, min_lr)
         set_lr(opt, cur_lr)
         idx, cursor = next_indices(cursor, len(data), global_batch, data)
@@ -212,9 +215,15 @@ def main(argv=None):
             if step % 10 == 0 or step == steps or step == 1:
                 ps = ", ".join(f"{k} {v:.3f}" for k, v in rec["parts"].items())
                 log(f"step {step}/{steps}  loss {rec['loss']:.4f} ({ps})  lr {cur_lr:.2e}  {rec['imagesPerSec']:.2f} img/s")
-        if rank == 0 and (step == steps or (ckpt_every > 0 and step % ckpt_every == 0)):
+        if rank == 0 and (step == stop_at or (ckpt_every > 0 and step % ckpt_every == 0)):
             d = save_checkpoint(ckpt_dir, model, opt, named, ema, {"version": 1, "step": step, "steps": steps, "cursor": cursor, "rng": rng.get_state(), "globalBatch": global_batch, "world": world})
             log(f"checkpoint: {d}")
+    if step < steps:
+        log(f"stopped at step {step} of {steps}; continue with --resume")
+        if dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+        return
     if ema is not None:
         ema.copy_into_model()
     if rank == 0:
