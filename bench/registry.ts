@@ -12,4 +12,5 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   model: () => import('./model'),
   store: () => import('./store'),
   ui: () => import('./ui'),
+  'torch-trainer': () => import('./torch-trainer'),
 };

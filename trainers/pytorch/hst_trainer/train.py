@@ -56,7 +56,8 @@ def setup(device_arg):
     use_cuda = device_arg == "cuda" or (device_arg == "auto" and torch.cuda.is_available())
     if use_cuda and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device is visible")
-    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
+    # under torchrun (even one process: one GPU is a valid DDP world) the process group is NCCL or gloo
+    if "WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ and not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
     if use_cuda:
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -169,8 +170,8 @@ def main(argv=None):
         step, cursor, rng = st["step"], st["cursor"], Rng.from_state(st["rng"])
         steps = a.steps or st["steps"]
         log(f"resuming from {last} (step {step})")
-    ddp = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False, device_ids=[dev.index] if dev.type == "cuda" else None) if world > 1 else model
-    log(f"training on {len(data)} images, {sum(p.numel() for p in params):,} trainable parameters, {world} process(es) × batch {per_proc} ({'nccl' if dev.type == 'cuda' else 'gloo' if world > 1 else 'single process'}, {dev})")
+    ddp = torch.nn.parallel.DistributedDataParallel(model, broadcast_buffers=False, device_ids=[dev.index] if dev.type == "cuda" else None) if dist.is_initialized() else model
+    log(f"training on {len(data)} images, {sum(p.numel() for p in params):,} trainable parameters, {world} process(es) × batch {per_proc} ({dist.get_backend() if dist.is_initialized() else 'no process group'}, {dev})")
     weights = spec["heads"].get("lossWeights") or {}
     mine = slice(rank * per_proc, (rank + 1) * per_proc)
     H = W = spec["inputSize"]
@@ -209,7 +210,7 @@ def main(argv=None):
         images += global_batch
         secs = time.time() - t0
         if rank == 0:
-            rec = {"step": step, "totalSteps": steps, "loss": logged["total"], "parts": {k: v for k, v in logged.items() if k != "total"}, "lr": cur_lr, "gradNorm": norm, "imagesPerSec": images / max(secs, 1e-6)}
+            rec = {"step": step, "totalSteps": steps, "seconds": round(secs, 4), "loss": logged["total"], "parts": {k: v for k, v in logged.items() if k != "total"}, "lr": cur_lr, "gradNorm": norm, "imagesPerSec": images / max(secs, 1e-6)}
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             if step % 10 == 0 or step == steps or step == 1:
