@@ -11,9 +11,9 @@ import { importCoco } from '../../src-main/core/datasets/coco-import';
 import { exportTrainingBundle, type TrainingBundleResult } from '../../src-main/core/export/training-bundle';
 import { readSafetensors, toFloat32, type StTensor } from '../../src-main/core/io/safetensors';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
-import { createDataPipeline } from '../../src-main/core/training/data/pipeline';
-import { Rng } from '../../src-main/core/training/data/rng';
-import type { Sample } from '../../src-main/core/training/data/types';
+import { createDataPipeline } from '../../src-main/core/data/pipeline';
+import { Rng } from '../../src-main/core/data/rng';
+import type { Sample } from '../../src-main/core/data/types';
 import { findTorchPython, runPython, torchAvailable } from './python-env';
 
 const ok = torchAvailable();

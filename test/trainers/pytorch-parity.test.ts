@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src-main/core/compute/engine';
 import { rawOutputs } from '../../src-main/core/export/runtime/raw-outputs';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../../src-main/core/io/safetensors';
-import { buildTaskModel, saveTaskModel, type TaskModelSpec } from '../../src-main/core/training/model-spec';
-import { defaultHeadSettings, type TaskModel } from '../../src-main/core/training/task-model';
-import { VIT_AUGREG_NORM } from '../../src-main/core/training/data/types';
+import { buildTaskModel, saveTaskModel, type TaskModelSpec } from '../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings, type TaskModel } from '../../src-main/core/task-model/task-model';
+import { VIT_AUGREG_NORM } from '../../src-main/core/data/types';
 import { AdamW } from '../../src-main/core/training/optim/adamw';
 import { clipCoefficient, globalNorm } from '../../src-main/core/training/optim/clip';
-import { Rng } from '../../src-main/core/training/data/rng';
+import { Rng } from '../../src-main/core/data/rng';
 import { toTorchValues } from '../../src-main/core/io/torch-layout';
 import { findTorchPython, runPython, torchAvailable } from './python-env';
 

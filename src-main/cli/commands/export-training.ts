@@ -2,7 +2,7 @@
 import { SIDE_PRESET_NAMES, type SidePresetName } from '../../contract/api';
 import { initCompute } from '../../core/compute/engine';
 import { exportTrainingBundle } from '../../core/export/training-bundle';
-import { parseTasks } from '../../core/training/task-model';
+import { parseTasks } from '../../core/task-model/task-model';
 import { parse, type Command } from './command';
 
 const USAGE = `Usage: hst-studio export-training PROJECT OUT [--version V] [--backbone NAME|FILE|random] [--size 160]

@@ -9,10 +9,10 @@ import { BackboneManager } from '../backbones/manager';
 import { dataDir as defaultDataDir } from '../compute/environment';
 import { readSafetensors } from '../io/safetensors';
 import { openProject } from '../store/project';
-import { createDataPipeline } from '../training/data/pipeline';
-import { evaluateModel, type EvalMetrics } from '../training/evaluate';
-import { saveTaskModel, taskModelFromState, type TaskModelSpec } from '../training/model-spec';
-import { labelledOnly } from '../training/train-project';
+import { createDataPipeline } from '../data/pipeline';
+import { evaluateModel, type EvalMetrics } from '../eval/evaluate-model';
+import { saveTaskModel, taskModelFromState, type TaskModelSpec } from '../task-model/model-spec';
+import { labelledOnly } from '../task-model/start';
 import { frozenBackboneNames, frozenTensorHash, type BundleSpec } from './training-bundle';
 
 export interface ImportTrainedOptions {

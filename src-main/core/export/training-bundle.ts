@@ -21,10 +21,10 @@ import { SIDE_PRESETS, type SidePreset, type HstConfigInput } from '../model/con
 import { isTrainableName } from '../model/trainable';
 import { configToJson } from '../model/weights';
 import { openProject } from '../store/project';
-import { VIT_AUGREG_NORM } from '../training/data/types';
-import { buildTaskModel, type TaskModelSpec } from '../training/model-spec';
-import { defaultHeadSettings, type TaskModel, type TaskName } from '../training/task-model';
-import { buildHst, inferTasks, labelledOnly } from '../training/train-project';
+import { VIT_AUGREG_NORM } from '../data/types';
+import { buildTaskModel, type TaskModelSpec } from '../task-model/model-spec';
+import { defaultHeadSettings, type TaskModel, type TaskName } from '../task-model/task-model';
+import { buildHst, inferTasks, labelledOnly } from '../task-model/start';
 import { AtomicOutput, type ExportIo } from './atomic-output';
 import { loadVersionForExport } from './export-source';
 
@@ -163,7 +163,7 @@ export async function exportTrainingBundle(projectDir: string, out: string, opts
     const side = opts.side ?? 'small';
     sidePreset = side;
     const seed = opts.seed ?? 0;
-    const { hst, label } = await buildHst({ project: dir, backbone: opts.backbone, dataDir: opts.dataDir, randomVit: opts.vitDepth ? { depth: opts.vitDepth } : undefined }, size, side, seed);
+    const { hst, label } = await buildHst({ backbone: opts.backbone, dataDir: opts.dataDir, randomVit: opts.vitDepth ? { depth: opts.vitDepth } : undefined }, size, side, seed);
     const tasks = opts.tasks ?? inferTasks(ds);
     spec = {
       format: 'hst-studio-task-model', version: 1, hst: configToJson(hst.config) as HstConfigInput,

@@ -5,13 +5,9 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { getComputeInfo } from '../compute/engine';
-import { dataDir as defaultDataDir } from '../compute/environment';
-import { BackboneManager } from '../backbones/manager';
 import { importCoco } from '../datasets/coco-import';
 import type { Dataset } from '../datasets/types';
-import { BACKBONE_SHAPES, SIDE_PRESETS, resolveHstConfig, type HstConfigInput, type SidePreset } from '../model/config';
-import { HstModel } from '../model/hst';
-import { loadBackbone, readBackboneFile } from '../model/backbone-load';
+import type { HstConfigInput, SidePreset } from '../model/config';
 import { PROJECT_DB } from '../paths';
 import { openProject } from '../store/project';
 import type { FullProjectStore } from '../store/types';
@@ -25,6 +21,10 @@ import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fin
 import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
+import { buildHst, inferTasks, labelledOnly } from '../task-model/start';
+
+// moved to task-model/start.ts (the training bundle export needs them without depending on training/)
+export { inferTasks, noBackboneMessage } from '../task-model/start';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -118,56 +118,6 @@ export async function openSource(path: string): Promise<Source> {
     return { dataset, store: null, root: dir, revision: 0, close: () => {} };
   }
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
-}
-
-export function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
-  const keep = new Set(store.listImages().items.filter((i) => i.status !== 'unlabeled').map((i) => String(i.id)));
-  return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
-}
-
-/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
-export function inferTasks(ds: Dataset): TaskName[] {
-  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
-  const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
-  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
-}
-
-export function noBackboneMessage(): string {
-  return (
-    'no pretrained backbone is installed. Install one with `hst-studio backbone download vit-tiny-16` (or ' +
-    '`hst-studio backbone import FILE.safetensors`), or train on an explicitly random, untrained backbone with ' +
-    '`--backbone random` (only sensible for the synthetic demo)'
-  );
-}
-
-export async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
-  const s = SIDE_PRESETS[side];
-  const sideCfg = { m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] };
-  const mgr = new BackboneManager(o.dataDir ?? defaultDataDir());
-  let id = o.backbone;
-  if (!id) {
-    const installed = await mgr.list();
-    if (installed.length === 0) throw new Error(noBackboneMessage());
-    id = installed[0].id;
-  }
-  if (id === 'random') {
-    const cfg = resolveHstConfig({ ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, ...sideCfg, ...o.randomVit, num_classes: 0 });
-    return { hst: new HstModel(cfg, { backbone: 'random', seed }), label: 'random (untrained) backbone' };
-  }
-  const fromFile = existsSync(id) && statSync(id).isFile();
-  const file = fromFile ? resolve(id) : (await mgr.require(id)).path;
-  const manifest = fromFile ? null : await mgr.get(id);
-  const weights = await readBackboneFile(file, manifest?.shape.num_heads);
-  const cfg = resolveHstConfig({ ...weights.shape, ...sideCfg, num_classes: 0 });
-  const hst = new HstModel(cfg, { backbone: 'pending', seed });
-  try {
-    loadBackbone(hst, weights, { name: fromFile ? file : id, file, sha256: manifest?.sha256 });
-  } catch (err) {
-    hst.dispose();
-    throw err;
-  }
-  return { hst, label: fromFile ? file : id };
 }
 
 export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
