@@ -12,7 +12,7 @@ import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/
 import type { ModelVersion } from '../store/models';
 import type { NewPrediction } from '../store/predictions';
 import type { FullProjectStore, ProjectStore } from '../store/types';
-import { exportInWorker, predictInWorker } from '../jobs/worker-client';
+import { exportInWorker, exportTrainingInWorker, importModelInWorker, predictInWorker } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
@@ -23,7 +23,7 @@ type LoopMethods =
   | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
   | 'models.list' | 'models.get' | 'models.setActive' | 'models.delete' | 'models.compare'
   | 'predict.run' | 'predictions.list' | 'predictions.accept' | 'predictions.reject' | 'al.queue'
-  | 'export.run' | 'incremental.settings';
+  | 'export.run' | 'export.training' | 'models.import' | 'incremental.settings';
 export type LoopHandlers = Pick<Handlers, LoopMethods>;
 
 function full(s: ProjectStore): FullProjectStore {
@@ -92,7 +92,8 @@ export class LoopService {
     return {
       id: v.id, name: v.name, task: v.task, active: v.active, parentId: v.parentId, datasetRevision: v.datasetRevision, createdAt: v.createdAt,
       trainableParams: cfgNum(v.config, 'trainableParams'), seconds: cfgNum(v.config, 'seconds'), backend: cfgStr(v.config, 'backend'),
-      backbone: cfgStr(v.config, 'backbone'), origin: v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full',
+      backbone: cfgStr(v.config, 'backbone'),
+      origin: (v.config as { origin?: { trainer?: string } } | null)?.origin?.trainer ?? (v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full'),
       eval: evalSummary(v.metrics, this.classNames(s, v)), metrics: v.metrics,
     };
   }
@@ -368,6 +369,47 @@ export class LoopService {
           if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
           progress(1);
           return { message: `exported model version ${r.result.version} as ${format} to ${r.result.path} (${(r.result.bytes / 1e6).toFixed(2)} MB)` };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      });
+      return { jobId };
+    },
+
+    'export.training': ({ out, version }) => {
+      const s = this.store();
+      if (s.listModelVersions().length === 0) throw conflict('there is no model version to start from: press Fine-tune first (or use `hst-studio export-training --backbone ID`)');
+      if (version !== undefined) this.version(s, version);
+      const target = resolve(out);
+      const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
+        const job = exportTrainingInWorker({ project: s.dir, out: target, ...(version !== undefined ? { version } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });
+        const onAbort = () => job.cancel();
+        signal.addEventListener('abort', onAbort);
+        try {
+          const r = await job.done;
+          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
+          progress(1);
+          return { message: `training bundle written to ${r.result.out}; from that folder run: ${r.result.command}` };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      });
+      return { jobId };
+    },
+    'models.import': ({ path }) => {
+      const s = this.store();
+      if (this.train.running) throw conflict('a fine-tune is running: import when it has finished');
+      const file = resolve(path);
+      const jobId = this.host.jobs.start('import', async ({ signal, progress }) => {
+        const job = importModelInWorker({ project: s.dir, file }, { onProgress: (m) => progress(m.fraction, m.message) });
+        const onAbort = () => job.cancel();
+        signal.addEventListener('abort', onAbort);
+        try {
+          const r = await job.done;
+          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'import cancelled' };
+          progress(1);
+          this.host.emit('project.changed', { revision: s.revision() });
+          return { message: r.result.summary };
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
