@@ -36,6 +36,8 @@ export const ImageQuery = z.object({
   status: z.enum(['unlabeled', 'labeled', 'reviewed', 'predicted']).optional(),
   split: S.Split.optional(),
   classId: z.number().int().positive().optional(),
+  /** images carrying this image-level tag */
+  tag: S.TagName.optional(),
   sort: z.enum(['id', 'fileName', 'addedAt']).optional(),
   offset: z.number().int().nonnegative().optional(),
   limit: z.number().int().positive().max(10_000).optional(),
@@ -209,6 +211,9 @@ export const methods = {
 
   /** Import a labelled dataset (COCO JSON, YOLO, Pascal VOC, LabelMe folder) as one job; format detected when omitted. */
   'datasets.import': m(z.object({ path: z.string().min(1), format: z.enum(['coco', 'yolo', 'voc', 'labelme']).optional() }), JobStarted),
+
+  /** Every image-level tag in use with its image count, most used first (tags change through annotations.apply). */
+  'tags.list': m(Empty, z.object({ tags: z.array(z.object({ tag: z.string(), count: z.number().int().nonnegative() })) })),
 
   'annotations.list': m(z.object({ imageId: z.number().int().positive() }), z.object({ items: z.array(S.Annotation) })),
   'annotations.apply': m(z.object({ changeset: S.Changeset }), z.object({ revision: z.number().int(), inverse: S.Changeset })),

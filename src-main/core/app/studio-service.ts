@@ -171,6 +171,15 @@ export class StudioService {
 
     'datasets.import': ({ path, format }) => ({ jobId: this.startDatasetImport(resolve(path), format) }),
 
+    'tags.list': () => {
+      const s = this.need();
+      const x = s as Partial<ProjectStoreExtras>;
+      if (typeof x.tagCounts === 'function') return { tags: x.tagCounts() };
+      const counts = new Map<string, number>();
+      for (const im of s.listImages({ limit: Number.MAX_SAFE_INTEGER }).items) for (const t of im.tags ?? []) counts.set(t, (counts.get(t) ?? 0) + 1);
+      return { tags: [...counts].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : 1)) };
+    },
+
     'annotations.list': ({ imageId }) => ({ items: this.need().annotationsOf(imageId) }),
     'annotations.apply': ({ changeset }) => this.applyAndAnnounce(this.need(), changeset),
 

@@ -12,7 +12,8 @@ import { BackboneManager } from '../backbones/manager';
 import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../jobs/train-job';
 import { defaultTrainMode, isNativeBackend } from '../training/fast-fine-tune';
-import { inferTasks, noBackboneMessage } from '../training/train-project';
+import { inferTasks, noBackboneMessage, trainingDataset } from '../training/train-project';
+import type { TaskName } from '../task-model/task-model';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../jobs/worker-client';
 import { conflict, badRequest } from './errors';
@@ -25,13 +26,15 @@ export const TRAIN_PRESET_ENV = 'HST_TRAIN_PRESET';
 const TINY = { size: 64, steps: 5, batchSize: 2, lr: 2e-3 };
 
 export async function planTraining(store: FullProjectStore, adv: TrainOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<TrainPlan> {
-  const ds = store.toDataset();
+  const full = store.toDataset();
   let tasks: string[];
   try {
-    tasks = inferTasks(ds);
+    tasks = inferTasks(full);
   } catch (err) {
     throw badRequest((err as Error).message);
   }
+  // image tags as classes when the project has no shapes (tags-classification.ts)
+  const ds = trainingDataset(full, null, tasks as TaskName[]).dataset;
   const labelled = new Set(ds.annotations.map((a) => a.imageKey));
   const trainImages = ds.images.filter((im) => labelled.has(im.key) && im.split === 'train').length;
   const valImages = ds.images.filter((im) => labelled.has(im.key) && im.split === 'val').length;

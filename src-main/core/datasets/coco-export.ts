@@ -37,7 +37,7 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
     const placed = await placeImage(im, path.join(imagesDir, name), opts.images);
     if (!placed) missing++;
     else if (opts.images !== 'none') report.files.push(path.posix.join('images', name));
-    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height });
+    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height, ...(im.tags?.length ? { tags: im.tags } : {}) });
   }
   if (missing) report.dropped.push(`${plural(missing, 'image file')} missing on disk (listed in the JSON without a file)`);
 
@@ -71,6 +71,8 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
   const dims = new Map(ds.images.map((im) => [im.key, im]));
   const annotations = [];
   let shoelace = 0;
+  // CVAT writes `attributes` ({occluded, <name>: value}) on every annotation; so do we once any shape has some
+  const withAttributes = ds.annotations.some((a) => a.flags || a.attributes);
   for (const a of ds.annotations) {
     const im = dims.get(a.imageKey);
     const catId = classIds.get(a.className);
@@ -110,6 +112,14 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
       iscrowd: a.iscrowd ? 1 : 0,
     };
     if (a.score !== undefined) ann.score = a.score;
+    if (withAttributes) {
+      ann.attributes = {
+        occluded: !!a.flags?.occluded,
+        ...(a.flags?.truncated ? { truncated: true } : {}),
+        ...(a.flags?.difficult ? { difficult: true } : {}),
+        ...a.attributes,
+      };
+    }
     annotations.push(ann);
   }
   if (shoelace) report.converted.push(`${plural(shoelace, 'polygon')} on images of unknown size: area is the polygon area, not the pixel count`);

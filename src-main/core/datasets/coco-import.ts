@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Geometry, Split } from '../../contract/schemas';
 import { checkCounts, countsFromString, fromUncompressed } from '../geometry/rle';
+import { splitAttributes } from './attributes';
 import { exists } from './image-files';
 import { IssueList, formatZodIssues } from './issues';
 import { readJsonFile } from './read-json';
@@ -23,6 +24,8 @@ const CocoImage = z.object({
   file_name: z.string().min(1),
   width: z.number().int().nonnegative().optional(),
   height: z.number().int().nonnegative().optional(),
+  /** image-level tags (this studio's exports; not a COCO field) */
+  tags: z.array(z.string()).optional(),
 });
 
 const CocoCategory = z.object({
@@ -45,6 +48,8 @@ const CocoAnnotation = z.object({
   iscrowd: z.union([z.literal(0), z.literal(1), z.boolean()]).optional(),
   area: z.number().optional(),
   score: z.number().optional(),
+  /** as CVAT writes them: {occluded: bool, rotation: 0.0, <name>: value} */
+  attributes: z.record(z.string(), z.unknown()).optional(),
 });
 
 export interface CocoImportOptions {
@@ -137,6 +142,7 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
       height: im.height ?? 0,
     };
     if (split) img.split = split;
+    if (im.tags?.length) img.tags = [...new Set(im.tags.map((t) => t.trim()).filter(Boolean))];
     images.push(img);
     imageByKey.set(key, img);
   }
@@ -166,6 +172,12 @@ export async function importCoco(jsonPath: string, opts: CocoImportOptions = {})
     const ann: DatasetAnnotation = { imageKey: img.key, className, geometry: g.geometry, sourceId: a.id };
     if (a.iscrowd === 1 || a.iscrowd === true) ann.iscrowd = true;
     if (a.score !== undefined) ann.score = a.score;
+    if (a.attributes) {
+      // CVAT writes rotation 0.0 on every box; only a real rotation is worth keeping
+      const { rotation, ...rest } = a.attributes;
+      const named = rotation === 0 || rotation === undefined ? rest : a.attributes;
+      Object.assign(ann, splitAttributes(named, (name, why) => issues.warn(file, `${rec} attributes.${name.slice(0, 80)}`, `not kept: ${why}`)));
+    }
     annotations.push(ann);
   });
 

@@ -22,7 +22,7 @@ export async function exportLabelme(input: Dataset, outDir: string, opts: Export
     else byImage.set(a.imageKey, [a]);
   }
   const names = new UniqueNames();
-  const n = { crowd: 0, scores: 0, emptyMask: 0, missing: 0, groups: 0 };
+  const n = { scores: 0, emptyMask: 0, missing: 0, groups: 0 };
   let group = 0;
   for (const img of ds.images) {
     // the image and its JSON share a stem, so reserve both names together
@@ -35,9 +35,20 @@ export async function exportLabelme(input: Dataset, outDir: string, opts: Export
     } else n.missing++;
     const shapes: Record<string, unknown>[] = [];
     for (const a of byImage.get(img.key) ?? []) {
-      if (a.iscrowd) n.crowd++;
       if (a.score !== undefined) n.scores++;
-      const base = { label: a.className, description: '', flags: {}, mask: null as string | null, group_id: null as number | null };
+      // labelme's shape flags are checkboxes: our flags and boolean attributes; other values in `attributes`
+      const flags: Record<string, boolean> = {};
+      const other: Record<string, string | number> = {};
+      for (const f of ['occluded', 'truncated', 'difficult'] as const) if (a.flags?.[f]) flags[f] = true;
+      if (a.iscrowd) flags.crowd = true;
+      for (const [k, v] of Object.entries(a.attributes ?? {})) {
+        if (typeof v === 'boolean') flags[k] = v;
+        else other[k] = v;
+      }
+      const base = {
+        label: a.className, description: '', flags, mask: null as string | null, group_id: null as number | null,
+        ...(Object.keys(other).length ? { attributes: other } : {}),
+      };
       const g = a.geometry;
       if (g.kind === 'box') {
         shapes.push({ ...base, shape_type: 'rectangle', points: [[g.x, g.y], [g.x + g.w, g.y + g.h]] });
@@ -63,12 +74,11 @@ export async function exportLabelme(input: Dataset, outDir: string, opts: Export
         shapes.push({ ...base, shape_type: 'mask', points: [[bx, by], [bx + bw - 1, by + bh - 1]], mask: png.toString('base64') });
       }
     }
-    const json = { version: LABELME_VERSION, flags: {}, shapes, imagePath: name, imageData: null, imageHeight: img.height, imageWidth: img.width };
+    const json = { version: LABELME_VERSION, flags: Object.fromEntries((img.tags ?? []).map((t) => [t, true])), shapes, imagePath: name, imageData: null, imageHeight: img.height, imageWidth: img.width };
     await writeFile(path.join(out, `${stem}.json`), JSON.stringify(json, null, 2));
     report.files.push(`${stem}.json`);
   }
   if (n.groups) report.converted.push(`${plural(n.groups, 'multi-part polygon')} written as polygon shapes sharing a group_id`);
-  if (n.crowd) report.dropped.push(`crowd flag of ${plural(n.crowd, 'annotation')}`);
   if (n.scores) report.dropped.push(`scores of ${plural(n.scores, 'annotation')}`);
   if (n.emptyMask) report.dropped.push(plural(n.emptyMask, 'empty mask'));
   if (n.missing) report.dropped.push(`${plural(n.missing, 'image file')} missing on disk`);

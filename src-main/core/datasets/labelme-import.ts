@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Geometry } from '../../contract/schemas';
 import { encodeMask, merge } from '../geometry/rle';
 import { polygonsToRle } from '../geometry/rasterize';
+import { splitAttributes } from './attributes';
 import { exists, imageSize } from './image-files';
 import { IssueList, formatZodIssues } from './issues';
 import { parseJsonText } from './read-json';
@@ -21,9 +22,15 @@ const Shape = z.object({
   shape_type: z.string().optional(),
   group_id: z.number().int().nullable().optional(),
   mask: z.string().nullable().optional(),
+  /** per-shape checkboxes (labelme --flags): occluded/truncated/difficult/crowd are our flags, others attributes */
+  flags: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** not labelme's: non-boolean attributes as this studio writes them */
+  attributes: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 const LabelmeFile = z.object({
   shapes: z.array(z.unknown()),
+  /** image-level checkboxes: the ones set are the image's tags */
+  flags: z.record(z.string(), z.unknown()).nullable().optional(),
   imagePath: z.string().min(1),
   imageHeight: z.number().int().nonnegative().nullable().optional(),
   imageWidth: z.number().int().nonnegative().nullable().optional(),
@@ -82,9 +89,11 @@ export async function importLabelme(p: string): Promise<Dataset> {
       if (!('error' in s)) ({ width: W, height: H } = s);
     }
     const img: DatasetImage = { key: resolved.rel, fileName: resolved.rel, absPath: found ? resolved.abs : null, width: W, height: H };
+    const tags = Object.entries(lm.flags ?? {}).filter(([k, v]) => v === true && k.trim()).map(([k]) => k.trim());
+    if (tags.length) img.tags = tags;
     images.push(img);
 
-    const objects: { label: string; group: string | null; geometry: Geometry; index: number }[] = [];
+    const objects: { label: string; group: string | null; geometry: Geometry; index: number; extra: Partial<DatasetAnnotation> }[] = [];
     for (let i = 0; i < lm.shapes.length; i++) {
       const rec = `shapes[${i}]`;
       const s = Shape.safeParse(lm.shapes[i]);
@@ -103,14 +112,17 @@ export async function importLabelme(p: string): Promise<Dataset> {
         issues.error(file, `${rec} (${sh.label})`, g.error);
         continue;
       }
-      objects.push({ label: sh.label, group: sh.group_id == null ? null : `${sh.label}\u0000${sh.group_id}`, geometry: g.geometry, index: i });
+      const { crowd, iscrowd, ...named } = { ...sh.flags, ...sh.attributes };
+      const extra: Partial<DatasetAnnotation> = splitAttributes(named, (name, why) => issues.warn(file, `${rec} (${sh.label}) flag '${name.slice(0, 80)}'`, `not kept: ${why}`));
+      if (crowd === true || iscrowd === true) extra.iscrowd = true;
+      objects.push({ label: sh.label, group: sh.group_id == null ? null : `${sh.label}\u0000${sh.group_id}`, geometry: g.geometry, index: i, extra });
     }
     for (const o of groupObjects(objects, W, H, file, issues)) {
       if (!classSet.has(o.label)) {
         classSet.add(o.label);
         classes.push({ name: o.label });
       }
-      annotations.push({ imageKey: img.key, className: o.label, geometry: o.geometry, sourceId: `${file}#${o.index}` });
+      annotations.push({ imageKey: img.key, className: o.label, geometry: o.geometry, sourceId: `${file}#${o.index}`, ...o.extra });
     }
   }
   for (const [t, n] of skippedTypes) issues.warn('*.json', undefined, `${n} '${t}' shape(s) skipped (only rectangle, polygon and mask are imported)`);

@@ -1,6 +1,6 @@
 // The neutral, format-independent dataset that every importer produces and every exporter consumes.
 // Importers never touch the store; the store ingests a Dataset in one transaction (all or nothing).
-import type { Geometry, Split } from '../../contract/schemas';
+import type { AnnotationAttributes, AttributeDef, Geometry, Split } from '../../contract/schemas';
 
 export interface DatasetImage {
   /** Unique within the dataset (importer's own key: COCO image id, relative path, …). */
@@ -13,6 +13,8 @@ export interface DatasetImage {
   width: number;
   height: number;
   split?: Split;
+  /** image-level tags (LabelMe image `flags` that are true; our own exports) */
+  tags?: string[];
 }
 
 export interface DatasetClass {
@@ -20,6 +22,8 @@ export interface DatasetClass {
   color?: string;
   /** The id the source format used (COCO category id, YOLO index) — for round trips. */
   sourceId?: number;
+  /** attribute definitions; when absent, an import infers them from the values its annotations carry */
+  attributes?: AttributeDef[];
 }
 
 export interface DatasetAnnotation {
@@ -27,6 +31,10 @@ export interface DatasetAnnotation {
   className: string;
   geometry: Geometry;
   iscrowd?: boolean;
+  /** VOC difficult/truncated/occluded, CVAT's `occluded` (the crowd flag is `iscrowd`) */
+  flags?: { occluded?: boolean; truncated?: boolean; difficult?: boolean };
+  /** custom attributes (CVAT COCO/VOC attributes, LabelMe shape flags other than the named ones) */
+  attributes?: AnnotationAttributes;
   score?: number;
   /** The id the source format used (COCO annotation id) — for round trips and error messages. */
   sourceId?: number | string;

@@ -27,7 +27,7 @@ export async function exportVoc(input: Dataset, outDir: string, opts: ExportOpti
   const names = new UniqueNames();
   const splitIds = new Map<Split, string[]>();
   const palette = vocColormap();
-  const n = { rounded: 0, shapes: 0, overlap: 0, tooMany: 0, crowd: 0, scores: 0, missing: 0, noSize: 0, badMask: 0 };
+  const n = { rounded: 0, shapes: 0, overlap: 0, tooMany: 0, crowd: 0, scores: 0, missing: 0, noSize: 0, badMask: 0, tags: 0 };
 
   for (const img of ds.images) {
     const name = names.take(outputName(img, true));
@@ -36,6 +36,7 @@ export async function exportVoc(input: Dataset, outDir: string, opts: ExportOpti
     if (await placeImage(img, path.join(out, imgRel), opts.images)) {
       if (opts.images !== 'none') report.files.push(imgRel);
     } else n.missing++;
+    if (img.tags?.length) n.tags++;
     const split = img.split ?? 'train';
     splitIds.set(split, [...(splitIds.get(split) ?? []), id]);
 
@@ -58,12 +59,16 @@ export async function exportVoc(input: Dataset, outDir: string, opts: ExportOpti
       if (ints.some((v, i) => v !== box[i])) n.rounded++;
       if (a.iscrowd) n.crowd++;
       if (a.score !== undefined) n.scores++;
+      const attrs = Object.entries(a.attributes ?? {});
       objects.push({
         name: a.className,
         pose: 'Unspecified',
-        truncated: 0,
-        difficult: 0,
+        truncated: a.flags?.truncated ? 1 : 0,
+        difficult: a.flags?.difficult ? 1 : 0,
+        occluded: a.flags?.occluded ? 1 : 0,
         bndbox: { xmin: ints[0], ymin: ints[1], xmax: ints[2], ymax: ints[3] },
+        // custom attributes as CVAT writes them in VOC
+        ...(attrs.length ? { attributes: { attribute: attrs.map(([name, value]) => ({ name, value: String(value) })) } } : {}),
       });
       if (seg && a.geometry.kind !== 'box') {
         n.shapes++;
@@ -113,6 +118,7 @@ export async function exportVoc(input: Dataset, outDir: string, opts: ExportOpti
   if (n.tooMany) report.dropped.push(`${plural(n.tooMany, 'shape')} beyond the 254th object of an image (left out of the PNG, box kept)`);
   if (n.crowd) report.dropped.push(`crowd flag of ${plural(n.crowd, 'annotation')}`);
   if (n.scores) report.dropped.push(`scores of ${plural(n.scores, 'annotation')}`);
+  if (n.tags) report.dropped.push(`image tags of ${plural(n.tags, 'image')} (VOC has no image-level labels)`);
   if (n.noSize) report.dropped.push(`shapes of ${plural(n.noSize, 'image')} of unknown size (boxes kept)`);
   if (n.badMask) report.dropped.push(`${plural(n.badMask, 'mask')} whose size differs from the image (left out of the PNG, box kept)`);
   if (n.missing) report.dropped.push(`${plural(n.missing, 'image file')} missing on disk`);

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import type { Geometry, Split } from '../../contract/schemas';
 import { encodeMask } from '../geometry/rle';
+import { splitAttributes } from './attributes';
 import { exists } from './image-files';
 import { IssueList, formatZodIssues } from './issues';
 import { vocColormap } from './png-palette';
@@ -21,6 +22,12 @@ const VocObject = z.object({
   name: z.union([z.string().min(1), z.number()]).transform(String),
   difficult: Flag,
   truncated: Flag,
+  occluded: Flag,
+  // CVAT's VOC: <attributes><attribute><name>…</name><value>…</value></attribute>…</attributes>
+  attributes: z
+    .object({ attribute: z.array(z.object({ name: z.union([z.string(), z.number()]).transform(String), value: z.union([z.string(), z.number()]).optional() })).optional() })
+    .or(z.literal(''))
+    .optional(),
   bndbox: z.object({ xmin: Num, ymin: Num, xmax: Num, ymax: Num }),
 });
 const VocXml = z.object({
@@ -34,8 +41,16 @@ const VocXml = z.object({
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
-  isArray: (_name, jpath) => String(jpath) === 'annotation.object',
+  isArray: (_name, jpath) => String(jpath) === 'annotation.object' || String(jpath) === 'annotation.object.attributes.attribute',
 });
+
+/** An attribute value as text in XML: CVAT writes checkboxes as true/false and numbers as digits. */
+function xmlAttributeValue(v: string | number | undefined): string | number | boolean {
+  const t = String(v ?? '').trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (/^-?\d+(\.\d+)?$/.test(t) && t.length < 16) return Number(t);
+  return String(v ?? '');
+}
 
 export async function importVoc(p: string): Promise<Dataset> {
   const root = path.resolve(p);
@@ -53,8 +68,6 @@ export async function importVoc(p: string): Promise<Dataset> {
   const classes: DatasetClass[] = [];
   const classSet = new Set<string>();
   const annotations: DatasetAnnotation[] = [];
-  let difficult = 0;
-  let truncated = 0;
   const segStems = new Set(hasSeg ? (await readdir(segDir)).filter((n) => n.toLowerCase().endsWith('.png')).map((n) => n.slice(0, -4)) : []);
 
   for (const x of xmls) {
@@ -91,7 +104,7 @@ export async function importVoc(p: string): Promise<Dataset> {
     if (split) img.split = split;
     images.push(img);
 
-    const objects: { name: string; geometry: Geometry; index: number }[] = [];
+    const objects: { name: string; geometry: Geometry; index: number; extra: Pick<DatasetAnnotation, 'flags' | 'attributes'> }[] = [];
     (a.object ?? []).forEach((raw, i) => {
       const rec = `object[${i}]`;
       const o = VocObject.safeParse(raw);
@@ -100,9 +113,12 @@ export async function importVoc(p: string): Promise<Dataset> {
       if (xmax < xmin || ymax < ymin) {
         return issues.error(file, rec, `bndbox has a negative size (xmin ${xmin} > xmax ${xmax} or ymin ${ymin} > ymax ${ymax})`);
       }
-      if (o.data.difficult) difficult++;
-      if (o.data.truncated) truncated++;
-      objects.push({ name: o.data.name, geometry: { kind: 'box', x: xmin - 1, y: ymin - 1, w: xmax - xmin + 1, h: ymax - ymin + 1 }, index: i });
+      const named: Record<string, unknown> = {};
+      for (const at of (o.data.attributes || undefined)?.attribute ?? []) named[at.name] = xmlAttributeValue(at.value);
+      const extra = splitAttributes(named, (name, why) => issues.warn(file, `${rec} attribute '${name.slice(0, 80)}'`, `not kept: ${why}`));
+      const flags = { ...extra.flags, ...(o.data.difficult ? { difficult: true } : {}), ...(o.data.truncated ? { truncated: true } : {}), ...(o.data.occluded ? { occluded: true } : {}) };
+      if (Object.keys(flags).length) extra.flags = flags;
+      objects.push({ name: o.data.name, geometry: { kind: 'box', x: xmin - 1, y: ymin - 1, w: xmax - xmin + 1, h: ymax - ymin + 1 }, index: i, extra });
     });
 
     if (segStems.has(stem) && objects.length) {
@@ -131,11 +147,9 @@ export async function importVoc(p: string): Promise<Dataset> {
         classSet.add(o.name);
         classes.push({ name: o.name });
       }
-      annotations.push({ imageKey: stem, className: o.name, geometry: o.geometry, sourceId: `${stem}#${o.index}` });
+      annotations.push({ imageKey: stem, className: o.name, geometry: o.geometry, sourceId: `${stem}#${o.index}`, ...o.extra });
     }
   }
-  if (difficult) issues.warn('Annotations', undefined, `${difficult} object(s) marked difficult: the flag is not kept (imported as ordinary objects)`);
-  if (truncated) issues.warn('Annotations', undefined, `${truncated} object(s) marked truncated: the flag is not kept`);
   return { images, classes, annotations, issues: issues.items };
 }
 

@@ -29,10 +29,11 @@ export async function exportYolo(input: Dataset, outDir: string, opts: ExportOpt
     else byImage.set(a.imageKey, [a]);
   }
 
-  const counts = { rle: 0, holes: 0, multi: 0, crowd: 0, scores: 0, emptyMask: 0, clamped: 0, noSize: 0, missing: 0, boxes: 0, segs: 0 };
+  const counts = { rle: 0, holes: 0, multi: 0, crowd: 0, scores: 0, emptyMask: 0, clamped: 0, noSize: 0, missing: 0, boxes: 0, segs: 0, attrs: 0, tags: 0 };
   const names = new UniqueNames();
   const usedSplits = new Set<Split>();
   for (const img of ds.images) {
+    if (img.tags?.length) counts.tags++;
     const split = img.split ?? 'train';
     usedSplits.add(split);
     const name = names.take(`${split}/${outputName(img, true)}`).slice(split.length + 1);
@@ -59,6 +60,7 @@ export async function exportYolo(input: Dataset, outDir: string, opts: ExportOpt
       if (cls === undefined) continue;
       if (a.iscrowd) counts.crowd++;
       if (a.score !== undefined) counts.scores++;
+      if (a.flags || a.attributes) counts.attrs++;
       const g = a.geometry;
       if (g.kind === 'box') {
         counts.boxes++;
@@ -111,6 +113,8 @@ export async function exportYolo(input: Dataset, outDir: string, opts: ExportOpt
   if (counts.emptyMask) report.dropped.push(`${plural(counts.emptyMask, 'empty mask')}`);
   if (counts.crowd) report.dropped.push(`crowd flag of ${plural(counts.crowd, 'annotation')} (written as ordinary objects)`);
   if (counts.scores) report.dropped.push(`scores of ${plural(counts.scores, 'annotation')}`);
+  if (counts.attrs) report.dropped.push(`flags and attributes of ${plural(counts.attrs, 'annotation')} (YOLO has none)`);
+  if (counts.tags) report.dropped.push(`image tags of ${plural(counts.tags, 'image')} (YOLO has no image-level labels)`);
   if (counts.noSize) report.dropped.push(`${plural(counts.noSize, 'annotation')} on images of unknown size (cannot normalise)`);
   if (counts.missing) report.dropped.push(`${plural(counts.missing, 'image file')} missing on disk`);
   return report;

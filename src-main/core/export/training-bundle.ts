@@ -24,7 +24,7 @@ import { openProject } from '../store/project';
 import { VIT_AUGREG_NORM } from '../data/types';
 import { buildTaskModel, type TaskModelSpec } from '../task-model/model-spec';
 import { defaultHeadSettings, type TaskModel, type TaskName } from '../task-model/task-model';
-import { buildHst, inferTasks, labelledOnly } from '../task-model/start';
+import { buildHst, labelledOnly } from '../task-model/start';
 import { AtomicOutput, type ExportIo } from './atomic-output';
 import { loadVersionForExport } from './export-source';
 
@@ -164,7 +164,7 @@ export async function exportTrainingBundle(projectDir: string, out: string, opts
     sidePreset = side;
     const seed = opts.seed ?? 0;
     const { hst, label } = await buildHst({ backbone: opts.backbone, dataDir: opts.dataDir, randomVit: opts.vitDepth ? { depth: opts.vitDepth } : undefined }, size, side, seed);
-    const tasks = opts.tasks ?? inferTasks(ds);
+    const tasks = opts.tasks ?? shapeTasks(ds);
     spec = {
       format: 'hst-studio-task-model', version: 1, hst: configToJson(hst.config) as HstConfigInput,
       heads: defaultHeadSettings(tasks, classes.length), classes, inputSize: size, norm: VIT_AUGREG_NORM, backbone: hst.backboneSource, seed,
@@ -222,6 +222,12 @@ export async function exportTrainingBundle(projectDir: string, out: string, opts
   } finally {
     model.dispose();
   }
+}
+
+/** The tasks the shapes support (training/train-project.ts inferTasks for shape labels; tag-only classification projects are not bundled yet). */
+function shapeTasks(ds: Dataset): TaskName[] {
+  if (ds.annotations.length === 0) throw new Error('the project has no shape annotations to train on (image-tag classification cannot be bundled for the PyTorch trainer yet); label some images first');
+  return ds.annotations.some((a) => a.geometry.kind !== 'box') ? ['detect', 'instance', 'semantic'] : ['detect'];
 }
 
 async function copyTree(src: string, dst: string): Promise<void> {

@@ -3,7 +3,8 @@
 // are removed again.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { Geometry } from '../../contract/schemas';
+import { AnnotationAttributes, AttributeDef, Geometry, TagName } from '../../contract/schemas';
+import { inferAttributeDefs } from '../datasets/attributes';
 import type { Dataset, DatasetIssue } from '../datasets/types';
 import { placeMedia, writeThumb } from '../ingest/media';
 import { INGEST_CONCURRENCY, newImageFrom, type NewImage } from '../ingest/ingest';
@@ -28,6 +29,8 @@ export interface VerifiedDataset {
   annotations: (Dataset['annotations'][number] & { geometry: Geometry })[];
   warnings: string[];
   label?: string;
+  /** dataset image key → its image-level tags */
+  tags?: Map<string, string[]>;
 }
 
 const where = (i: DatasetIssue) => `${i.file}${i.record ? ` ${i.record}` : ''}: ${i.message}`;
@@ -57,11 +60,18 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
     if (!c.name || c.name.length > 200) errors.push(`class '${c.name}': a class name must have 1 to 200 characters`);
     if (classNames.has(c.name)) errors.push(`class '${c.name}' is declared twice`);
     classNames.add(c.name);
+    c.attributes?.forEach((d, k) => {
+      const r = AttributeDef.safeParse(d);
+      if (!r.success) errors.push(`class '${c.name}': attribute definition ${k}: ${r.error.issues[0].message}`);
+    });
   }
   const keys = new Set<string>();
   for (const im of ds.images) {
     if (keys.has(im.key)) errors.push(`image '${im.fileName}': key ${im.key} is used twice`);
     keys.add(im.key);
+    for (const tag of im.tags ?? []) {
+      if (!TagName.safeParse(tag).success) errors.push(`image '${im.fileName}': tag '${tag.slice(0, 120)}' must have 1 to 100 characters`);
+    }
   }
   const annotations: VerifiedDataset['annotations'] = [];
   ds.annotations.forEach((a, i) => {
@@ -72,6 +82,10 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
     if (!g.success) errors.push(`${rec}: invalid geometry at ${g.error.issues[0].path.join('.')}: ${g.error.issues[0].message}`);
     else annotations.push({ ...a, geometry: g.data });
     if (a.score !== undefined && !(a.score >= 0 && a.score <= 1)) errors.push(`${rec}: score ${a.score} is not in [0, 1]`);
+    if (a.attributes) {
+      const r = AnnotationAttributes.safeParse(a.attributes);
+      if (!r.success) errors.push(`${rec}: attributes${r.error.issues[0].path.length ? `.${r.error.issues[0].path.join('.')}` : ''}: ${r.error.issues[0].message}`);
+    }
   });
   if (errors.length) fail(errors);
 
@@ -137,13 +151,15 @@ export async function verifyDataset(t: ImportTarget, ds: Dataset, opts: IngestOp
   if (errors.length) fail(errors);
   opts.onProgress?.({ done, total: ds.images.length });
 
+  const tags = new Map<string, string[]>();
+  for (const im of ds.images) if (im.tags?.length && !missing.has(im.key)) tags.set(im.key, im.tags.map((t) => t.trim()));
   let dropped = 0;
   const kept = annotations.filter((a) => !missing.has(a.imageKey) || (dropped++, false));
   const missingNames = ds.images.filter((im) => missing.has(im.key)).map((im) => im.fileName);
   for (const name of missingNames.slice(0, MAX_LISTED)) warnings.push(`image '${name}': the file is missing; it was skipped`);
   if (missingNames.length > MAX_LISTED) warnings.push(`… and ${missingNames.length - MAX_LISTED} more missing image files were skipped`);
   if (dropped) warnings.push(`${dropped} annotation${dropped === 1 ? '' : 's'} on missing images were skipped`);
-  return { images, classes: ds.classes, annotations: kept, warnings };
+  return { images, classes: ds.classes, annotations: kept, warnings, tags };
 }
 
 /**
@@ -155,16 +171,32 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     const classIds = new Map<string, number>();
     let newClasses = 0;
     let { n: classCount, o: maxOrd } = st.get<[], { n: number; o: number | null }>('SELECT COUNT(*) AS n, MAX(ord) AS o FROM classes').get() as { n: number; o: number };
-    const findClass = st.get<[string], { id: number }>('SELECT id FROM classes WHERE name = ?');
-    const insClass = st.get('INSERT INTO classes (name, color, hotkey, ord, source_id) VALUES (?, ?, NULL, ?, ?)');
+    const findClass = st.get<[string], { id: number; attributes: string | null }>('SELECT id, attributes FROM classes WHERE name = ?');
+    const insClass = st.get('INSERT INTO classes (name, color, hotkey, ord, source_id, attributes) VALUES (?, ?, NULL, ?, ?, ?)');
+    const setDefs = st.get('UPDATE classes SET attributes = ? WHERE id = ?');
+    // a class gets definitions for the attributes its imported shapes carry (existing definitions stay as they are)
+    const known = new Map<string, AttributeDef[]>();
+    for (const c of v.classes) {
+      const found = findClass.get(c.name);
+      const existing = found?.attributes ? (JSON.parse(found.attributes) as AttributeDef[]) : [];
+      const names = new Set(existing.map((d) => d.name));
+      known.set(c.name, [...existing, ...(c.attributes ?? []).filter((d) => !names.has(d.name))]);
+    }
+    const defs = inferAttributeDefs(v.annotations, known);
+    const defsOf = (name: string) => {
+      const d = defs.get(name) ?? known.get(name) ?? [];
+      return d.length ? JSON.stringify(d) : null;
+    };
     for (const c of v.classes) {
       const found = findClass.get(c.name);
       if (found) {
         classIds.set(c.name, found.id);
+        const d = defsOf(c.name);
+        if (d !== found.attributes) setDefs.run(d, found.id);
         continue;
       }
       maxOrd = (maxOrd ?? -1) + 1;
-      const r = insClass.run(c.name, isHexColor(c.color) ? c.color : colorFor(classCount++), maxOrd, c.sourceId ?? null);
+      const r = insClass.run(c.name, isHexColor(c.color) ? c.color : colorFor(classCount++), maxOrd, c.sourceId ?? null, defsOf(c.name));
       classIds.set(c.name, Number(r.lastInsertRowid));
       newClasses++;
     }
@@ -189,16 +221,25 @@ export function insertVerified(st: Statements, v: VerifiedDataset, now = Date.no
     }
 
     const insAnn = st.get(
-      `INSERT INTO annotations (id, image_id, class_id, kind, geometry, source, score, model_version, iscrowd, source_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'human', ?, NULL, ?, ?, ?, ?)`,
+      `INSERT INTO annotations (id, image_id, class_id, kind, geometry, source, score, model_version, iscrowd, source_id, created_at, updated_at,
+         occluded, truncated, difficult, attributes)
+       VALUES (?, ?, ?, ?, ?, 'human', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const touched = new Set<number>();
     for (const a of v.annotations) {
       const imageId = imageIds.get(a.imageKey)!;
       const { kind, ...rest } = a.geometry;
+      const f = a.flags ?? {};
+      const attrs = a.attributes && Object.keys(a.attributes).length ? JSON.stringify(a.attributes) : null;
       insAnn.run(randomUUID(), imageId, classIds.get(a.className)!, kind, JSON.stringify(rest), a.score ?? null, a.iscrowd ? 1 : 0,
-        a.sourceId === undefined ? null : String(a.sourceId), now, now);
+        a.sourceId === undefined ? null : String(a.sourceId), now, now, f.occluded ? 1 : 0, f.truncated ? 1 : 0, f.difficult ? 1 : 0, attrs);
       touched.add(imageId);
+    }
+    // images merged into one (same content) or already in the project keep the union of their tags
+    const insTag = st.get('INSERT OR IGNORE INTO image_tags (image_id, tag) VALUES (?, ?)');
+    for (const [key, tags] of v.tags ?? []) {
+      const imageId = imageIds.get(key);
+      if (imageId !== undefined) for (const t of tags) insTag.run(imageId, t);
     }
     refreshStatus(st, touched);
 

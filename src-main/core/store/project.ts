@@ -17,7 +17,7 @@ import { FeatureCacheIndex } from './feature-cache';
 import { migrate, schemaVersion } from './migrate';
 import { ModelRegistry, type NewModelVersion, type RunStatus } from './models';
 import { PredictionStore, type NewPrediction } from './predictions';
-import { annotationFromRow, classFromRow, imageFromRow, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
+import { annotationFromRow, classFromRow, IMAGE_COLUMNS_WITH_TAGS, imageWithTags, type AnnotationRow, type ClassRow, type ImageRow } from './rows';
 import type { ApplyResult, ClassEditResult, FullProjectStore, ImageCounts, ImageQuery, IngestOptions, IngestReport } from './types';
 
 export interface OpenOptions {
@@ -153,6 +153,10 @@ export class SqliteProjectStore implements FullProjectStore {
       parts.push('EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id AND a.class_id = ?)');
       args.push(q.classId);
     }
+    if (q.tag !== undefined) {
+      parts.push('EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = ?)');
+      args.push(q.tag);
+    }
     return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
   }
 
@@ -161,9 +165,9 @@ export class SqliteProjectStore implements FullProjectStore {
     const total = this.st.get<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM images ${w.sql}`).get(...w.args)!.n;
     const order = SORT[q.sort ?? 'id'] ?? 'id';
     const items = this.st
-      .get<unknown[], ImageRow>(`SELECT * FROM images ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .get<unknown[], ImageRow>(`SELECT ${IMAGE_COLUMNS_WITH_TAGS} FROM images ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...w.args, q.limit ?? -1, q.offset ?? 0)
-      .map(imageFromRow);
+      .map(imageWithTags);
     return { total, items };
   }
 
@@ -187,8 +191,12 @@ export class SqliteProjectStore implements FullProjectStore {
   }
 
   getImage(id: number): ImageRecord | null {
-    const r = this.imageRow(id);
-    return r ? imageFromRow(r) : null;
+    const r = this.st.get<[number], ImageRow>(`SELECT ${IMAGE_COLUMNS_WITH_TAGS} FROM images WHERE id = ?`).get(id);
+    return r ? imageWithTags(r) : null;
+  }
+
+  tagCounts(): { tag: string; count: number }[] {
+    return this.st.get<[], { tag: string; count: number }>('SELECT tag, COUNT(*) AS count FROM image_tags GROUP BY tag ORDER BY count DESC, tag').all();
   }
 
   private imageRow(id: number): ImageRow | undefined {

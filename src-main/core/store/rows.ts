@@ -1,5 +1,5 @@
 // Row shapes as stored in SQLite and their conversion to the contract's domain types.
-import type { Annotation, Geometry, ImageRecord, LabelClass } from '../../contract/schemas';
+import { normalizeAnnotation, type Annotation, type AnnotationAttributes, type AttributeDef, type Geometry, type ImageRecord, type LabelClass } from '../../contract/schemas';
 
 export interface ImageRow {
   id: number;
@@ -24,6 +24,7 @@ export interface ClassRow {
   hotkey: string | null;
   ord: number;
   source_id: number | null;
+  attributes: string | null;
 }
 
 export interface AnnotationRow {
@@ -39,6 +40,10 @@ export interface AnnotationRow {
   source_id: string | null;
   created_at: number;
   updated_at: number;
+  occluded: number;
+  truncated: number;
+  difficult: number;
+  attributes: string | null;
 }
 
 export const imageFromRow = (r: ImageRow): ImageRecord => ({
@@ -54,7 +59,34 @@ export const imageFromRow = (r: ImageRow): ImageRecord => ({
   addedAt: r.added_at,
 });
 
-export const classFromRow = (r: ClassRow): LabelClass => ({ id: r.id, name: r.name, color: r.color, hotkey: r.hotkey, order: r.ord });
+/** An image row with its tags (`tags_json`: SQLite json_group_array of its tags, sorted). */
+export const imageWithTags = (r: ImageRow & { tags_json?: string | null }): ImageRecord => {
+  const im = imageFromRow(r);
+  const tags = r.tags_json ? (JSON.parse(r.tags_json) as string[]) : [];
+  if (tags.length) im.tags = tags;
+  return im;
+};
+
+/** SELECT list for images with their tags (used with imageWithTags). */
+export const IMAGE_COLUMNS_WITH_TAGS =
+  `images.*, (SELECT json_group_array(tag) FROM (SELECT tag FROM image_tags t WHERE t.image_id = images.id ORDER BY tag)) AS tags_json`;
+
+export const classFromRow = (r: ClassRow): LabelClass => {
+  const c: LabelClass = { id: r.id, name: r.name, color: r.color, hotkey: r.hotkey, order: r.ord };
+  const defs = r.attributes ? (JSON.parse(r.attributes) as AttributeDef[]) : [];
+  if (defs.length) c.attributes = defs;
+  return c;
+};
+
+/** The classes.attributes column: NULL when the class has none. */
+export const classAttributesToColumn = (c: LabelClass): string | null => (c.attributes?.length ? JSON.stringify(c.attributes) : null);
+
+/** The flag and attribute columns of an annotation, in the order occluded, truncated, difficult, iscrowd, attributes. */
+export function flagColumns(a: Annotation): [number, number, number, number, string | null] {
+  const f = a.flags ?? {};
+  const attrs = a.attributes && Object.keys(a.attributes).length ? JSON.stringify(a.attributes) : null;
+  return [f.occluded ? 1 : 0, f.truncated ? 1 : 0, f.difficult ? 1 : 0, f.crowd ? 1 : 0, attrs];
+}
 
 /** The geometry column holds the geometry without its `kind` (that is its own column). */
 export function geometryToColumn(g: Geometry): string {
@@ -65,7 +97,7 @@ export function geometryFromColumn(kind: string, json: string): Geometry {
   return { kind, ...JSON.parse(json) } as Geometry;
 }
 
-export const annotationFromRow = (r: AnnotationRow): Annotation => ({
+const rawAnnotationFromRow = (r: AnnotationRow): Annotation => ({
   id: r.id,
   imageId: r.image_id,
   classId: r.class_id,
@@ -75,7 +107,11 @@ export const annotationFromRow = (r: AnnotationRow): Annotation => ({
   modelVersion: r.model_version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  flags: { occluded: r.occluded === 1, truncated: r.truncated === 1, difficult: r.difficult === 1, crowd: r.iscrowd === 1 },
+  ...(r.attributes ? { attributes: JSON.parse(r.attributes) as AnnotationAttributes } : {}),
 });
+/** Stored annotations in the contract's normal form (only true flags, no empty attributes). */
+export const annotationFromRow = (r: AnnotationRow): Annotation => normalizeAnnotation(rawAnnotationFromRow(r));
 
 /** Key-order-independent JSON, used to compare a changeset's `before` with the stored record. */
 export function canonical(v: unknown): string {

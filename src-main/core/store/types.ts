@@ -10,6 +10,8 @@ export interface ImageQuery {
   status?: ImageStatus | 'predicted';
   split?: Split;
   classId?: number;
+  /** images carrying this image-level tag */
+  tag?: string;
   /** Sort key; default 'id'. */
   sort?: 'id' | 'fileName' | 'addedAt';
   offset?: number;
@@ -102,6 +104,8 @@ export interface ProjectStoreExtras {
   mergeClasses(fromId: number, intoId: number): ClassEditResult;
   /** The changeset deleteClass applies, without applying it. */
   deleteClassChangeset(classId: number): Changeset;
+  /** Every image-level tag in use with its image count, most used first. */
+  tagCounts(): { tag: string; count: number }[];
   /** Free-form project settings (JSON), merged on write; `null` removes a key. */
   settings(): Record<string, unknown>;
   setSettings(patch: Record<string, unknown>): Record<string, unknown>;

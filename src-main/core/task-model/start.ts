@@ -1,6 +1,6 @@
 // How a task model's start is chosen, shared by the studio's trainer (training/train-project.ts) and the training
-// bundle export (export/training-bundle.ts): which images count (the labelled ones), which tasks the labels
-// support, and the HST built on the chosen backbone (installed id, .safetensors file, or an explicit 'random').
+// bundle export (export/training-bundle.ts): which images count (the labelled ones) and the HST built on the
+// chosen backbone (installed id, .safetensors file, or an explicit 'random').
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BackboneManager } from '../backbones/manager';
@@ -10,7 +10,6 @@ import { BACKBONE_SHAPES, SIDE_PRESETS, resolveHstConfig, type HstConfigInput, t
 import { HstModel } from '../model/hst';
 import { loadBackbone, readBackboneFile } from '../model/backbone-load';
 import type { FullProjectStore } from '../store/types';
-import type { TaskName } from './task-model';
 
 export interface StartOptions {
   /** installed backbone id, a backbone .safetensors file, or 'random' (explicit); default: the first installed */
@@ -24,14 +23,6 @@ export interface StartOptions {
 export function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
   const keep = new Set(store.listImages().items.filter((i) => i.status !== 'unlabeled').map((i) => String(i.id)));
   return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
-}
-
-/** Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect. */
-export function inferTasks(ds: Dataset): TaskName[] {
-  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
-  const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first');
-  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
 }
 
 export function noBackboneMessage(): string {

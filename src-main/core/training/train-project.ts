@@ -21,10 +21,11 @@ import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fin
 import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
-import { buildHst, inferTasks, labelledOnly } from '../task-model/start';
+import { classificationFromTags, labelsAreTags, tagsProblem } from './tags-classification';
+import { buildHst, labelledOnly } from '../task-model/start';
 
 // moved to task-model/start.ts (the training bundle export needs them without depending on training/)
-export { inferTasks, noBackboneMessage } from '../task-model/start';
+export { noBackboneMessage } from '../task-model/start';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -120,6 +121,35 @@ export async function openSource(path: string): Promise<Source> {
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
 }
 
+/**
+ * Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect; no shapes but
+ * image tags → classify (tags-classification.ts).
+ */
+export function inferTasks(ds: Dataset): TaskName[] {
+  if (labelsAreTags(ds)) {
+    const problem = tagsProblem(classificationFromTags(ds));
+    if (problem) throw new Error(problem);
+    return ['classify'];
+  }
+  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
+  const hasAny = ds.annotations.length > 0;
+  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first (shapes, or image tags for classification)');
+  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
+}
+
+/**
+ * What a run trains on: the labelled images, or, when the labels are image tags only (and the tasks are
+ * classification's), the tags as image classes. Tagged images count as labelled whatever their status.
+ */
+export function trainingDataset(ds: Dataset, store: FullProjectStore | null, tasks?: readonly TaskName[]): { dataset: Dataset; fromTags: boolean; notes: string[] } {
+  if (labelsAreTags(ds) && (!tasks || (tasks.length === 1 && tasks[0] === 'classify'))) {
+    const view = classificationFromTags(ds);
+    const notes = view.multiTagged ? [`${view.multiTagged} image${view.multiTagged === 1 ? '' : 's'} with several tags left out of classification (one class per image)`] : [];
+    return { dataset: view.dataset, fromTags: true, notes };
+  }
+  return { dataset: store ? labelledOnly(ds, store) : ds, fromTags: false, notes: [] };
+}
+
 export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
   const emit = ctl.onEvent ?? (() => {});
   const size = o.size ?? 160;
@@ -134,8 +164,9 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
   try {
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
-    const ds = src.store ? labelledOnly(src.dataset, src.store) : src.dataset;
-    const tasks = o.tasks ?? inferTasks(ds);
+    const view = trainingDataset(src.dataset, src.store, o.tasks);
+    const ds = view.dataset;
+    const tasks = o.tasks ?? inferTasks(src.dataset);
     const classes = ds.classes.map((c) => c.name);
     if (classes.length === 0) throw new Error('the project has no classes');
     const warnings: string[] = [];
@@ -143,6 +174,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       warnings.push(m);
       emit({ type: 'warning', message: m });
     };
+    for (const n of view.notes) onWarning(n);
     let mode = o.mode ?? 'full';
     if (mode === 'fast' && !src.store) {
       mode = 'full';

@@ -19,12 +19,15 @@ export function invert(cs: Changeset): Changeset {
       deleted: cs.classes.created.map(clone),
       updated: cs.classes.updated.map((u) => ({ before: clone(u.after), after: clone(u.before) })),
     };
+  if (cs.tags) out.tags = { added: cs.tags.removed.map(clone), removed: cs.tags.added.map(clone) };
   return out;
 }
 
 export function isEmpty(cs: Changeset): boolean {
   const c = cs.classes;
-  return !cs.created.length && !cs.updated.length && !cs.deleted.length && (!c || (!c.created.length && !c.updated.length && !c.deleted.length));
+  const t = cs.tags;
+  return !cs.created.length && !cs.updated.length && !cs.deleted.length && (!c || (!c.created.length && !c.updated.length && !c.deleted.length)) &&
+    (!t || (!t.added.length && !t.removed.length));
 }
 
 /** Applies the annotation part of a changeset to one image's list (others' annotations are ignored). */
@@ -35,6 +38,14 @@ export function applyToList(list: readonly Annotation[], cs: Changeset, imageId:
   const out = list.filter((a) => !gone.has(a.id) && !movedAway.has(a.id)).map((a) => updated.get(a.id) ?? a);
   for (const a of cs.created) if (a.imageId === imageId && !out.some((o) => o.id === a.id)) out.push(a);
   return sortByCreation(out);
+}
+
+/** An image's tags after a changeset's tag part (sorted, as the store lists them). */
+export function applyToTags(tags: readonly string[] | undefined, cs: Changeset, imageId: number): string[] {
+  const out = new Set(tags ?? []);
+  for (const t of cs.tags?.removed ?? []) if (t.imageId === imageId) out.delete(t.tag);
+  for (const t of cs.tags?.added ?? []) if (t.imageId === imageId) out.add(t.tag);
+  return [...out].sort();
 }
 
 /** Drawing order = creation order, so a shape recreated by undo returns to its old place in the stack. */
@@ -60,6 +71,7 @@ export function touchedImages(cs: Changeset): Set<number> {
     s.add(u.before.imageId);
     s.add(u.after.imageId);
   }
+  for (const t of [...(cs.tags?.added ?? []), ...(cs.tags?.removed ?? [])]) s.add(t.imageId);
   return s;
 }
 

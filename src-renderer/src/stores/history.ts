@@ -9,6 +9,7 @@ import { api } from '../transport/current';
 import { useAnnotationsStore } from './annotations';
 import { useClassesStore } from './classes';
 import { useStatusStore } from './status';
+import { useTagsStore } from './tags';
 
 export interface HistoryEntry {
   label: string;
@@ -29,6 +30,7 @@ export const useHistoryStore = defineStore('history', () => {
   function local(cs: Changeset) {
     useAnnotationsStore().applyLocal(cs);
     useClassesStore().applyLocal(cs);
+    useTagsStore().applyLocal(cs);
   }
 
   /** Persists in order; on failure the open image and classes are re-read so the screen shows the truth. */

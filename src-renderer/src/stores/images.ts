@@ -17,6 +17,8 @@ export const useImagesStore = defineStore('images', () => {
   const status = ref<StatusFilter>('all');
   const classId = ref<number | null>(null);
   const split = ref<ImageQuery['split'] | null>(null);
+  /** image-level tag filter */
+  const tag = ref<string | null>(null);
   const sort = ref<NonNullable<ImageQuery['sort']>>('id');
   /** records are immutable snapshots: shallowRef keeps 10,000 of them out of deep reactivity */
   const items = shallowRef<ImageRecord[]>([]);
@@ -29,6 +31,7 @@ export const useImagesStore = defineStore('images', () => {
     status: status.value === 'all' ? undefined : status.value,
     classId: classId.value ?? undefined,
     split: split.value ?? undefined,
+    tag: tag.value ?? undefined,
     sort: sort.value,
   }));
 
@@ -97,5 +100,5 @@ export const useImagesStore = defineStore('images', () => {
     return j >= 0 && j < list.length ? list[j].id : null;
   }
 
-  return { status, classId, split, sort, items, total, counts, currentId, loading, query, reload, clear, index, current, neighbour };
+  return { status, classId, split, tag, sort, items, total, counts, currentId, loading, query, reload, clear, index, current, neighbour };
 });

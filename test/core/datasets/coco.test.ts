@@ -212,3 +212,49 @@ describe('COCO layouts', () => {
     expect(splitFromFileName(name)).toBe(split);
   });
 });
+
+describe('COCO iscrowd, attributes and tags', () => {
+  it('reads CVAT attributes ({occluded, rotation, <name>}) into flags and attributes, and writes them back the CVAT way (round trip)', async () => {
+    const coco = {
+      images: [{ id: 1, file_name: 'a.jpg', width: W, height: H, tags: ['night', 'rain'] }, { id: 2, file_name: 'b.jpg', width: W, height: H }],
+      categories: [{ id: 1, name: 'car' }],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 4, 3], area: 12, iscrowd: 0, segmentation: [],
+          attributes: { occluded: true, rotation: 0.0, color: 'red', parked: false, doors: 4 } },
+        { id: 2, image_id: 1, category_id: 1, bbox: [2, 2, 4, 3], area: 12, iscrowd: 1, segmentation: [], attributes: { occluded: false, rotation: 15 } },
+        { id: 3, image_id: 2, category_id: 1, bbox: [3, 3, 4, 3], area: 12, iscrowd: 0, segmentation: [], attributes: { occluded: false, rotation: 0 } },
+      ],
+    };
+    const ds = await importCoco(await writeDataset(coco, ['a.jpg', 'b.jpg']));
+    expect(ds.issues).toEqual([]);
+    expect(ds.images.map((i) => i.tags)).toEqual([['night', 'rain'], undefined]);
+    expect(ds.annotations.map((a) => [a.iscrowd, a.flags, a.attributes])).toEqual([
+      [undefined, { occluded: true }, { color: 'red', parked: false, doors: 4 }],
+      [true, undefined, { rotation: 15 }],
+      [undefined, undefined, undefined],
+    ]);
+    await exportCoco(ds, path.join(dir, 'out'), { images: 'none' });
+    const back = JSON.parse(await readFile(path.join(dir, 'out', 'annotations.json'), 'utf8'));
+    expect(back.annotations.map((a: { iscrowd: number; attributes: unknown }) => [a.iscrowd, a.attributes])).toEqual([
+      [0, { occluded: true, color: 'red', parked: false, doors: 4 }],
+      [1, { occluded: false, rotation: 15 }],
+      [0, { occluded: false }],
+    ]);
+    expect(back.images[0].tags).toEqual(['night', 'rain']);
+    const again = await importCoco(path.join(dir, 'out', 'annotations.json'));
+    expect(again.annotations.map((a) => [a.iscrowd, a.flags, a.attributes])).toEqual(ds.annotations.map((a) => [a.iscrowd, a.flags, a.attributes]));
+    expect(again.images.map((i) => i.tags)).toEqual(ds.images.map((i) => i.tags));
+  });
+
+  it('an attribute that is not a scalar is a warning naming it, and the rest is kept', async () => {
+    const coco = {
+      images: [{ id: 1, file_name: 'a.jpg', width: W, height: H }],
+      categories: [{ id: 1, name: 'car' }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 4, 3], iscrowd: 0, attributes: { pts: [1, 2], color: 'red' } }],
+    };
+    const ds = await importCoco(await writeDataset(coco, ['a.jpg']));
+    expect(ds.issues).toEqual([expect.objectContaining({ level: 'warning', record: 'annotations[0] (id 1) attributes.pts', message: expect.stringMatching(/not kept: the value is not a boolean/) })]);
+    expect(ds.annotations[0].attributes).toEqual({ color: 'red' });
+  });
+});
+

@@ -96,3 +96,37 @@ describe('LabelMe export', () => {
     expect(decodeMask(mask)).toEqual(m);
   });
 });
+
+describe('LabelMe flags', () => {
+  it('image flags that are set become tags; shape flags become flags (occluded/truncated/difficult/crowd) or attributes; both written back (round trip)', async () => {
+    await writeImage(path.join(dir, 'src', 'a.jpg'), 10, 8);
+    await writeText(path.join(dir, 'src', 'a.json'), JSON.stringify({
+      version: '5.4.1', flags: { cat: true, dog: false, ' blurry ': true }, imagePath: 'a.jpg', imageData: null, imageHeight: 8, imageWidth: 10,
+      shapes: [
+        { label: 'car', points: [[1, 1], [5, 4]], shape_type: 'rectangle', group_id: null, flags: { occluded: true, truncated: false, parked: true, crowd: true } },
+        { label: 'car', points: [[2, 2], [6, 5]], shape_type: 'rectangle', group_id: null, flags: {}, attributes: { color: 'red', doors: 4 } },
+        { label: 'car', points: [[3, 3], [7, 6]], shape_type: 'rectangle', group_id: null, flags: null },
+      ],
+    }));
+    const ds = await importLabelme(path.join(dir, 'src'));
+    expect(ds.issues).toEqual([]);
+    expect(ds.images[0].tags).toEqual(['cat', 'blurry']);
+    expect(ds.annotations.map((a) => [a.iscrowd, a.flags, a.attributes])).toEqual([
+      [true, { occluded: true }, { parked: true }],
+      [undefined, undefined, { color: 'red', doors: 4 }],
+      [undefined, undefined, undefined],
+    ]);
+    const { exportLabelme } = await import('../../../src-main/core/datasets/labelme-export');
+    const report = await exportLabelme(ds, path.join(dir, 'out'), { images: 'none' });
+    expect(report.dropped).toEqual([]);
+    const { readFile } = await import('node:fs/promises');
+    const json = JSON.parse(await readFile(path.join(dir, 'out', 'a.json'), 'utf8'));
+    expect(json.flags).toEqual({ cat: true, blurry: true });
+    expect(json.shapes[0].flags).toEqual({ occluded: true, crowd: true, parked: true });
+    await writeImage(path.join(dir, 'out', 'a.jpg'), 10, 8);
+    const back = await importLabelme(path.join(dir, 'out'));
+    expect(back.images[0].tags).toEqual(ds.images[0].tags);
+    expect(back.annotations.map((a) => [a.iscrowd, a.flags, a.attributes])).toEqual(ds.annotations.map((a) => [a.iscrowd, a.flags, a.attributes]));
+  });
+});
+

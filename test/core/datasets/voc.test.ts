@@ -39,7 +39,8 @@ describe('VOC import', () => {
   it('reads boxes (1-based inclusive), splits, unicode names and SegmentationObject instances', async () => {
     const idx = await vocLayout();
     const ds = await importVoc(dir);
-    expect(ds.issues).toEqual([expect.objectContaining({ level: 'warning', message: expect.stringMatching(/1 object\(s\) marked difficult/) })]);
+    expect(ds.issues).toEqual([]);
+    expect(ds.annotations.map((a) => a.flags)).toEqual([undefined, { difficult: true }, undefined]);
     expect(ds.images.map((i) => [i.key, i.fileName, i.split, i.width, i.height])).toEqual([
       ['2007_000001', 'JPEGImages/2007_000001.jpg', 'train', 8, 6],
       ['ünï two', 'JPEGImages/ünï two.jpg', 'val', 8, 6],
@@ -113,5 +114,43 @@ describe('VOC export', () => {
     expect(report.dropped).toContain('crowd flag of 1 annotation');
     const back = await importVoc(path.join(dir, 'o'));
     expect(back.annotations[0].geometry).toEqual({ kind: 'box', x: 0, y: 1, w: 4, h: 2 });
+  });
+});
+
+describe('VOC flags and attributes', () => {
+  it('reads difficult/truncated/occluded and CVAT <attributes>, and writes them back unchanged (round trip)', async () => {
+    await writeImage(path.join(dir, 'JPEGImages/a.jpg'), 8, 6);
+    const attrs = '<attributes><attribute><name>color</name><value>red</value></attribute>' +
+      '<attribute><name>parked</name><value>true</value></attribute><attribute><name>doors</name><value>4</value></attribute>' +
+      '<attribute><name>occluded</name><value>false</value></attribute></attributes>';
+    await writeText(path.join(dir, 'Annotations/a.xml'), xml('a.jpg',
+      obj('car', [1, 1, 4, 3], '<truncated>1</truncated><difficult>0</difficult><occluded>1</occluded>' + attrs) +
+      obj('car', [2, 2, 5, 5], '<difficult>1</difficult>') + obj('car', [3, 3, 6, 6])));
+    const ds = await importVoc(dir);
+    expect(ds.issues).toEqual([]);
+    expect(ds.annotations.map((a) => [a.flags, a.attributes])).toEqual([
+      [{ truncated: true, occluded: true }, { color: 'red', parked: true, doors: 4 }],
+      [{ difficult: true }, undefined],
+      [undefined, undefined],
+    ]);
+    const out = path.join(dir, 'out');
+    await exportVoc(ds, out, { images: 'none' });
+    const x = await readFile(path.join(out, 'Annotations/a.xml'), 'utf8');
+    expect(x).toMatch(/<truncated>1<\/truncated>\s*<difficult>0<\/difficult>\s*<occluded>1<\/occluded>/);
+    expect(x).toMatch(/<attribute>\s*<name>color<\/name>\s*<value>red<\/value>\s*<\/attribute>/);
+    const back = await importVoc(out);
+    expect(back.annotations.map((a) => [a.flags, a.attributes])).toEqual(ds.annotations.map((a) => [a.flags, a.attributes]));
+  });
+
+  it('says image tags are not written (VOC has no image-level labels)', async () => {
+    await writeImage(path.join(dir, 'a.jpg'), 10, 10);
+    const ds: Dataset = {
+      images: [{ key: 'k', fileName: 'a.jpg', absPath: path.join(dir, 'a.jpg'), width: 10, height: 10, tags: ['night'] }],
+      classes: [{ name: 'c' }],
+      annotations: [],
+      issues: [],
+    };
+    const report = await exportVoc(ds, path.join(dir, 'o'), { images: 'none' });
+    expect(report.dropped).toContain('image tags of 1 image (VOC has no image-level labels)');
   });
 });
