@@ -10,6 +10,7 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   heads: () => import('./heads'),
   incremental: () => import('./incremental'),
   model: () => import('./model'),
+  realphoto: () => import('./realphoto'),
   store: () => import('./store'),
   ui: () => import('./ui'),
   'torch-trainer': () => import('./torch-trainer'),

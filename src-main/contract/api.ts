@@ -76,6 +76,12 @@ export const TrainOverrides = z.object({
   fpnWidth: z.number().int().min(8).max(256).optional(),
   /** side-network widths by preset name (core/model/config.ts SIDE_PRESETS); CPU fast-mode plans use 'lite' */
   side: z.enum(SIDE_PRESET_NAMES).optional(),
+  /** hold out this fraction of the labelled images as val (default 0.15 when the project has no val split) */
+  valFraction: z.number().min(0.05).max(0.5).optional(),
+  /** seed of that hold-out (a new seed re-draws it) */
+  valSeed: z.number().int().min(0).max(1_000_000).optional(),
+  /** false: never tile large photos (the plan shrinks them to the input size instead) */
+  tiles: z.boolean().optional(),
 });
 export type TrainOverrides = z.infer<typeof TrainOverrides>;
 
@@ -98,6 +104,16 @@ export const TrainPlan = z.object({
   fpnWidth: z.number().int().optional(),
   /** side-network preset (absent: the trainer's default, 'small') */
   side: z.enum(SIDE_PRESET_NAMES).optional(),
+  /** the compute backend the plan was made for */
+  backend: z.string().optional(),
+  /** where the val images come from: the project's split, or a seeded hold-out the studio draws (keys: image keys) */
+  val: z.object({ source: z.enum(['project', 'holdout']), fraction: z.number().nullable(), seed: z.number().int().nullable(), keys: z.array(z.string()) }).optional(),
+  /** large photos with small objects: tiles (side and overlap in the photo's pixels) resized to `size` */
+  tiles: z.object({ size: z.number().int(), overlap: z.number().int(), perImage: z.number() }).nullable().optional(),
+  /** time estimate on this machine (basis: measured by an earlier run here, or the reference timings) */
+  estimate: z.object({ seconds: z.number(), stepMs: z.number(), cacheSeconds: z.number(), evalSeconds: z.number(), basis: z.enum(['measured', 'reference']) }).optional(),
+  /** why the planner chose what it chose, one sentence each */
+  reasons: z.array(z.string()).optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlan>;
 
@@ -181,6 +197,39 @@ export const IncrementalSettingsSchema = z.object({
 });
 export type IncrementalSettingsInfo = z.infer<typeof IncrementalSettingsSchema>;
 
+// ---- backbones (the studio's backbone manager; core/backbones) ----
+
+export const BackboneInfo = z.object({
+  id: z.string(),
+  title: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  licence: z.string(),
+  /** 'download' (from the catalogue) or 'import' (a user's file) */
+  source: z.enum(['download', 'import']),
+  embedDim: z.number().int(),
+  depth: z.number().int(),
+  patchSize: z.number().int(),
+  isDefault: z.boolean(),
+});
+export type BackboneInfo = z.infer<typeof BackboneInfo>;
+
+export const BackboneCatalogueEntry = z.object({
+  id: z.string(),
+  title: z.string(),
+  approxBytes: z.number().int(),
+  licence: z.string(),
+  /** what it is good for, one sentence */
+  goodFor: z.string(),
+  url: z.string(),
+  /** the published sha256 when known (otherwise the digest is recorded at download) */
+  sha256: z.string().nullable(),
+  installed: z.boolean(),
+  /** bytes of an interrupted download kept for a resume (0: none) */
+  partialBytes: z.number().int(),
+});
+export type BackboneCatalogueEntry = z.infer<typeof BackboneCatalogueEntry>;
+
 export const EXPORT_FORMAT_NAMES = ['tfjs', 'onnx', 'safetensors', 'adapter'] as const;
 
 const ClassCounts = z.record(z.string(), z.number().int());
@@ -258,6 +307,16 @@ export const methods = {
   'models.import': m(z.object({ path: z.string().min(1) }), JobStarted),
 
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
+
+  /** Installed backbones, the catalogue (with resumable partial downloads), the default, and the one recommended for this machine. */
+  'backbones.list': m(Empty, z.object({ installed: z.array(BackboneInfo), catalogue: z.array(BackboneCatalogueEntry), default: z.string().nullable(), recommended: z.string(), dir: z.string() })),
+  /** Download (or resume) a catalogue backbone as a job (kind 'backbone'): progress as job.progress, cancel with jobs.cancel (the partial file is kept). */
+  'backbones.download': m(z.object({ id: z.string().min(1).max(100) }), JobStarted),
+  /** Install a ViT .safetensors file from a path on the core's machine (server mode uploads go to POST /upload/backbone). */
+  'backbones.import': m(z.object({ path: z.string().min(1), id: z.string().min(1).max(80).optional() }), BackboneInfo),
+  'backbones.remove': m(z.object({ id: z.string().min(1).max(100) }), Ok),
+  /** The backbone a fine-tune uses when none is chosen under Advanced. */
+  'backbones.setDefault': m(z.object({ id: z.string().min(1).max(100) }), Ok),
 
   'jobs.cancel': m(JobStarted, Ok),
 } as const satisfies Record<string, MethodDef>;

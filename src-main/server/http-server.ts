@@ -113,6 +113,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return void res.end(out.bytes);
     }
 
+    if (path === '/upload/backbone') {
+      // a backbone file picked or dropped in the browser (server mode cannot hand the core a path)
+      if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });
+      if (!sameOrigin(req)) return sendJson(res, 403, { error: { message: 'cross-origin uploads are refused' } });
+      return sendJson(res, 200, await service.backbones.importUpload(url.searchParams.get('name') ?? '', await readBody(req, UPLOAD_LIMIT)));
+    }
+
     if (path === '/upload' || path === '/upload/commit') {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });
       if (!sameOrigin(req)) return sendJson(res, 403, { error: { message: 'cross-origin uploads are refused' } });

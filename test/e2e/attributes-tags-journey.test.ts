@@ -134,7 +134,7 @@ describe('attributes and tags journey', () => {
       store.close();
     }
     await api('project.create', { dir: join(studio.tmp, 'second'), name: 'Second' });
-    const { jobId } = await api<{ jobId: string }>('datasets.import', { path: join(out, 'annotations.json'), format: 'coco' });
+    const { jobId } = await api<{ jobId: string }>('datasets.import', { path: out /* the COCO export folder (instances_<split>.json) */, format: 'coco' });
     expect(jobId).toBeTruthy();
     let ids: number[] = [];
     await eventually(async () => (ids = (await api<{ ids: number[] }>('images.ids', {})).ids).length, 30_000).toBe(2);

@@ -69,7 +69,7 @@ describe('store → format → store keeps flags, attributes and tags', () => {
     if (format === 'voc') expect(report.dropped).toContain('image tags of 2 images (VOC has no image-level labels)');
     const dst = createProject(join(root, `dst-${format}`));
     try {
-      const ds = await readDataset(format, format === 'coco' ? join(out, 'annotations.json') : out);
+      const ds = await readDataset(format, out /* COCO: the folder of instances_<split>.json */);
       expect(ds.issues.filter((i) => i.level === 'error')).toEqual([]);
       await dst.importDataset(ds);
       expect(summary(dst)).toEqual(expected);

@@ -3,22 +3,29 @@
 import { SIDE_PRESET_NAMES, type SidePresetName } from '../../contract/api';
 import { initCompute } from '../../core/compute/engine';
 import { parseTasks } from '../../core/task-model/task-model';
-import { trainProject } from '../../core/training/train-project';
-import { defaultTrainMode } from '../../core/training/fast-fine-tune';
+import { planProject, trainProject, type TrainProjectOptions } from '../../core/training/train-project';
+import { formatPlan } from '../../core/training/plan';
 import { parse, type Command } from './command';
 
-const USAGE = `Usage: hst-studio train PROJECT [--tasks detect,instance,semantic,classify] [--size 160] [--epochs N | --steps N]
-                         [--backbone NAME|FILE|random] [--batch 4] [--lr 0.002] [--mode fast|full] [--eval-every N]
-                         [--side small|lite|classification|dense] [--resume] [--backend B] [--json]
+const USAGE = `Usage: hst-studio train PROJECT [--tasks detect,instance,semantic,classify] [--size N] [--epochs N | --steps N]
+                         [--backbone NAME|FILE|random] [--batch N] [--lr X] [--mode fast|full] [--eval-every N]
+                         [--side small|lite|classification|dense] [--val-fraction F] [--val-seed N] [--no-tiles]
+                         [--resume] [--backend B] [--dry-run] [--json]
+
+The run is planned exactly as the studio's Fine-tune button plans it (size from the objects' sizes, steps,
+batch, lr, mode, side widths, a held-out val split when the project has none, the time estimate); every
+flag overrides that one setting. The plan is printed first; --dry-run prints it and stops.
 
 PROJECT is a studio project folder, or a folder with a COCO annotations.json and its images.
 Tasks default to what the labels support (masks → detect,instance,semantic; boxes → detect).
 --backbone: an installed backbone (hst-studio backbone list), a ViT .safetensors file, or 'random' for an
-explicitly untrained ViT (only sensible for the synthetic demo). Without it the first installed backbone is used.
+explicitly untrained ViT (only sensible for the synthetic demo). Without it the default backbone is used.
 --mode fast (default on wasm/cpu): the frozen ViT runs once per image into the project's feature cache and the side
 network + heads train from it (flips only, MetaT/LayerNorms not tuned); full (default on tfjs-node): the whole HST
 recipe every step. --eval-every N also evaluates on the val split every N steps.
---side: the side network's widths (default small; lite is the studio's CPU plan, ~0.6× the cost per step).
+--side: the side network's widths (lite is the CPU plan, ~0.6× the cost of small per step).
+--val-fraction/--val-seed: hold out this fraction of the labelled images as val (a project without a val split
+gets 0.15, seed 0); --no-tiles: never tile large photos.
 --resume continues the last interrupted run from its newest checkpoint (models/checkpoints/).`;
 
 function num(v: string | undefined, name: string, int = true): number | undefined {
@@ -36,6 +43,7 @@ export const train: Command = {
       backbone: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, resume: { type: 'boolean' },
       backend: { type: 'string' }, json: { type: 'boolean' }, 'checkpoint-every': { type: 'string' }, 'vit-depth': { type: 'string' },
       mode: { type: 'string' }, 'eval-every': { type: 'string' }, side: { type: 'string' }, help: { type: 'boolean' },
+      'val-fraction': { type: 'string' }, 'val-seed': { type: 'string' }, 'no-tiles': { type: 'boolean' }, 'dry-run': { type: 'boolean' },
     });
     if (values.help || positionals.length !== 1) {
       console.log(USAGE);
@@ -46,27 +54,38 @@ export const train: Command = {
     const depth = num(values['vit-depth'], 'vit-depth');
     if (depth !== undefined && values.backbone !== 'random') throw new Error('--vit-depth only applies to --backbone random');
     if (values.mode !== undefined && values.mode !== 'fast' && values.mode !== 'full') throw new Error(`--mode must be fast or full, got '${values.mode}'`);
-    const mode = (values.mode as 'fast' | 'full' | undefined) ?? defaultTrainMode(info.backend);
+    const mode = values.mode as 'fast' | 'full' | undefined;
     const side = values.side as SidePresetName | undefined;
     if (side !== undefined && !SIDE_PRESET_NAMES.includes(side)) throw new Error(`--side must be one of ${SIDE_PRESET_NAMES.join(', ')}, got '${values.side}'`);
     const log = (s: string) => (values.json ? process.stderr : process.stdout).write(s + '\n');
+    const valFraction = num(values['val-fraction'], 'val-fraction', false);
+    if (valFraction !== undefined && !(valFraction >= 0.05 && valFraction <= 0.5)) throw new Error(`--val-fraction must be between 0.05 and 0.5, got ${valFraction}`);
+    const valSeed = values['val-seed'] === '0' ? 0 : num(values['val-seed'], 'val-seed');
+    const opts: Omit<TrainProjectOptions, 'project'> = {
+      tasks: values.tasks ? parseTasks(values.tasks) : undefined,
+      size: num(values.size, 'size'),
+      steps: num(values.steps, 'steps'),
+      epochs: num(values.epochs, 'epochs', false),
+      batchSize: num(values.batch, 'batch'),
+      lr: num(values.lr, 'lr', false),
+      backbone: values.backbone,
+      resume: values.resume,
+      checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every'),
+      randomVit: depth ? { depth } : undefined,
+      mode,
+      side,
+      evalEvery: num(values['eval-every'], 'eval-every'),
+    };
+    // the same planner as the Fine-tune button; the flags above are its overrides
+    const plan = await planProject(positionals[0], { ...opts, planOverrides: { ...(valFraction !== undefined ? { valFraction } : {}), ...(valSeed !== undefined ? { valSeed } : {}), ...(values['no-tiles'] ? { tiles: false } : {}) } });
+    if (values['dry-run']) {
+      console.log(values.json ? JSON.stringify(plan, null, 1) : [formatPlan(plan), ...(plan.reasons ?? []).map((r) => `  ${r}`)].join('\n'));
+      return 0;
+    }
+    log(formatPlan(plan));
+    for (const r of plan.reasons ?? []) log(`  ${r}`);
     const res = await trainProject(
-      {
-        project: positionals[0],
-        tasks: values.tasks ? parseTasks(values.tasks) : undefined,
-        size: num(values.size, 'size'),
-        steps: num(values.steps, 'steps'),
-        epochs: num(values.epochs, 'epochs', false),
-        batchSize: num(values.batch, 'batch'),
-        lr: num(values.lr, 'lr', false),
-        backbone: values.backbone,
-        resume: values.resume,
-        checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every'),
-        randomVit: depth ? { depth } : undefined,
-        mode,
-        side,
-        evalEvery: num(values['eval-every'], 'eval-every'),
-      },
+      { project: positionals[0], ...opts, plan },
       {
         onEvent: (e) => {
           if (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps || e.step === 1)) {

@@ -12,6 +12,7 @@ import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
+import { BackboneService } from './backbone-service';
 import { LoopService } from './loop-service';
 import { RecentList } from './recent';
 
@@ -33,6 +34,8 @@ export class StudioService {
   readonly jobs: JobRunner = new JobRunner((e, p) => this.emit(e, p));
   /** fine-tune, predictions, suggestions, label-next, export, incremental updates */
   readonly loop: LoopService = new LoopService({ need: () => this.need(), emit: (e, p) => this.emit(e, p), jobs: this.jobs, apply: (cs) => this.applyAndAnnounce(this.need(), cs) });
+  /** backbones live in the user's data folder: they need no project */
+  readonly backbones: BackboneService = new BackboneService((e, p) => this.emit(e, p));
   private store: ProjectStore | null = null;
   private pyramid = new ImagePyramid();
   private recent: RecentList;
@@ -237,8 +240,9 @@ export class StudioService {
 
     ...this.loop.handlers,
 
+    ...this.backbones.handlers,
     'jobs.cancel': ({ jobId }) => {
-      if (!this.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
+      if (!this.jobs.cancel(jobId) && !this.backbones.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
       return { ok: true as const };
     },
   };
@@ -268,20 +272,27 @@ export class StudioService {
       const { detectFormat } = await import('../datasets/detect-format');
       const { readDataset } = await import('../datasets/read-dataset');
       const fmt = format ?? (await detectFormat(path));
-      if (!fmt) throw new Error(`${path}: not a dataset this studio can read (COCO JSON, YOLO, Pascal VOC or LabelMe)`);
       progress(0.05, `reading ${fmt}`);
+      const { summarizeIssues } = await import('../datasets/issue-summary');
       const ds = await readDataset(fmt, path);
       const errors = ds.issues.filter((i) => i.level === 'error');
       if (errors.length) {
-        const shown = errors.slice(0, 3).map((e) => `${e.file}${e.record ? ` ${e.record}` : ''}: ${e.message}`).join('; ');
-        throw new Error(`${errors.length} problem${errors.length === 1 ? '' : 's'} in the dataset, nothing imported: ${shown}`);
+        throw new Error(`${errors.length} problem${errors.length === 1 ? '' : 's'} in the ${fmt} dataset, nothing imported:\n${summarizeIssues(errors, { maxGroups: 5 }).join('\n')}`);
       }
-      const r = await s.importDataset(ds, { signal, onProgress: (p) => progress(0.1 + 0.9 * (p.total ? p.done / p.total : 0), p.current ? basename(p.current) : undefined) });
+      const { DatasetImportError } = await import('../store/dataset-import');
+      const r = await s.importDataset(ds, { signal, onProgress: (p) => progress(0.1 + 0.9 * (p.total ? p.done / p.total : 0), p.current ? basename(p.current) : undefined) }).catch((err) => {
+        // the errors first, then a few of the warnings that explain them (missing files, unreadable images)
+        if (err instanceof DatasetImportError) throw new Error(`nothing was imported from this ${fmt} dataset:\n${summarizeIssues(err.issues, { examplesPerGroup: 2, maxGroups: 6 }).join('\n')}`);
+        throw err;
+      });
       progress(1);
+      if (r.unchanged) return { added: 0, message: `Nothing changed: this ${fmt} dataset is already in the project` };
       this.emit('project.changed', { revision: s.revision() });
       void this.warmFirstLevels(s, s.listImages({ sort: 'addedAt', limit: 200 }).items.map((i) => i.id));
-      const warn = r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${r.warnings.slice(0, 2).join('; ')})` : '';
-      return { added: r.images, message: `Imported ${r.images} images, ${r.annotations} annotations and ${r.classes} classes from ${fmt}${warn}` };
+      const warnLines = summarizeIssues(r.issues ?? [], { examplesPerGroup: 1, maxGroups: 3 });
+      const warn = warnLines.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${warnLines.join('; ')})` : '';
+      const skipped = r.skippedImages ? `, skipped ${r.skippedImages} unreadable or missing images` : '';
+      return { added: r.images, message: `Imported ${r.images} images, ${r.annotations} annotations and ${r.classes} classes from ${fmt}${skipped}${warn}` };
     });
   }
 

@@ -6,13 +6,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainOverrides, TrainPlan, TrainState, TrainStatus } from '../../contract/api';
-import { getComputeInfo } from '../compute/engine';
 import { dataDir as defaultDataDir } from '../compute/environment';
-import { BackboneManager } from '../backbones/manager';
 import type { FullProjectStore } from '../store/types';
 import type { TrainJobConfig } from '../jobs/train-job';
-import { defaultTrainMode, isNativeBackend } from '../training/fast-fine-tune';
-import { inferTasks, noBackboneMessage, trainingDataset } from '../training/train-project';
+import { recordCost } from '../training/cost-model';
+import { PlanError, planDataset, writeHoldout } from '../training/plan-project';
+import { inferTasks, trainingDataset } from '../training/train-project';
 import type { TaskName } from '../task-model/task-model';
 import { latestCheckpoint, readCheckpointState } from '../training/trainer';
 import { trainInWorker, type WorkerJob } from '../jobs/worker-client';
@@ -20,11 +19,13 @@ import { conflict, badRequest } from './errors';
 import { CLOSING, type Emit, type JobRunner } from './jobs';
 import { readTrainRecord, writeTrainRecord, type TrainRecord } from './train-record';
 
-/** `HST_TRAIN_PRESET=tiny` makes every Fine-tune a seconds-long run (64 px, 5 steps, shallow ViT): e2e tests, demos. */
-export const TRAIN_PRESET_ENV = 'HST_TRAIN_PRESET';
+export { TRAIN_PRESET_ENV } from '../training/plan-project';
 
-const TINY = { size: 64, steps: 5, batchSize: 2, lr: 2e-3 };
+function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return env.HST_DATA_DIR ?? defaultDataDir();
+}
 
+/** The Fine-tune button's plan: the one planner (training/plan.ts) over the project's labelled images. */
 export async function planTraining(store: FullProjectStore, adv: TrainOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<TrainPlan> {
   const full = store.toDataset();
   let tasks: string[];
@@ -36,53 +37,13 @@ export async function planTraining(store: FullProjectStore, adv: TrainOverrides 
   // image tags as classes when the project has no shapes (tags-classification.ts)
   const ds = trainingDataset(full, null, tasks as TaskName[]).dataset;
   const labelled = new Set(ds.annotations.map((a) => a.imageKey));
-  const trainImages = ds.images.filter((im) => labelled.has(im.key) && im.split === 'train').length;
-  const valImages = ds.images.filter((im) => labelled.has(im.key) && im.split === 'val').length;
-  if (trainImages === 0) throw badRequest('no labelled image is in the train split: label more images (or move some to train)');
-  const preset = adv.preset ?? (env[TRAIN_PRESET_ENV] === 'tiny' ? 'tiny' : 'auto');
-  let backbone = adv.backbone;
-  if (!backbone) {
-    const installed = await new BackboneManager(env.HST_DATA_DIR ?? defaultDataDir()).list().catch(() => []);
-    if (installed.length === 0) throw conflict(`${noBackboneMessage()}. In the studio: choose "random backbone (demo only)" under Advanced.`);
-    backbone = installed[0].id;
+  try {
+    return await planDataset(ds, { overrides: adv, labelled, tasks, dataDir: dataDirOf(env), env });
+  } catch (err) {
+    if (err instanceof PlanError && err.kind === 'no-backbone') throw conflict(`${err.message}. In the studio: open Backbones to download or import one, or choose "random backbone (demo only)".`);
+    if (err instanceof PlanError) throw badRequest(err.message);
+    throw err;
   }
-  const backendName = getComputeInfo()?.backend;
-  const mode = adv.mode ?? defaultTrainMode(backendName);
-  let base: { size: number; steps: number; batchSize: number; lr: number; fpnWidth?: number; side?: TrainPlan['side'] };
-  if (preset === 'tiny') base = TINY;
-  else {
-    // A fast native backend affords 224 px. On CPU/wasm a step's cost is mostly per-kernel overhead: in fast mode a
-    // batch of 8 costs ~1.8× a batch of 4 and reaches the same AP in about half the steps, and 128 px costs ~0.7×
-    // of 160 px per step (bench/finetune.ts). Full mode and small projects keep 160 px, batch 4.
-    const fast = isNativeBackend(backendName);
-    const cpuFast = !fast && mode === 'fast' && trainImages >= 16;
-    const batchSize = cpuFast ? 8 : trainImages >= 8 ? 4 : 2;
-    const epochs = trainImages < 50 ? 30 : trainImages < 500 ? 15 : 6;
-    const steps = Math.min(3000, Math.max(50, Math.ceil((epochs * trainImages) / batchSize)));
-    // On CPU backends the heads' convolutions are a large share of a fast-mode step: a 32-wide FPN halves them.
-    // Fast mode trains only side network + heads, which tolerate a higher learning rate (×√2 for the batch of 8).
-    // The 'lite' side widths cost ~0.6× of 'small' per step and reach the demo's box AP50 0.8 in fewer steps.
-    if (fast) base = { size: 224, steps, batchSize, lr: 2e-3 };
-    else if (cpuFast) base = { size: 128, steps, batchSize, lr: 4.2e-3, fpnWidth: 32, side: 'lite' };
-    else base = { size: 160, steps, batchSize, lr: mode === 'fast' ? 3e-3 : 2e-3, fpnWidth: 32 };
-  }
-  return {
-    tasks,
-    size: adv.size ?? base.size,
-    steps: adv.steps ?? base.steps,
-    batchSize: adv.batchSize ?? base.batchSize,
-    lr: adv.lr ?? base.lr,
-    backbone,
-    randomBackbone: backbone === 'random',
-    trainImages,
-    valImages,
-    preset,
-    mode,
-    ...(adv.fpnWidth ?? base.fpnWidth ? { fpnWidth: adv.fpnWidth ?? base.fpnWidth } : {}),
-    ...(adv.side ?? base.side ? { side: adv.side ?? base.side } : {}),
-    // a few evaluations during the run draw the AP curve; the tiny preset stays seconds long
-    evalEvery: preset === 'tiny' ? 0 : Math.max(25, Math.round((adv.steps ?? base.steps) / 5)),
-  };
 }
 
 type History = TrainStatus['history'];
@@ -155,7 +116,9 @@ export class TrainService {
 
   async start(store: FullProjectStore, adv: TrainOverrides = {}): Promise<{ jobId: string; plan: TrainPlan }> {
     if (this.live) throw conflict(`a fine-tune is already running${this.live.dir === store.dir ? '' : ' in another project'}: cancel it or wait for it to finish`);
-    const plan = await planTraining(store, adv);
+    let plan = await planTraining(store, adv);
+    // no val split: the held-out images the plan drew become the project's val split (visible, changeable)
+    if (writeHoldout(store, plan) > 0) plan = { ...(await planTraining(store, { ...adv, valFraction: undefined, valSeed: undefined })), val: plan.val };
     const config: TrainJobConfig = {
       project: store.dir,
       tasks: plan.tasks as TrainJobConfig['tasks'],
@@ -222,6 +185,7 @@ export class TrainService {
     };
     let step = checkpointStep ?? 0;
     let lastFraction = 0;
+    const speeds: number[] = [];
     const jobId = this.jobs.start('train', async ({ signal, progress }) => {
       const job = trainInWorker(config, {
         onProgress: (m) => {
@@ -230,6 +194,7 @@ export class TrainService {
             const parts: Record<string, number> = {};
             for (const [k, v] of Object.entries(x)) if (!CORE_KEYS.has(k)) parts[k] = v;
             step = x.step;
+            if (typeof x.imagesPerSec === 'number' && x.imagesPerSec > 0) speeds.push(x.imagesPerSec);
             live.history.push({ step: x.step, loss: x.loss, lr: x.lr ?? 0 });
             set({ step: x.step, totalSteps: x.totalSteps ?? plan.steps, history: [...live.history], message: m.message });
             this.emit('train.progress', {
@@ -273,6 +238,15 @@ export class TrainService {
           return { status: 'cancelled' as const, message: r.message };
         }
         const v = r.result?.modelVersion ?? null;
+        // what this machine measured becomes the next plans' time estimate (cost-model.ts)
+        if (plan.preset !== 'tiny' && plan.backend && speeds.length >= 5) {
+          const sorted = speeds.slice(Math.floor(speeds.length / 5)).sort((a, b) => a - b);
+          try {
+            recordCost(dataDirOf(process.env), { backend: plan.backend, mode: plan.mode ?? 'full', side: plan.side ?? 'small' }, plan.size, sorted[Math.floor(sorted.length / 2)]);
+          } catch {
+            // an unwritable data folder only costs the estimate its measurement
+          }
+        }
         record('done', plan.steps, `model version ${v} saved`);
         set({ modelVersion: v });
         announce('done', r.result?.steps ?? plan.steps, `model version ${v} saved`);

@@ -32,6 +32,26 @@ export interface DownloadProgress {
   resumedFrom: number;
 }
 
+const DEFAULT_FILE = 'default.json';
+
+/** Network errors that mean "this machine cannot reach the server", as Node's fetch reports them in `cause.code`. */
+const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ENETDOWN']);
+
+/** A download that could not reach its server: the studio offers the file import instead. */
+export class BackboneOfflineError extends Error {
+  readonly offline = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackboneOfflineError';
+  }
+}
+
+function networkCode(err: unknown): string | null {
+  const e = err as { code?: unknown; cause?: { code?: unknown; errors?: { code?: unknown }[] } };
+  // happy-eyeballs connects report an AggregateError of one error per address
+  const code = e?.cause?.code ?? e?.cause?.errors?.[0]?.code ?? e?.code;
+  return typeof code === 'string' ? code : null;
+}
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,80}$/i;
 
 export async function sha256File(path: string): Promise<string> {
@@ -56,7 +76,7 @@ export class BackboneManager {
     if (!existsSync(this.dir)) return [];
     const out: BackboneManifest[] = [];
     for (const name of (await readdir(this.dir)).sort()) {
-      if (!name.endsWith('.json')) continue;
+      if (!name.endsWith('.json') || name === DEFAULT_FILE) continue;
       try {
         const m = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as BackboneManifest;
         if (existsSync(join(this.dir, m.file))) out.push(m);
@@ -93,7 +113,30 @@ export class BackboneManager {
     const p = this.paths(id);
     const had = existsSync(p.file) || existsSync(p.manifest);
     await Promise.all([rm(p.file, { force: true }), rm(p.manifest, { force: true }), rm(p.part, { force: true })]);
+    if ((await this.getDefault()) === id) await rm(join(this.dir, DEFAULT_FILE), { force: true });
     return had;
+  }
+
+  /** The backbone a run uses when none is named (null: the first installed one). */
+  async getDefault(): Promise<string | null> {
+    try {
+      const v = JSON.parse(await readFile(join(this.dir, DEFAULT_FILE), 'utf8')) as { id?: unknown };
+      return typeof v.id === 'string' ? v.id : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async setDefault(id: string): Promise<void> {
+    if (!(await this.get(id))) throw new Error(`backbone '${id}' is not installed`);
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(join(this.dir, DEFAULT_FILE), JSON.stringify({ id }));
+  }
+
+  /** Bytes of an unfinished download kept for a resume (0: none). */
+  async partialBytes(id: string): Promise<number> {
+    const p = this.paths(id);
+    return existsSync(p.part) ? (await stat(p.part)).size : 0;
   }
 
   /** Validates a local timm/transformers ViT safetensors file and copies it into the store. */
@@ -133,6 +176,15 @@ export class BackboneManager {
     try {
       res = await doFetch(entry.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal, redirect: 'follow' });
     } catch (err) {
+      if (opts.signal?.aborted) throw new Error(`download of ${entry.id} cancelled${have ? ` (${have} bytes kept: download again to resume)` : ''}`);
+      const code = networkCode(err);
+      if (code && OFFLINE_CODES.has(code)) {
+        throw new BackboneOfflineError(
+          `cannot reach ${new URL(entry.url).host} (${code}): this computer seems to be offline. Get ${entry.hfRepo}'s model.safetensors ` +
+            `another way (e.g. on another computer) and import the file (Import from file, or \`hst-studio backbone import FILE --id ${entry.id}\`)` +
+            `${have ? `; the ${have} bytes downloaded so far are kept for a resume` : ''}`,
+        );
+      }
       throw new Error(`download of ${entry.id} from ${entry.url} failed: ${(err as Error).message}${have ? ` (${have} bytes kept; run again to resume)` : ''}`);
     }
     let resumedFrom = 0;
@@ -166,6 +218,7 @@ export class BackboneManager {
       }
     } catch (err) {
       await new Promise<void>((r) => out.end(() => r()));
+      if (opts.signal?.aborted) throw new Error(`download of ${entry.id} cancelled after ${received} bytes (kept: download again to resume)`);
       throw new Error(`download of ${entry.id} interrupted after ${received} bytes (${(err as Error).message}); run the download again to resume`);
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));

@@ -1,25 +1,25 @@
 // Neutral Dataset → COCO instances JSON (+ images/). Source ids (image keys, category and annotation ids) are
 // reused when they are valid and unique, so COCO → studio → COCO gives back the same ids; masks are written as
-// compressed RLE exactly as stored.
+// compressed RLE exactly as stored. A folder gets one file per split the way CVAT and Datumaro write COCO
+// (annotations/instances_<split>.json beside images/<split>/), which importCoco reads back into the same splits;
+// a .json path gets one file with every image (images/ beside it).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { polygonsArea, ringArea, ringsBbox } from '../geometry/rasterize';
 import { area as rleArea, decompress, toBbox } from '../geometry/rle';
 import { type ExportReport, type ExportOptions, UniqueNames, outputName, placeImage, plural, selectSplits } from './export-common';
+import type { Split } from '../../contract/schemas';
 import type { Dataset } from './types';
 
-export interface CocoExportOptions extends ExportOptions {
-  /** JSON file name when `out` is a folder (default annotations.json). */
-  jsonName?: string;
-}
+export type CocoExportOptions = ExportOptions;
 
-/** `out` is a folder (JSON + images/) or a .json path (images/ beside it). */
+const SPLIT_ORDER: Split[] = ['train', 'val', 'test'];
+
+/** `out` is a folder (annotations/instances_<split>.json + images/<split>/) or a .json path (images/ beside it). */
 export async function exportCoco(input: Dataset, out: string, opts: CocoExportOptions = {}): Promise<ExportReport> {
   const ds = selectSplits(input, opts.splits);
   const isJson = out.toLowerCase().endsWith('.json');
   const outDir = path.resolve(isJson ? path.dirname(out) : out);
-  const jsonAbs = isJson ? path.resolve(out) : path.join(outDir, opts.jsonName ?? 'annotations.json');
-  const imagesDir = path.join(outDir, 'images');
   await mkdir(outDir, { recursive: true });
   const report: ExportReport = { files: [], converted: [], dropped: [] };
 
@@ -29,15 +29,19 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
   ds.images.forEach((im, i) => keyToId.set(im.key, intKeys ? Number(im.key) : i + 1));
   if (!intKeys && ds.images.length) report.converted.push('image ids renumbered 1..N (source keys were not all integers)');
 
-  const names = new UniqueNames();
-  const images = [];
+  // file_name is relative to images/ (one file) or images/<split>/ (per split), as CVAT and Datumaro write it
+  const names = new Map<string, UniqueNames>();
+  const images: { id: number; file_name: string; width: number; height: number; split: Split; tags?: string[] }[] = [];
   let missing = 0;
   for (const im of ds.images) {
-    const name = names.take(outputName(im, false));
-    const placed = await placeImage(im, path.join(imagesDir, name), opts.images);
+    const split = im.split ?? 'train';
+    const folder = isJson ? 'images' : path.posix.join('images', split);
+    if (!names.has(folder)) names.set(folder, new UniqueNames());
+    const name = names.get(folder)!.take(outputName(im, false));
+    const placed = await placeImage(im, path.join(outDir, folder, name), opts.images);
     if (!placed) missing++;
-    else if (opts.images !== 'none') report.files.push(path.posix.join('images', name));
-    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height, ...(im.tags?.length ? { tags: im.tags } : {}) });
+    else if (opts.images !== 'none') report.files.push(path.posix.join(folder, name));
+    images.push({ id: keyToId.get(im.key)!, file_name: name, width: im.width, height: im.height, split, ...(im.tags?.length ? { tags: im.tags } : {}) });
   }
   if (missing) report.dropped.push(`${plural(missing, 'image file')} missing on disk (listed in the JSON without a file)`);
 
@@ -69,7 +73,8 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
   const annIdsGiven = new Set<number>();
   let nextAnn = maxOf(annIdsTaken) + 1;
   const dims = new Map(ds.images.map((im) => [im.key, im]));
-  const annotations = [];
+  const annotations: Record<string, unknown>[] = [];
+  const annSplit: Split[] = [];
   let shoelace = 0;
   // CVAT writes `attributes` ({occluded, <name>: value}) on every annotation; so do we once any shape has some
   const withAttributes = ds.annotations.some((a) => a.flags || a.attributes);
@@ -121,13 +126,34 @@ export async function exportCoco(input: Dataset, out: string, opts: CocoExportOp
       };
     }
     annotations.push(ann);
+    annSplit.push(im.split ?? 'train');
   }
   if (shoelace) report.converted.push(`${plural(shoelace, 'polygon')} on images of unknown size: area is the polygon area, not the pixel count`);
 
   // info and licenses are optional in COCO, but pycocotools' loadRes copies them and fails without them
-  const json = { info: { description: 'exported by HST Studio', date_created: new Date().toISOString() }, licenses: [], images, annotations, categories };
-  await writeFile(jsonAbs, JSON.stringify(json));
-  report.files.unshift(path.relative(outDir, jsonAbs).split(path.sep).join('/'));
+  const info = { description: 'exported by HST Studio', date_created: new Date().toISOString() };
+  const strip = (list: typeof images) => list.map(({ split: _s, ...im }) => im);
+  if (isJson) {
+    await writeFile(path.resolve(out), JSON.stringify({ info, licenses: [], images: strip(images), annotations, categories }));
+    report.files.unshift(path.relative(outDir, path.resolve(out)).split(path.sep).join('/'));
+    return report;
+  }
+  const present = SPLIT_ORDER.filter((s) => images.some((im) => im.split === s));
+  const written: string[] = [];
+  for (const split of present.length ? present : (['train'] as Split[])) {
+    const rel = `annotations/instances_${split}.json`;
+    const json = {
+      info: { ...info, subset: split },
+      licenses: [],
+      images: strip(images.filter((im) => im.split === split)),
+      annotations: annotations.filter((_, i) => annSplit[i] === split),
+      categories,
+    };
+    await mkdir(path.join(outDir, 'annotations'), { recursive: true });
+    await writeFile(path.join(outDir, rel), JSON.stringify(json));
+    written.push(rel);
+  }
+  report.files.unshift(...written);
   return report;
 }
 

@@ -1,7 +1,9 @@
 // COCO instances JSON → neutral Dataset. Every record is validated on its own (zod), so one bad record names
 // itself instead of hiding the rest; errors fail the whole import, warnings let the rest through.
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { jsonKind } from './detect-format';
 import type { Geometry, Split } from '../../contract/schemas';
 import { checkCounts, countsFromString, fromUncompressed } from '../geometry/rle';
 import { splitAttributes } from './attributes';
@@ -19,11 +21,12 @@ const CocoRoot = z.object({
   categories: z.array(z.unknown()).optional(),
 });
 
+// Fields pycocotools never reads may be null (labelme2coco writes `supercategory: null`, some tools `area: null`)
 const CocoImage = z.object({
   id: Id,
   file_name: z.string().min(1),
-  width: z.number().int().nonnegative().optional(),
-  height: z.number().int().nonnegative().optional(),
+  width: z.number().int().nonnegative().nullable().optional(),
+  height: z.number().int().nonnegative().nullable().optional(),
   /** image-level tags (this studio's exports; not a COCO field) */
   tags: z.array(z.string()).optional(),
 });
@@ -31,7 +34,7 @@ const CocoImage = z.object({
 const CocoCategory = z.object({
   id: z.number().int(),
   name: z.string().min(1),
-  supercategory: z.string().optional(),
+  supercategory: z.string().nullable().optional(),
 });
 
 const CocoRle = z.object({
@@ -43,10 +46,10 @@ const CocoAnnotation = z.object({
   id: Id.optional(),
   image_id: Id,
   category_id: z.number().int(),
-  bbox: z.array(z.number()).length(4).optional(),
-  segmentation: z.union([z.array(z.array(z.number())), CocoRle]).optional(),
+  bbox: z.array(z.number()).length(4).nullable().optional(),
+  segmentation: z.union([z.array(z.array(z.number())), CocoRle]).nullable().optional(),
   iscrowd: z.union([z.literal(0), z.literal(1), z.boolean()]).optional(),
-  area: z.number().optional(),
+  area: z.number().nullable().optional(),
   score: z.number().optional(),
   /** as CVAT writes them: {occluded: bool, rotation: 0.0, <name>: value} */
   attributes: z.record(z.string(), z.unknown()).optional(),
@@ -59,7 +62,7 @@ export interface CocoImportOptions {
   split?: Split;
 }
 
-/** "instances_val2017.json" → val, "train.json" → train; anything else → undefined. */
+/** "instances_val2017.json" → val, "train.json" → train, "instances_Validation.json" → val; anything else → undefined. */
 export function splitFromFileName(file: string): Split | undefined {
   const tokens = path.basename(file).replace(/\.json$/i, '').toLowerCase().split(/[_.\-\s]+/);
   for (const t of tokens) {
@@ -69,10 +72,71 @@ export function splitFromFileName(file: string): Split | undefined {
   return undefined;
 }
 
-export async function importCoco(jsonPath: string, opts: CocoImportOptions = {}): Promise<Dataset> {
-  const abs = path.resolve(jsonPath);
+/**
+ * `p` is one COCO JSON, or a folder holding them: CVAT / Datumaro's annotations/instances_<subset>.json beside
+ * images/<subset>/, Roboflow's <split>/_annotations.coco.json beside its images, or JSON files at the top. Each
+ * file's subset (from its name, else its folder) becomes the split of its images.
+ */
+export async function importCoco(p: string, opts: CocoImportOptions = {}): Promise<Dataset> {
+  const abs = path.resolve(p);
+  const st = await stat(abs).catch(() => null);
+  if (!st) throw new Error(`${p}: no such file or folder`);
+  if (!st.isDirectory()) return importCocoFile(abs, opts);
+  const files = await findCocoFiles(abs);
+  if (files.length === 0) {
+    throw new Error(`${p} is a folder without a COCO JSON in it (looked for annotations/instances_<subset>.json, <split>/_annotations.coco.json and *.json at the top): give the JSON file, or the folder that holds annotations/`);
+  }
+  if (files.length === 1) return importCocoFile(files[0], { ...opts, split: opts.split ?? splitOfFile(abs, files[0]) });
+  return mergeDatasets(
+    abs,
+    await Promise.all(files.map(async (f) => ({ file: f, ds: await importCocoFile(f, { ...opts, split: opts.split ?? splitOfFile(abs, f) }) }))),
+  );
+}
+
+/** The subset a COCO file holds: from its name (instances_train.json), else from its folder (Roboflow's valid/). */
+function splitOfFile(root: string, file: string): Split | undefined {
+  return splitFromFileName(file) ?? splitFromFileName(path.basename(path.dirname(file)));
+}
+
+async function findCocoFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const scan = async (dir: string) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isFile() && e.name.toLowerCase().endsWith('.json') && (await jsonKind(path.join(dir, e.name))) === 'coco') out.push(path.join(dir, e.name));
+    }
+    return entries;
+  };
+  const top = await scan(root);
+  if (await exists(path.join(root, 'annotations'))) await scan(path.join(root, 'annotations'));
+  if (out.length === 0) for (const e of top) if (e.isDirectory() && !e.name.startsWith('.')) await scan(path.join(root, e.name));
+  return out.sort();
+}
+
+/** Several subsets as one dataset: image keys made unique per file, classes joined by name. */
+function mergeDatasets(root: string, parts: { file: string; ds: Dataset }[]): Dataset {
+  const out: Dataset = { images: [], classes: [], annotations: [], issues: [] };
+  const classNames = new Set<string>();
+  for (const { file, ds } of parts) {
+    const rel = path.relative(root, file).split(path.sep).join('/');
+    const key = (k: string) => `${rel}#${k}`;
+    for (const im of ds.images) out.images.push({ ...im, key: key(im.key) });
+    for (const c of ds.classes) {
+      if (classNames.has(c.name)) continue;
+      classNames.add(c.name);
+      out.classes.push(c);
+    }
+    for (const a of ds.annotations) out.annotations.push({ ...a, imageKey: key(a.imageKey) });
+    for (const i of ds.issues) out.issues.push({ ...i, file: i.file === path.basename(file) ? rel : i.file });
+  }
+  return out;
+}
+
+async function importCocoFile(abs: string, opts: CocoImportOptions = {}): Promise<Dataset> {
   const file = path.basename(abs);
   const json = await readJsonFile(abs, file);
+  // COCO result files ([{image_id, bbox, score}, …]) are predictions, not a dataset
+  if (Array.isArray(json)) throw new Error(`${file}: a list of detections (a COCO results file), not a COCO instances file with images, annotations and categories`);
   const root = CocoRoot.safeParse(json);
   if (!root.success) throw new Error(`${file}: not a COCO instances file: ${formatZodIssues(root.error.issues)}`);
   const issues = new IssueList();
@@ -233,7 +297,8 @@ function cocoGeometry(a: z.infer<typeof CocoAnnotation>, img: DatasetImage): Geo
 async function guessImagesRoot(jsonAbs: string, images: unknown[]): Promise<string> {
   const dir = path.dirname(jsonAbs);
   const stem = path.basename(jsonAbs, '.json').replace(/^instances_/, '');
-  const candidates = [dir, path.join(dir, 'images'), path.join(dir, '..', stem), path.join(dir, '..', 'images'), path.join(dir, '..')];
+  // CVAT and Datumaro: annotations/instances_<subset>.json beside images/<subset>/
+  const candidates = [dir, path.join(dir, 'images'), path.join(dir, '..', 'images', stem), path.join(dir, '..', stem), path.join(dir, '..', 'images'), path.join(dir, '..')];
   const probe = images
     .slice(0, 5)
     .map((im) => (im as { file_name?: unknown })?.file_name)

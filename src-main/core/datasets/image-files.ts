@@ -39,7 +39,7 @@ export async function exists(p: string): Promise<boolean> {
 }
 
 /** Width and height as displayed (EXIF orientations 5–8 swap them), or an error sentence. */
-export async function imageSize(abs: string): Promise<{ width: number; height: number } | { error: string }> {
+export async function imageSize(abs: string | Buffer): Promise<{ width: number; height: number } | { error: string }> {
   try {
     const m = await sharp(abs).metadata();
     if (!m.width || !m.height) return { error: 'image has no dimensions' };

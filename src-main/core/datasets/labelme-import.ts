@@ -1,6 +1,8 @@
 // LabelMe JSON (one file per image) → neutral Dataset. Shapes: rectangle → box, polygon → polygon, mask → RLE
 // (LabelMe stores a base64 PNG of the crop between its two corner points, inclusive). Shapes sharing a label and a
-// group_id are one object, as LabelMe's own converters treat them. Other shape types are reported and skipped.
+// group_id are one object, as LabelMe's own converters treat them; circles become polygons the way labelme2coco
+// draws them, and `__ignore__` shapes are dropped as labelme2coco does. Other shape types are reported and
+// skipped. A file whose image is missing but embedded (imageData) imports the embedded image.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -32,6 +34,7 @@ const LabelmeFile = z.object({
   /** image-level checkboxes: the ones set are the image's tags */
   flags: z.record(z.string(), z.unknown()).nullable().optional(),
   imagePath: z.string().min(1),
+  imageData: z.string().nullable().optional(),
   imageHeight: z.number().int().nonnegative().nullable().optional(),
   imageWidth: z.number().int().nonnegative().nullable().optional(),
 });
@@ -51,6 +54,9 @@ export async function importLabelme(p: string): Promise<Dataset> {
   const annotations: DatasetAnnotation[] = [];
   const seen = new Map<string, string>();
   const skippedTypes = new Map<string, number>();
+  let foreignPaths = 0;
+  let usedEmbedded = 0;
+  let ignored = 0;
 
   for (const f of files) {
     const file = path.relative(root, f).split(path.sep).join('/');
@@ -70,7 +76,14 @@ export async function importLabelme(p: string): Promise<Dataset> {
     }
     const lm = r.data;
     const jsonDirRel = path.relative(root, path.dirname(f));
-    const resolved = resolveInside(root, path.posix.join(jsonDirRel.split(path.sep).join('/'), lm.imagePath.replace(/\\/g, '/')));
+    const imagePath = lm.imagePath.replace(/\\/g, '/');
+    const absolute = path.isAbsolute(imagePath) || /^[A-Za-z]:\//.test(imagePath);
+    let resolved = absolute ? resolveInside(root, imagePath) : resolveInside(root, path.posix.join(jsonDirRel.split(path.sep).join('/'), imagePath));
+    if (!resolved.ok && absolute) {
+      // an absolute path from the labeller's computer: look beside the JSON instead
+      foreignPaths++;
+      resolved = resolveInside(root, path.posix.join(jsonDirRel.split(path.sep).join('/'), path.posix.basename(imagePath)));
+    }
     if (!resolved.ok) {
       issues.error(file, 'imagePath', resolved.reason);
       continue;
@@ -81,14 +94,19 @@ export async function importLabelme(p: string): Promise<Dataset> {
     }
     seen.set(resolved.rel, file);
     const found = await exists(resolved.abs);
-    if (!found) issues.warn(file, 'imagePath', `image file not found: ${resolved.abs}`);
+    let embedded: Buffer | undefined;
+    if (!found && lm.imageData) {
+      embedded = Buffer.from(lm.imageData, 'base64');
+      usedEmbedded++;
+    } else if (!found) issues.warn(file, 'imagePath', `image file not found: ${resolved.abs}`);
     let W = lm.imageWidth ?? 0;
     let H = lm.imageHeight ?? 0;
-    if (!(W > 0 && H > 0) && found) {
-      const s = await imageSize(resolved.abs);
+    if (!(W > 0 && H > 0) && (found || embedded)) {
+      const s = await imageSize(found ? resolved.abs : embedded!);
       if (!('error' in s)) ({ width: W, height: H } = s);
     }
     const img: DatasetImage = { key: resolved.rel, fileName: resolved.rel, absPath: found ? resolved.abs : null, width: W, height: H };
+    if (embedded) img.data = embedded;
     const tags = Object.entries(lm.flags ?? {}).filter(([k, v]) => v === true && k.trim()).map(([k]) => k.trim());
     if (tags.length) img.tags = tags;
     images.push(img);
@@ -102,6 +120,10 @@ export async function importLabelme(p: string): Promise<Dataset> {
         continue;
       }
       const sh = s.data;
+      if (sh.label === '__ignore__') {
+        ignored++;
+        continue;
+      }
       const type = sh.shape_type ?? 'polygon';
       const g = await shapeGeometry(type, sh, W, H);
       if (g === null) {
@@ -125,7 +147,10 @@ export async function importLabelme(p: string): Promise<Dataset> {
       annotations.push({ imageKey: img.key, className: o.label, geometry: o.geometry, sourceId: `${file}#${o.index}`, ...o.extra });
     }
   }
-  for (const [t, n] of skippedTypes) issues.warn('*.json', undefined, `${n} '${t}' shape(s) skipped (only rectangle, polygon and mask are imported)`);
+  for (const [t, n] of skippedTypes) issues.warn('*.json', undefined, `${n} '${t}' shape(s) skipped (only rectangle, polygon, circle and mask are imported)`);
+  if (ignored) issues.warn('*.json', undefined, `${ignored} '__ignore__' shape(s) dropped, as labelme2coco does`);
+  if (usedEmbedded) issues.warn('*.json', 'imageData', `${usedEmbedded} image(s) not found as files were taken from the JSON's embedded imageData`);
+  if (foreignPaths) issues.warn('*.json', 'imagePath', `${foreignPaths} imagePath(s) are absolute paths from another computer; the images were looked for beside their JSON`);
   return { images, classes, annotations, issues: issues.items };
 }
 
@@ -149,6 +174,10 @@ async function shapeGeometry(type: string, sh: z.infer<typeof Shape>, W: number,
   if (type === 'polygon') {
     if (pts.length < 3) return { error: `polygon has ${pts.length} points; at least 3 are needed` };
     return { geometry: { kind: 'polygon', rings: [pts.flat()] } };
+  }
+  if (type === 'circle') {
+    if (pts.length !== 2) return { error: `circle needs 2 points (centre and a point on it), has ${pts.length}` };
+    return { geometry: { kind: 'polygon', rings: [circlePolygon(pts[0], pts[1])] } };
   }
   if (type === 'mask') {
     if (!sh.mask) return { error: 'mask shape without mask data' };
@@ -178,6 +207,18 @@ async function shapeGeometry(type: string, sh: z.infer<typeof Shape>, W: number,
     return { geometry: { kind: 'mask', rle: encodeMask(full, H, W) } };
   }
   return null;
+}
+
+/**
+ * A circle as labelme2coco draws it: n points on the circle, n chosen so that the gap between arc and chord stays
+ * under a pixel (r(1 - cos(π/n)) < 1), at least 12.
+ */
+export function circlePolygon([cx, cy]: [number, number], [px, py]: [number, number]): number[] {
+  const r = Math.hypot(px - cx, py - cy);
+  const n = Math.max(Math.floor(Math.PI / Math.acos(1 - 1 / r)) || 0, 12);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(cx + r * Math.sin((2 * Math.PI * i) / n), cy + r * Math.cos((2 * Math.PI * i) / n));
+  return out;
 }
 
 /** Shapes with the same label and group_id become one object: polygons keep their rings, anything else is unioned as a mask. */

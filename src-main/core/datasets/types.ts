@@ -9,6 +9,8 @@ export interface DatasetImage {
   fileName: string;
   /** Absolute path of the file, already checked to lie inside the dataset root; null if the file is missing. */
   absPath: string | null;
+  /** The image's bytes when the source embeds them (LabelMe imageData) instead of naming a file. */
+  data?: Buffer;
   /** Dimensions as declared by the source (0 if unknown); the store verifies them against the decoded file. */
   width: number;
   height: number;

@@ -37,8 +37,10 @@ export interface ProbedImage {
   orientation: number;
   /** WebP thumbnail, longest side THUMB_SIZE */
   thumb: Buffer;
-  /** the file's bytes, so a copy does not read it twice */
+  /** the file's bytes, so a copy does not read it twice (repaired ones when `repaired` is set) */
   data: Buffer;
+  /** set when the file was damaged in a way that loses nothing and was mended: what was done */
+  repaired?: string;
 }
 
 const fmtPixels = (n: number) => n.toLocaleString('en-US');
@@ -85,19 +87,24 @@ export async function probeBuffer(data: Buffer): Promise<ProbedImage> {
   const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
   const swap = orientation >= 5;
   let thumb: Buffer;
+  let repaired: string | undefined;
   try {
-    // The thumbnail is a full decode: failOn 'truncated' turns a cut-off file into an error instead of grey pixels.
-    thumb = await sharp(data, { failOn: 'truncated', limitInputPixels: MAX_PIXELS })
-      .rotate()
-      .resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toBuffer();
+    thumb = await decodeThumb(data);
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];
-    if (/premature end|end of stream|truncat|unexpected end|short read|not enough data/i.test(msg)) {
-      throw new RejectedImage(`the file is truncated or damaged (${msg})`);
-    }
-    throw new RejectedImage(`the image could not be decoded (${msg})`);
+    const truncated = /premature end|end of stream|truncat|unexpected end|short read|not enough data/i.test(msg);
+    // Cameras and upload tools that cut only the 2-byte end marker (FFD9) leave every pixel intact: mend
+    // that one case; a file cut inside the pixel data would decode as grey and stays refused.
+    // failOn 'warning' on the mended file: a file cut inside the scan decodes with "premature end of data segment"
+    // libvips' error text is shared between threads and can come back empty ("Unknown error") when another
+    // image fails at the same moment: any failure of a JPEG without its end marker is worth the one retry
+    const mended = format === 'jpeg' && !endsWithEoi(data) ? await decodeThumb(Buffer.concat([data, JPEG_EOI]), 'warning').catch(() => null) : null;
+    if (mended) {
+      thumb = mended;
+      data = Buffer.concat([data, JPEG_EOI]);
+      repaired = 'the JPEG end marker was missing; the image is complete without it and was imported';
+    } else if (truncated || (format === 'jpeg' && !endsWithEoi(data))) throw new RejectedImage(`the file is truncated or damaged (${msg})`);
+    else throw new RejectedImage(`the image could not be decoded (${msg})`);
   }
   return {
     hash: createHash('sha256').update(data).digest('hex'),
@@ -111,7 +118,20 @@ export async function probeBuffer(data: Buffer): Promise<ProbedImage> {
     orientation,
     thumb,
     data,
+    ...(repaired ? { repaired } : {}),
   };
+}
+
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
+const endsWithEoi = (b: Buffer) => b.length >= 2 && b[b.length - 2] === 0xff && b[b.length - 1] === 0xd9;
+
+/** The thumbnail is a full decode: failOn 'truncated' turns a cut-off file into an error instead of grey pixels. */
+function decodeThumb(data: Buffer, failOn: 'truncated' | 'warning' = 'truncated'): Promise<Buffer> {
+  return sharp(data, { failOn, limitInputPixels: MAX_PIXELS })
+    .rotate()
+    .resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 80 })
+    .toBuffer();
 }
 
 /** A thumbnail of another size, from the file on disk. */

@@ -28,7 +28,8 @@ export async function walk(paths: string[], signal?: AbortSignal): Promise<WalkR
     try {
       s = await stat(abs);
     } catch (err) {
-      out.skipped.push({ path: abs, reason: `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+      const code = (err as NodeJS.ErrnoException).code;
+      out.skipped.push({ path: abs, reason: code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'no permission to read it' : `cannot read (${code ?? (err as Error).message})` });
       return;
     }
     if (s.isDirectory()) {

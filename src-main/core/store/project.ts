@@ -10,7 +10,7 @@ import { makeThumbnail, THUMB_SIZE } from '../ingest/probe';
 import { writeThumb } from '../ingest/media';
 import { projectPaths, PROJECT_DB, thumbRelPath } from '../paths';
 import { applyChangeset, bumpRevision } from './changeset';
-import { insertVerified, removeCreated, verifyDataset, type ImportResult } from './dataset-import';
+import { insertVerified, removeCreated, verifyDataset, type DatasetImportOptions, type ImportResult } from './dataset-import';
 import { exportDataset } from './dataset-export';
 import { IDLE_CHECKPOINT_MS, openDb, Statements, type Synchronous } from './db';
 import { FeatureCacheIndex } from './feature-cache';
@@ -329,7 +329,7 @@ export class SqliteProjectStore implements FullProjectStore {
     return ingestFiles({ dir: this.dir, findByHash: this.findByHash, insertImage: (im) => this.insertImage(im) }, paths, opts);
   }
 
-  async importDataset(ds: Dataset, opts: IngestOptions = {}): Promise<ImportResult> {
+  async importDataset(ds: Dataset, opts: DatasetImportOptions = {}): Promise<ImportResult> {
     const created: string[] = [];
     try {
       const v = await verifyDataset({ dir: this.dir, st: this.st, findByHash: this.findByHash }, ds, opts, created);

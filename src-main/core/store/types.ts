@@ -82,7 +82,7 @@ export interface ProjectStore {
   /** Decode + validate + hash + thumbnail files/folders (recursive); bad files are skipped with a reason. */
   ingest(paths: string[], opts?: IngestOptions): Promise<IngestReport>;
   /** Import a neutral dataset (from datasets/*-import.ts) in one transaction; throws if it has errors. */
-  importDataset(ds: Dataset, opts?: IngestOptions): Promise<{ images: number; annotations: number; classes: number; warnings: string[] }>;
+  importDataset(ds: Dataset, opts?: IngestOptions & { strict?: boolean; replace?: boolean }): Promise<{ images: number; annotations: number; classes: number; warnings: string[]; issues?: import('../datasets/types').DatasetIssue[]; skippedImages?: number; unchanged?: boolean }>;
   /** The whole project (or some splits) as a neutral dataset, for exporters and the trainer. */
   toDataset(opts?: { splits?: Split[] }): Dataset;
 

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { getComputeInfo } from '../compute/engine';
+import { dataDir as defaultDataDir } from '../compute/environment';
 import { importCoco } from '../datasets/coco-import';
 import type { Dataset } from '../datasets/types';
 import type { HstConfigInput, SidePreset } from '../model/config';
@@ -21,17 +22,17 @@ import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fin
 import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
-import { classificationFromTags, labelsAreTags, tagsProblem } from './tags-classification';
+import type { TrainOverrides, TrainPlan } from '../../contract/api';
+import { applyPlanSplit, inferTasks, planDataset, writeHoldout } from './plan-project';
+import { classificationFromTags, labelsAreTags } from './tags-classification';
+// labelledOnly and buildHst live in task-model/start.ts (the training bundle export needs them without training/)
 import { buildHst, labelledOnly } from '../task-model/start';
-
-// moved to task-model/start.ts (the training bundle export needs them without depending on training/)
-export { noBackboneMessage } from '../task-model/start';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
   project: string;
   tasks?: TaskName[];
-  /** square input side (multiple of 16); CPU default 160 */
+  /** square input side (multiple of 32); unset settings come from the planner (plan.ts), as the studio's */
   size?: number;
   steps?: number;
   epochs?: number;
@@ -74,6 +75,8 @@ export interface TrainProjectOptions {
    * them (demo: box AP50 0.8 at step 200 instead of 250, bench/results/finetune.md).
    */
   beta2?: number;
+  /** the plan to run (the CLI plans first to print it); without it trainProject asks the planner itself */
+  plan?: TrainPlan;
 }
 
 export interface TrainProjectResult {
@@ -112,29 +115,15 @@ export async function openSource(path: string): Promise<Source> {
     return { dataset: store.toDataset(), store, root: dir, revision: store.revision(), close: () => store.close() };
   }
   const coco = join(dir, 'annotations.json');
-  if (existsSync(coco)) {
-    const dataset = await importCoco(coco);
+  // or a COCO export by split (annotations/instances_<split>.json beside images/<split>/, as export-dataset writes)
+  const bySplit = join(dir, 'annotations');
+  if (existsSync(coco) || existsSync(bySplit)) {
+    const dataset = await importCoco(existsSync(coco) ? coco : dir);
     const errors = dataset.issues.filter((i) => i.level === 'error');
     if (errors.length) throw new Error(`${coco}: ${errors[0].record ? errors[0].record + ': ' : ''}${errors[0].message}`);
     return { dataset, store: null, root: dir, revision: 0, close: () => {} };
   }
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
-}
-
-/**
- * Tasks the labels support: masks/polygons → detect + instance + semantic; boxes only → detect; no shapes but
- * image tags → classify (tags-classification.ts).
- */
-export function inferTasks(ds: Dataset): TaskName[] {
-  if (labelsAreTags(ds)) {
-    const problem = tagsProblem(classificationFromTags(ds));
-    if (problem) throw new Error(problem);
-    return ['classify'];
-  }
-  const hasMask = ds.annotations.some((a) => a.geometry.kind !== 'box');
-  const hasAny = ds.annotations.length > 0;
-  if (!hasAny) throw new Error('the project has no annotations to train on: label some images first (shapes, or image tags for classification)');
-  return hasMask ? ['detect', 'instance', 'semantic'] : ['detect'];
 }
 
 /**
@@ -150,10 +139,11 @@ export function trainingDataset(ds: Dataset, store: FullProjectStore | null, tas
   return { dataset: store ? labelledOnly(ds, store) : ds, fromTags: false, notes: [] };
 }
 
+export { inferTasks, noBackboneMessage } from './plan-project';
+
 export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
   const emit = ctl.onEvent ?? (() => {});
-  const size = o.size ?? 160;
-  if (!(Number.isInteger(size) && size >= 64 && size % 32 === 0)) throw new Error(`--size must be a multiple of 32 of at least 64, got ${size}`);
+  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 64 && o.size % 32 === 0)) throw new Error(`--size must be a multiple of 32 of at least 64, got ${o.size}`);
   const seed = o.seed ?? 0;
   const src = await openSource(o.project);
   let model: TaskModel | null = null;
@@ -165,8 +155,16 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     // Train and evaluate on what is labelled: a project's unlabeled images (no annotation yet, not marked
     // reviewed) would otherwise teach "nothing here" wherever the user simply has not drawn yet.
     const view = trainingDataset(src.dataset, src.store, o.tasks);
-    const ds = view.dataset;
-    const tasks = o.tasks ?? inferTasks(src.dataset);
+    let ds = view.dataset;
+    // the one planner decides every setting the caller left open (and a val split when there is none)
+    const plan = o.plan ?? (await planSource(src, o));
+    if (plan.val?.source === 'holdout') {
+      ds = applyPlanSplit(ds, plan);
+      if (src.store) writeHoldout(src.store, plan);
+      emit({ type: 'phase', message: `val split: ${plan.val.keys.length} labelled images held out (${Math.round((plan.val.fraction ?? 0) * 100)} %, seed ${plan.val.seed})${src.store ? ' and saved as the project\'s val split' : ''}` });
+    }
+    const size = o.size ?? plan.size;
+    const tasks = o.tasks ?? (plan.tasks as TaskName[]);
     const classes = ds.classes.map((c) => c.name);
     if (classes.length === 0) throw new Error('the project has no classes');
     const warnings: string[] = [];
@@ -175,7 +173,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       emit({ type: 'warning', message: m });
     };
     for (const n of view.notes) onWarning(n);
-    let mode = o.mode ?? 'full';
+    let mode = o.mode ?? plan.mode ?? 'full';
     if (mode === 'fast' && !src.store) {
       mode = 'full';
       onWarning('fast mode needs a studio project (its feature cache); this COCO folder trains in full mode');
@@ -190,13 +188,13 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     });
     const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size, norm: VIT_AUGREG_NORM, seed, split: 'val', onWarning });
     if (trainData.length === 0) throw new Error('the train split has no images: mark some images as train');
-    const batchSize = o.batchSize ?? 4;
-    const steps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 20) * trainData.length) / batchSize));
+    const batchSize = o.batchSize ?? plan.batchSize;
+    const steps = o.steps ?? (o.epochs !== undefined ? Math.max(1, Math.ceil((o.epochs * trainData.length) / batchSize)) : plan.steps);
 
     emit({ type: 'phase', message: 'building the model' });
-    const side = o.side ?? 'small';
-    const { hst, label } = await buildHst(o, size, side, seed);
-    const heads = defaultHeadSettings(tasks, classes.length, o.heads);
+    const side = o.side ?? plan.side ?? 'small';
+    const { hst, label } = await buildHst({ ...o, backbone: o.backbone ?? plan.backbone }, size, side, seed);
+    const heads = defaultHeadSettings(tasks, classes.length, { ...(plan.fpnWidth ? { fpnWidth: plan.fpnWidth } : {}), ...o.heads });
     const spec: TaskModelSpec = {
       format: 'hst-studio-task-model', version: 1, hst: {}, heads, classes, inputSize: size, norm: VIT_AUGREG_NORM,
       backbone: hst.backboneSource, seed,
@@ -205,7 +203,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     if (hst.backboneSource.kind === 'random') emit({ type: 'warning', message: 'training on a RANDOM (untrained) backbone, as asked with --backbone random' });
 
     const ckptDir = join(src.root, 'models', 'checkpoints');
-    const trainOpts = { steps, batchSize, lr: o.lr ?? 2e-3, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), beta2: o.beta2 ?? (mode === 'fast' ? 0.99 : 0.999), emaDecay: o.emaDecay ?? 0.999 };
+    const trainOpts = { steps, batchSize, lr: o.lr ?? plan.lr, seed, checkpointEvery: o.checkpointEvery ?? 50, checkpointDir: ckptDir, warmupSteps: Math.min(50, Math.floor(steps / 10)), beta2: o.beta2 ?? (mode === 'fast' ? 0.99 : 0.999), emaDecay: o.emaDecay ?? 0.999 };
     // the gradient helpers start (each its own backend and copy of the model) while the feature cache fills
     if (o.dataParallel ?? dataParallelByDefault(getComputeInfo()?.backend, batchSize)) {
       poolStart = GradPool.start({ model, spec, params: optimParamsFor(model, mode), mode }, onWarning).catch((err: Error) => {
@@ -262,7 +260,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     }
     const backend = getComputeInfo()?.backend ?? 'unknown';
     if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend, mode } }).id;
-    const evalEvery = o.evalEvery ?? 0;
+    const evalEvery = o.evalEvery ?? (o.plan ? plan.evalEvery ?? 0 : 0);
     const res = await trainer.run({
       signal: ctl.signal,
       afterStep: async (step) => {
@@ -332,6 +330,39 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     await (pool ?? (await poolStart))?.close();
     trainer?.dispose();
     model?.dispose();
+    src.close();
+  }
+}
+
+/** The plan for a project / COCO folder: the studio's planner over its labelled images, with the caller's settings as overrides. */
+export async function planSource(src: Source, o: PlanSourceOptions): Promise<TrainPlan> {
+  const tasks = o.tasks ?? inferTasks(src.dataset);
+  const ds = trainingDataset(src.dataset, src.store, tasks).dataset;
+  const plan = (steps?: number) => planDataset(ds, {
+    overrides: {
+      ...o.planOverrides, ...(steps !== undefined ? { steps } : {}),
+      ...(o.size !== undefined ? { size: o.size } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}), ...(o.lr !== undefined ? { lr: o.lr } : {}),
+      ...(o.backbone !== undefined ? { backbone: o.backbone } : {}), ...(o.mode !== undefined ? { mode: o.mode } : {}),
+      ...(o.side !== undefined ? { side: o.side } : {}), ...(o.heads?.fpnWidth !== undefined ? { fpnWidth: o.heads.fpnWidth } : {}),
+    },
+    tasks,
+    dataDir: o.dataDir ?? defaultDataDir(),
+    canCache: src.store !== null,
+  });
+  const p = await plan();
+  // --epochs: that many passes over the plan's train samples
+  return o.epochs !== undefined && o.steps === undefined ? plan(Math.max(1, Math.ceil((o.epochs * p.trainImages * (p.tiles?.perImage ?? 1)) / p.batchSize))) : p;
+}
+
+export type PlanSourceOptions = Omit<TrainProjectOptions, 'project'> & { planOverrides?: TrainOverrides };
+
+/** Opens a project / COCO folder and plans its run (what `hst-studio train` prints before training). */
+export async function planProject(project: string, o: PlanSourceOptions = {}): Promise<TrainPlan> {
+  const src = await openSource(project);
+  try {
+    return await planSource(src, o);
+  } finally {
     src.close();
   }
 }

@@ -1,6 +1,6 @@
 // Server mode: POST /api/<method> for calls, /events WebSocket for events. Auth rides on the session cookie
 // the server set when the page was first opened with ?token=…
-import { methods, type EventName, type EventPayload, type MethodName, type StudioApi } from '@contract/api';
+import { BackboneInfo, methods, type EventName, type EventPayload, type MethodName, type StudioApi } from '@contract/api';
 import { ApiCallError, type Transport } from './types';
 
 type Listener = (payload: unknown) => void;
@@ -62,6 +62,12 @@ export function createHttpTransport(base = ''): Transport {
     },
     imageUrl: (id, max) => `${base}media/image/${id}${max ? `?max=${max}` : ''}`,
     thumbUrl: (id, size = 256) => `${base}media/thumb/${id}?size=${size}`,
+    async uploadBackbone(file) {
+      const res = await fetch(`${base}upload/backbone?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file, credentials: 'same-origin' });
+      const body = (await res.json().catch(() => null)) as { error?: { message: string } } | null;
+      if (!res.ok) throw new ApiCallError(body?.error?.message ?? `import of ${file.name} failed (HTTP ${res.status})`, res.status);
+      return BackboneInfo.parse(body);
+    },
     async upload(files, onProgress) {
       const batch = Math.random().toString(36).slice(2, 12);
       let done = 0;

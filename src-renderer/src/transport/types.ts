@@ -1,4 +1,4 @@
-import type { StudioApi, StudioBridge } from '@contract/api';
+import type { BackboneInfo, StudioApi, StudioBridge } from '@contract/api';
 
 /** What the UI talks to: the typed API, events, and URLs for binary media. */
 export interface Transport extends StudioBridge {
@@ -11,6 +11,8 @@ export interface Transport extends StudioBridge {
   pathForFile?(file: File): string | null;
   /** Server mode only: upload browser File objects and import them as one job. */
   upload?(files: File[], onProgress?: (done: number, total: number) => void): Promise<{ jobId: string }>;
+  /** Server mode only: upload a picked/dropped backbone .safetensors file and install it. */
+  uploadBackbone?(file: File): Promise<BackboneInfo>;
 }
 
 /** An API failure with the server's sentence (and the offending field for validation errors). */

@@ -82,9 +82,10 @@ describe('COCO import', () => {
     const coco = awkwardCoco();
     const ds = await importCoco(await writeDataset(coco));
     const report = await exportCoco(ds, path.join(dir, 'out'));
-    expect(report.files).toContain('annotations.json');
-    expect(report.files).toContain('images/ünï cödé/pic one.jpg');
-    const back = JSON.parse(await readFile(path.join(dir, 'out', 'annotations.json'), 'utf8'));
+    // a folder gets the CVAT / Datumaro layout; images without a split are train
+    expect(report.files).toContain('annotations/instances_train.json');
+    expect(report.files).toContain('images/train/ünï cödé/pic one.jpg');
+    const back = JSON.parse(await readFile(path.join(dir, 'out', 'annotations', 'instances_train.json'), 'utf8'));
     expect(back.images).toEqual(coco.images);
     expect(back.categories).toEqual(coco.categories.map(({ id, name }) => ({ id, name })));
     // the uncompressed RLE comes back compressed: same mask, string counts
@@ -95,9 +96,10 @@ describe('COCO import', () => {
     );
     expect(back.annotations).toEqual(expected);
     // and it imports again to the same neutral dataset
-    const again = await importCoco(path.join(dir, 'out', 'annotations.json'));
+    const again = await importCoco(path.join(dir, 'out'));
     expect(again.issues).toEqual([]);
     expect(again.annotations).toEqual(ds.annotations);
+    expect(again.images.map((i) => i.split)).toEqual(['train', 'train', 'train']);
   });
 
   it('renumbers non-integer keys and classes without source ids, and says so', async () => {
@@ -234,14 +236,14 @@ describe('COCO iscrowd, attributes and tags', () => {
       [undefined, undefined, undefined],
     ]);
     await exportCoco(ds, path.join(dir, 'out'), { images: 'none' });
-    const back = JSON.parse(await readFile(path.join(dir, 'out', 'annotations.json'), 'utf8'));
+    const back = JSON.parse(await readFile(path.join(dir, 'out', 'annotations', 'instances_train.json'), 'utf8'));
     expect(back.annotations.map((a: { iscrowd: number; attributes: unknown }) => [a.iscrowd, a.attributes])).toEqual([
       [0, { occluded: true, color: 'red', parked: false, doors: 4 }],
       [1, { occluded: false, rotation: 15 }],
       [0, { occluded: false }],
     ]);
     expect(back.images[0].tags).toEqual(['night', 'rain']);
-    const again = await importCoco(path.join(dir, 'out', 'annotations.json'));
+    const again = await importCoco(path.join(dir, 'out'));
     expect(again.annotations.map((a) => [a.iscrowd, a.flags, a.attributes])).toEqual(ds.annotations.map((a) => [a.iscrowd, a.flags, a.attributes]));
     expect(again.images.map((i) => i.tags)).toEqual(ds.images.map((i) => i.tags));
   });

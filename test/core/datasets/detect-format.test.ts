@@ -22,7 +22,7 @@ describe('detectFormat / readDataset', () => {
     expect(await detectFormat(path.join(dir, 'c'))).toBe('coco');
     expect(await detectFormat(path.join(dir, 'l'))).toBe('labelme');
     expect(await detectFormat(path.join(dir, 'i'))).toBe('images');
-    expect(await detectFormat(path.join(dir, 'nope'))).toBeNull();
+    await expect(detectFormat(path.join(dir, 'nope'))).rejects.toThrow(/nope: no such file or folder/);
   });
 
   it('reads a plain image folder and refuses unknown formats', async () => {

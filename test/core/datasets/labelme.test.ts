@@ -33,7 +33,7 @@ describe('LabelMe import', () => {
     ]));
     const ds = await importLabelme(dir);
     expect(ds.images).toEqual([{ key: 'imgs/ünï one.jpg', fileName: 'imgs/ünï one.jpg', absPath: path.join(dir, 'imgs', 'ünï one.jpg'), width: 10, height: 8 }]);
-    expect(ds.classes.map((c) => c.name)).toEqual(['car', 'tree', 'blob']);
+    expect(ds.classes.map((c) => c.name)).toEqual(['car', 'tree', 'blob', 'x']);
     const [box, tree, blob] = ds.annotations;
     expect(box.geometry).toEqual({ kind: 'box', x: 1, y: 2, w: 5, h: 3 });
     expect(tree.geometry).toEqual({ kind: 'polygon', rings: [[0, 0, 4, 0, 4, 4], [6, 6, 9, 6, 9, 7]] });
@@ -42,10 +42,10 @@ describe('LabelMe import', () => {
       const m = decodeMask(blob.geometry.rle);
       expect([...m.keys()].filter((i) => m[i]).map((i) => [i % 10, Math.floor(i / 10)])).toEqual([[5, 3], [7, 4]]);
     }
-    expect(ds.annotations).toHaveLength(3);
+    expect(ds.annotations).toHaveLength(4); // the circle became a polygon (labelme-layouts.test.ts)
+    expect(ds.annotations[3].geometry.kind).toBe('polygon');
     expect(ds.issues.map((i) => i.message)).toEqual([
-      "1 'point' shape(s) skipped (only rectangle, polygon and mask are imported)",
-      "1 'circle' shape(s) skipped (only rectangle, polygon and mask are imported)",
+      "1 'point' shape(s) skipped (only rectangle, polygon, circle and mask are imported)",
     ]);
   });
 

@@ -67,9 +67,10 @@ describe('YOLO import', () => {
   });
 
   it.each([
-    ['7 0.5 0.5 0.1 0.1', /class index 7 is not declared in data.yaml \(names has 2\)/],
-    ['0 0.1 0.1 0.2 0.2 0.3 0.3 0.4', /odd number of coordinates \(7\)/],
-    ['0 0.1 0.1', /polygon has 1 points; at least 3/],
+    ['7 0.5 0.5 0.1 0.1', /class index 7 is not declared in data.yaml \(it names 2 classes: 0–1\)/],
+    ['0 0.1 0.1 0.2 0.2 0.3 0.3 0.4', /7 numbers after the class index, which is neither a box nor a polygon/],
+    ['0 0.5 0.5 0.1', /3 numbers after the class index, which is neither a box nor a polygon: a box is 4 numbers/],
+    ['0 0.1 0.1', /2 numbers after the class index/],
     ['0 0.5 0.5 -0.1 0.2', /negative size/],
     ['0 0.5 abc 0.1 0.2', /value 3 \('abc'\) is not a number/],
     ['x 0.5 0.5 0.1 0.2', /class index 'x'/],
@@ -81,11 +82,12 @@ describe('YOLO import', () => {
     expect(ds.issues[0]).toMatchObject({ level: 'error', file: 'labels/train/a.txt', record: 'line 2', message: expect.stringMatching(re) });
   });
 
-  it('out-of-range coordinates are a warning; bad YAML names the line', async () => {
+  it('out-of-range coordinates are left to the store (which clips them alike for every format); bad YAML names the line', async () => {
     await layout('train: images/train\nval: images/val\nnames: [cat, dog]\n');
     await writeText(path.join(dir, 'labels/train/a.txt'), '0 0.5 0.5 1.5 0.1\n');
     const ds = await importYolo(dir);
-    expect(ds.issues).toEqual([expect.objectContaining({ level: 'warning', record: 'line 1' })]);
+    expect(ds.issues).toEqual([]);
+    expect(ds.annotations[0].geometry).toEqual({ kind: 'box', x: -5, y: 4.5, w: 30, h: 1 });
     await writeText(path.join(dir, 'data.yaml'), 'train: [images/train\nnames: {0: a\n');
     await expect(importYolo(dir)).rejects.toThrow(/data.yaml: invalid YAML at line \d+/);
     await writeText(path.join(dir, 'data.yaml'), 'train: 5\n');

@@ -43,7 +43,7 @@ describe('importDataset / toDataset', () => {
   it('imports images, classes and annotations in one revision and exports them back unchanged', async () => {
     const r0 = store.revision();
     const r = await store.importDataset(dataset());
-    expect(r).toEqual({ images: 3, annotations: 4, classes: 2, warnings: ['ann.json annotations[7]: zero-area box dropped'] });
+    expect(r).toMatchObject({ images: 3, annotations: 4, classes: 2, warnings: ['ann.json: annotations[7]: zero-area box dropped'], skippedImages: 0, unchanged: false });
     expect(store.revision()).toBe(r0 + 1);
     expect(store.imageCounts()).toMatchObject({ all: 3, labeled: 3 });
     expect(store.listClasses().map((c) => [c.name, c.color, c.order])).toEqual([['cat', '#e6194b', 0], ['dog', '#123456', 1]]);
@@ -60,13 +60,13 @@ describe('importDataset / toDataset', () => {
     expect(store.toDataset({ splits: ['val'] }).annotations).toHaveLength(1);
   });
 
-  it('fails as a whole on a bad image: nothing in the database, no media left behind', async () => {
+  it('strict: fails as a whole on a bad image: nothing in the database, no media left behind', async () => {
     const bad = join(t.dir, 'broken.jpg');
     const good = await makeImage(50, 50, 99);
     writeFileSync(bad, good.subarray(0, good.length - 200));
     const ds = dataset();
     ds.images.push({ key: 'b', fileName: 'broken.jpg', absPath: bad, width: 50, height: 50 });
-    await expect(store.importDataset(ds)).rejects.toThrow(/the dataset has 1 error; nothing was imported:\n  image 'broken.jpg': the file is truncated/);
+    await expect(store.importDataset(ds, { strict: true })).rejects.toThrow(/the dataset has 1 error; nothing was imported:\n  broken.jpg: the file is truncated/);
     expect(store.revision()).toBe(0);
     expect(store.listImages().total).toBe(0);
     expect(store.listClasses()).toEqual([]);
@@ -76,11 +76,11 @@ describe('importDataset / toDataset', () => {
   it('fails on declared size mismatch, dataset errors, undeclared classes and unknown images', async () => {
     const ds = dataset();
     ds.images[1].width = 999;
-    await expect(store.importDataset(ds)).rejects.toThrow(/image 'im 1.jpg': declared as 999×30 but the file is 41×30/);
+    await expect(store.importDataset(ds)).rejects.toThrow(/im 1.jpg: declared as 999×30 but the file is 41×30/);
 
     const withErr = dataset();
     withErr.issues.push({ level: 'error', file: 'ann.json', record: 'annotations[3] (id 9)', message: 'bbox has negative width' });
-    await expect(store.importDataset(withErr)).rejects.toThrow(/ann.json annotations\[3\] \(id 9\): bbox has negative width/);
+    await expect(store.importDataset(withErr)).rejects.toThrow(/ann.json: annotations\[3\] \(id 9\): bbox has negative width/);
 
     const refs = dataset();
     refs.annotations.push({ imageKey: 'nope', className: 'bird', geometry: { kind: 'box', x: 0, y: 0, w: -1, h: 1 }, sourceId: 77 });
@@ -98,10 +98,11 @@ describe('importDataset / toDataset', () => {
     const r = await store.importDataset(ds);
     expect(r.images).toBe(1);
     expect(r.annotations).toBe(4);
-    expect(r.warnings.join('\n')).toMatch(/'im 0.jpg' is already in the project as image 1/);
-    expect(r.warnings.join('\n')).toMatch(/'twin.jpg' has the same content as 'im 2.jpg'; they were merged/);
-    expect(r.warnings.join('\n')).toMatch(/'im 1.jpg': the file is missing; it was skipped/);
-    expect(r.warnings.join('\n')).toMatch(/1 annotation on missing images were skipped/);
+    expect(r.warnings.join('\n')).toMatch(/1 image is already in the project: annotations they already have were not added again/);
+    expect(r.warnings.join('\n')).toMatch(/twin.jpg: same content as 'im 2.jpg': merged into one image/);
+    expect(r.warnings.join('\n')).toMatch(/im 1.jpg: the image file is missing; skipped with its annotations/);
+    expect(r.warnings.join('\n')).toMatch(/1 annotation on skipped images was not imported/);
+    expect(r.skippedImages).toBe(1);
     expect(store.listImages().total).toBe(2);
     expect(store.annotationsOf(1)).toHaveLength(2);
   });

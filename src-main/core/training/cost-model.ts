@@ -1,0 +1,104 @@
+// The plan's time estimate: a per-step cost model, per image and per pixel of input, that starts from reference
+// timings of the 2-core development VM (docs/compute.md, bench/results/finetune.md) and is replaced by what a
+// finished run measured on this machine (recorded in <dataDir>/plan-costs.json by the studio's train service).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CostKey {
+  backend: string;
+  mode: 'fast' | 'full';
+  side: string;
+}
+
+export interface CostEntry extends CostKey {
+  /** training milliseconds per image per step, scaled to a 128×128 input */
+  msPerImage128: number;
+  /** when it was measured (ISO) */
+  at: string;
+}
+
+/**
+ * Reference ms per image per step at 128 px, measured on the 2-core VM (wasm, 2 gradient helpers): fast mode on
+ * the 'lite' side widths 95 ms (demo: 10.5 img/s at batch 8), 'small' ≈ 1/0.6 of that; full mode runs the ViT
+ * forward and backward every step (ViT-Ti, 160 px: 366–584 ms/img ⇒ ≈ 300 at 128 px). Native backends: a
+ * cautious guess until a run measures them.
+ */
+const REFERENCE: Record<string, number> = {
+  'cpu|fast|lite': 95, 'cpu|fast|small': 160, 'cpu|fast|classification': 110, 'cpu|fast|dense': 400,
+  'cpu|full|lite': 300, 'cpu|full|small': 350, 'cpu|full|classification': 320, 'cpu|full|dense': 600,
+  'native|fast': 15, 'native|full': 40,
+};
+
+/** One ViT forward in GFLOP (matmuls: 12·D² per token per block, plus attention 2·T²·D). */
+export function vitGflops(size: number, shape: { embed_dim: number; depth: number; patch_size: number }): number {
+  const t = (size / shape.patch_size) ** 2 + 1;
+  const d = shape.embed_dim;
+  return (2 * shape.depth * (12 * t * d * d + 2 * t * t * d)) / 1e9;
+}
+
+export interface EstimateInput extends CostKey {
+  accelerated: boolean;
+  size: number;
+  batchSize: number;
+  steps: number;
+  /** ViT passes the cache needs (fast mode): train samples × 2 (flip) + val samples */
+  cachePasses: number;
+  vitShape: { embed_dim: number; depth: number; patch_size: number };
+  /** evaluations during and after the run, and the samples each one predicts */
+  evaluations: number;
+  valSamples: number;
+}
+
+export interface RunEstimate {
+  seconds: number;
+  stepMs: number;
+  cacheSeconds: number;
+  evalSeconds: number;
+  basis: 'measured' | 'reference';
+}
+
+function refMs(k: CostKey, accelerated: boolean): number {
+  if (accelerated) return REFERENCE[`native|${k.mode}`];
+  return REFERENCE[`cpu|${k.mode}|${k.side}`] ?? REFERENCE[`cpu|${k.mode}|small`];
+}
+
+export function estimateRun(i: EstimateInput, measured: readonly CostEntry[] = []): RunEstimate {
+  const m = measured.find((e) => e.backend === i.backend && e.mode === i.mode && e.side === i.side);
+  const perImage128 = m?.msPerImage128 ?? refMs(i, i.accelerated);
+  const px = (i.size / 128) ** 2;
+  const stepMs = perImage128 * px * i.batchSize;
+  // ViT passes: onnxruntime / native ≈ 40 GFLOP/s effective at these small sizes, wasm ≈ 12 (docs/compute.md)
+  const gflops = vitGflops(i.size, i.vitShape);
+  const passMs = (1000 * gflops) / (i.accelerated || i.mode === 'fast' ? 40 : 12);
+  const cacheSeconds = i.mode === 'fast' ? (i.cachePasses * passMs) / 1000 : 0;
+  // an evaluation predicts each val sample once: roughly a third of a training step's per-image cost, plus the ViT
+  const evalSeconds = (i.evaluations * i.valSamples * (perImage128 * px * 0.35 + (i.mode === 'fast' ? 0 : passMs))) / 1000;
+  const seconds = (i.steps * stepMs) / 1000 + cacheSeconds + evalSeconds;
+  return { seconds: Math.round(seconds), stepMs: Math.round(stepMs), cacheSeconds: Math.round(cacheSeconds), evalSeconds: Math.round(evalSeconds), basis: m ? 'measured' : 'reference' };
+}
+
+const FILE = 'plan-costs.json';
+
+export function readCosts(dataDir: string): CostEntry[] {
+  const f = join(dataDir, FILE);
+  if (!existsSync(f)) return [];
+  try {
+    const v = JSON.parse(readFileSync(f, 'utf8')) as unknown;
+    return Array.isArray(v) ? (v as CostEntry[]).filter((e) => e && typeof e.msPerImage128 === 'number' && e.msPerImage128 > 0) : [];
+  } catch {
+    return []; // a damaged file only loses the measurements: the reference model still answers
+  }
+}
+
+/** Records a finished run's training speed (images/s at its size), replacing the entry for the same key. */
+export function recordCost(dataDir: string, key: CostKey, size: number, imagesPerSec: number, now = new Date()): CostEntry | null {
+  if (!(imagesPerSec > 0 && size > 0)) return null;
+  const entry: CostEntry = { ...key, msPerImage128: 1000 / imagesPerSec / (size / 128) ** 2, at: now.toISOString() };
+  const all = readCosts(dataDir).filter((e) => !(e.backend === key.backend && e.mode === key.mode && e.side === key.side));
+  all.push(entry);
+  mkdirSync(dataDir, { recursive: true });
+  const tmp = join(dataDir, `${FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(all, null, 1));
+  renameSync(tmp, join(dataDir, FILE));
+  return entry;
+}
