@@ -14,4 +14,5 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   realphoto: () => import('./realphoto'),
   store: () => import('./store'),
   ui: () => import('./ui'),
+  'torch-trainer': () => import('./torch-trainer'),
 };

@@ -310,6 +310,10 @@ export const methods = {
 
   /** Export a model version (default: active) to `out` (a folder or file path on the core's machine). */
   'export.run': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), out: z.string().min(1), version: z.number().int().positive().optional() }), JobStarted),
+  /** Write a training bundle for the PyTorch trainer (torchrun) to the new folder `out`, starting from a model version (default: active). */
+  'export.training': m(z.object({ out: z.string().min(1), version: z.number().int().positive().optional() }), JobStarted),
+  /** Import a .safetensors file written by the PyTorch trainer as a model version (checked, evaluated on val). */
+  'models.import': m(z.object({ path: z.string().min(1) }), JobStarted),
 
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
 

@@ -149,6 +149,8 @@ const EXAMPLES: Record<MethodName, Record<string, unknown>> = {
   'backbones.import': { path: '/tmp/b.safetensors', id: 'b' },
   'backbones.remove': { id: 'b' },
   'backbones.setDefault': { id: 'b' },
+  'export.training': { out: '/tmp/bundle', version: 1 },
+  'models.import': { path: '/tmp/m.safetensors' },
 };
 
 type Path = (string | number)[];

@@ -198,6 +198,25 @@ describe('loop API', () => {
     expect(existsSync(join(out, 'model.json'))).toBe(true);
   }, 300_000);
 
+  it('writes a PyTorch training bundle from the active version and imports a task-model file back (jobs in the worker)', async () => {
+    const out = join(tmp, 'bundle');
+    const ex = await jobDone((await call<MethodOutput<'export.training'>>('export.training', { out })).jobId);
+    expect(ex.status, ex.message).toBe('ok');
+    expect(ex.message).toMatch(/training bundle written to .*torchrun .*-m hst_trainer\.train/);
+    for (const f of ['spec.json', 'train.json', 'weights.safetensors', 'README.md', 'dataset/train.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    // the bundle's start weights are a complete task model: they import as a version (origin: not the studio's trainer)
+    const before = (await call<MethodOutput<'models.list'>>('models.list')).items.length;
+    const im = await jobDone((await call<MethodOutput<'models.import'>>('models.import', { path: join(out, 'weights.safetensors') })).jobId);
+    expect(im.status, im.message).toBe('ok');
+    expect(im.message).toMatch(/as model version \d+/);
+    const items = (await call<MethodOutput<'models.list'>>('models.list')).items;
+    expect(items.length).toBe(before + 1);
+    expect(items.find((m) => m.active)!.origin).toBe('external');
+    const bad = await jobDone((await call<MethodOutput<'models.import'>>('models.import', { path: join(out, 'train.json') })).jobId);
+    expect(bad.status).toBe('error');
+    expect(bad.message).toMatch(/expected a \.safetensors file/);
+  }, 300_000);
+
   // last: it closes the studio
   it('closing the studio while the evaluation after a fine-tune runs stops that evaluation and its worker', async () => {
     const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;

@@ -7,6 +7,8 @@ import { features } from './features';
 import { project } from './project';
 import { exportDatasetCommand } from './export-dataset';
 import { exportModelCommand } from './export-model';
+import { exportTrainingCommand } from './export-training';
+import { importModelCommand } from './import-model';
 import { importCommand } from './import';
 import { serve } from './serve';
 import { start } from './start';
@@ -21,6 +23,8 @@ export const commands: Record<string, Command> = {
   project,
   'export-dataset': exportDatasetCommand,
   'export-model': exportModelCommand,
+  'export-training': exportTrainingCommand,
+  'import-model': importModelCommand,
   import: importCommand,
   serve,
   start,

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ensureDir } from '../io/safe-mkdir';
+import { checkSource, ensureDir } from '../io/safe-mkdir';
 import type { ModelInfo } from '../../contract/api';
 import type { Annotation, Changeset } from '../../contract/schemas';
 import { labelNextQueue } from '../active/uncertainty';
@@ -13,7 +13,7 @@ import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/
 import type { ModelVersion } from '../store/models';
 import type { NewPrediction } from '../store/predictions';
 import type { FullProjectStore, ProjectStore } from '../store/types';
-import { exportInWorker, predictInWorker } from '../jobs/worker-client';
+import { exportInWorker, exportTrainingInWorker, importModelInWorker, predictInWorker } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
@@ -24,7 +24,7 @@ type LoopMethods =
   | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
   | 'models.list' | 'models.get' | 'models.setActive' | 'models.delete' | 'models.compare'
   | 'predict.run' | 'predictions.list' | 'predictions.accept' | 'predictions.reject' | 'al.queue'
-  | 'export.run' | 'incremental.settings';
+  | 'export.run' | 'export.training' | 'models.import' | 'incremental.settings';
 export type LoopHandlers = Pick<Handlers, LoopMethods>;
 
 function full(s: ProjectStore): FullProjectStore {
@@ -96,7 +96,8 @@ export class LoopService {
     return {
       id: v.id, name: v.name, task: v.task, active: v.active, parentId: v.parentId, datasetRevision: v.datasetRevision, createdAt: v.createdAt,
       trainableParams: cfgNum(v.config, 'trainableParams'), seconds: cfgNum(v.config, 'seconds'), backend: cfgStr(v.config, 'backend'),
-      backbone: cfgStr(v.config, 'backbone'), origin: v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full',
+      backbone: cfgStr(v.config, 'backbone'),
+      origin: (v.config as { origin?: { trainer?: string } } | null)?.origin?.trainer ?? (v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full'),
       eval: evalSummary(v.metrics, this.classNames(s, v)), metrics: v.metrics,
     };
   }
@@ -379,6 +380,49 @@ export class LoopService {
           signal.removeEventListener('abort', onAbort);
         }
       }, { limitMs: EXPORT_LIMIT_MS });
+      return { jobId };
+    },
+
+    'export.training': ({ out, version }) => {
+      const s = this.store();
+      if (s.listModelVersions().length === 0) throw conflict('there is no model version to start from: press Fine-tune first (or use `hst-studio export-training --backbone ID`)');
+      if (version !== undefined) this.version(s, version);
+      const target = resolve(out);
+      // same rule as export.run: a folder that can never be written is a 400 now, not a failing job later
+      ensureDir(dirname(target), { what: 'export folder', field: 'out' });
+      const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
+        const job = exportTrainingInWorker({ project: s.dir, out: target, ...(version !== undefined ? { version } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });
+        const onAbort = () => job.cancel();
+        signal.addEventListener('abort', onAbort);
+        try {
+          const r = await job.done;
+          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
+          progress(1);
+          return { message: `training bundle written to ${r.result.out}; from that folder run: ${r.result.command}` };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      });
+      return { jobId };
+    },
+    'models.import': ({ path }) => {
+      const s = this.store();
+      if (this.train.running) throw conflict('a fine-tune is running: import when it has finished');
+      const file = checkSource(resolve(path), { what: 'model file', field: 'path', kind: 'file' });
+      const jobId = this.host.jobs.start('import', async ({ signal, progress }) => {
+        const job = importModelInWorker({ project: s.dir, file }, { onProgress: (m) => progress(m.fraction, m.message) });
+        const onAbort = () => job.cancel();
+        signal.addEventListener('abort', onAbort);
+        try {
+          const r = await job.done;
+          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'import cancelled' };
+          progress(1);
+          this.host.emit('project.changed', { revision: s.revision() });
+          return { message: r.result.summary };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      });
       return { jobId };
     },
 

@@ -8,6 +8,7 @@ import { FromWorker } from './protocol';
 import type { ExportJobConfig, ExportJobResult } from './export-job';
 import type { PredictJobConfig, PredictJobResult } from './predict-job';
 import type { TrainJobConfig } from './train-job';
+import type { ExportTrainingJobConfig, ExportTrainingJobResult, ImportModelJobConfig, ImportModelJobResult } from './torch-bundle-jobs';
 import type { TrainProjectResult } from '../training/train-project';
 import { findWorkerFile } from '../find-worker';
 
@@ -45,6 +46,16 @@ export function predictInWorker(config: PredictJobConfig, opts: WorkerOpts = {})
 /** Exports a model version in a worker. */
 export function exportInWorker(config: ExportJobConfig, opts: WorkerOpts = {}): WorkerJob<ExportJobResult> {
   return runInWorker<ExportJobResult>('export', config, opts);
+}
+
+/** Writes a training bundle for the PyTorch trainer in a worker. */
+export function exportTrainingInWorker(config: ExportTrainingJobConfig, opts: WorkerOpts = {}): WorkerJob<ExportTrainingJobResult> {
+  return runInWorker<ExportTrainingJobResult>('export-training', config, opts);
+}
+
+/** Imports a model trained by the PyTorch trainer (checks, stores, evaluates) in a worker. */
+export function importModelInWorker(config: ImportModelJobConfig, opts: WorkerOpts = {}): WorkerJob<ImportModelJobResult> {
+  return runInWorker<ImportModelJobResult>('import-model', config, opts);
 }
 
 /** Runs one job of `kind` on a fresh worker thread, which exits when the job is done. */

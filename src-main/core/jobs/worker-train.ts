@@ -6,10 +6,11 @@ import { FromWorker, ToWorker, TRAINER_PROTOCOL_VERSION } from './protocol';
 import { runExportJob } from './export-job';
 import { runPredictJob } from './predict-job';
 import { runTrainJob } from './train-job';
+import { runExportTrainingJob, runImportModelJob } from './torch-bundle-jobs';
 import { PAUSE } from '../training/train-project';
 
 type Runner = (jobId: string, config: unknown, post: (m: FromWorker) => void, signal: AbortSignal) => Promise<FromWorker>;
-const RUNNERS: Record<string, Runner> = { train: runTrainJob, predict: runPredictJob, export: runExportJob };
+const RUNNERS: Record<string, Runner> = { train: runTrainJob, predict: runPredictJob, export: runExportJob, 'export-training': runExportTrainingJob, 'import-model': runImportModelJob };
 
 if (!parentPort) throw new Error('worker-train must run as a worker thread');
 const port = parentPort;

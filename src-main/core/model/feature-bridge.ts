@@ -8,6 +8,7 @@ import { tf } from '../compute/engine';
 import { layerNorm, linear } from './layers';
 import { ones, truncNormal, zeros } from './init';
 import type { ParamStore } from './params';
+import { resizeBilinearAdjoint } from '../heads/layers/resize';
 
 export const BRIDGE_LN_EPS = 1e-5;
 
@@ -39,9 +40,27 @@ export class FeatureBridge {
     if (!norm) throw new Error(`feature bridge has no LNproj for ViT layer ${layer}`);
     const [, h, w] = patches.shape;
     const proj = linear(patches, this.w, this.b) as tf.Tensor4D; // [B, h, w, C]
-    const fine = h === H && w === W ? proj : tf.image.resizeBilinear(proj, [H, W], false, this.halfPixelCenters); // [B, H, W, C]
+    const fine = h === H && w === W ? proj : this.halfPixelCenters ? bridgeResize(proj, H, W) : tf.image.resizeBilinear(proj, [H, W], false, false); // [B, H, W, C]
     const m = layerNorm(linear(metaOut, this.w, this.b), norm.g, norm.b, this.lnEps); // [B, 1, C]
     const g = tf.expandDims(tf.mean(fine, [1, 2]), 1); // [B, 1, C], after the resize as in the authors' code
     return { kv: tf.concat([m, g], 1) as tf.Tensor3D, fine };
   }
+}
+
+/**
+ * tf.image.resizeBilinear(x, [H, W], false, halfPixelCenters=true) with an exact gradient: tfjs's
+ * ResizeBilinearGrad ignores halfPixelCenters, so T_s, MetaT and the ViT LayerNorms got the gradient of a
+ * half-pixel-shifted resize (found by the PyTorch trainer's gradient parity test: T_Bridge gradients 50–95 % off).
+ * The forward is tfjs's op unchanged (the fixture parity is bit-for-bit what it was).
+ */
+function bridgeResize(x: tf.Tensor4D, H: number, W: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const f = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: tf.image.resizeBilinear(xi, [H, W], false, true),
+      gradFunc: (dy: tf.Tensor) => [resizeBilinearAdjoint(dy as tf.Tensor4D, h, w)],
+    };
+  }) as never) as (xi: tf.Tensor4D) => tf.Tensor4D;
+  return f(x);
 }

@@ -6,12 +6,9 @@ import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { getComputeInfo } from '../compute/engine';
 import { dataDir as defaultDataDir } from '../compute/environment';
-import { BackboneManager } from '../backbones/manager';
 import { importCoco } from '../datasets/coco-import';
 import type { Dataset } from '../datasets/types';
-import { BACKBONE_SHAPES, SIDE_PRESETS, resolveHstConfig, type HstConfigInput, type SidePreset } from '../model/config';
-import { HstModel } from '../model/hst';
-import { loadBackbone, readBackboneFile } from '../model/backbone-load';
+import type { HstConfigInput, SidePreset } from '../model/config';
 import { PROJECT_DB } from '../paths';
 import { openProject } from '../store/project';
 import type { FullProjectStore } from '../store/types';
@@ -26,8 +23,10 @@ import { mainMetricTasks } from '../incremental/main-metric';
 import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
 import type { TrainOverrides, TrainPlan } from '../../contract/api';
-import { applyPlanSplit, inferTasks, noBackboneMessage, planDataset, writeHoldout } from './plan-project';
+import { applyPlanSplit, inferTasks, planDataset, writeHoldout } from './plan-project';
 import { classificationFromTags, labelsAreTags } from './tags-classification';
+// labelledOnly and buildHst live in task-model/start.ts (the training bundle export needs them without training/)
+import { buildHst, labelledOnly } from '../task-model/start';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -127,11 +126,6 @@ export async function openSource(path: string): Promise<Source> {
   throw new Error(`${path}: neither a studio project (no ${PROJECT_DB}) nor a COCO folder (no annotations.json)`);
 }
 
-function labelledOnly(ds: Dataset, store: FullProjectStore): Dataset {
-  const keep = new Set(store.listImages().items.filter((i) => i.status !== 'unlabeled').map((i) => String(i.id)));
-  return { ...ds, images: ds.images.filter((i) => keep.has(i.key)), annotations: ds.annotations.filter((a) => keep.has(a.imageKey)) };
-}
-
 /**
  * What a run trains on: the labelled images, or, when the labels are image tags only (and the tasks are
  * classification's), the tags as image classes. Tagged images count as labelled whatever their status.
@@ -146,35 +140,6 @@ export function trainingDataset(ds: Dataset, store: FullProjectStore | null, tas
 }
 
 export { inferTasks, noBackboneMessage } from './plan-project';
-
-async function buildHst(o: TrainProjectOptions, size: number, side: SidePreset, seed: number): Promise<{ hst: HstModel; label: string }> {
-  const s = SIDE_PRESETS[side];
-  const sideCfg = { m_embed_dims: [...s.m_embed_dims], m_c_num_heads: [...s.m_c_num_heads] };
-  const mgr = new BackboneManager(o.dataDir ?? defaultDataDir());
-  let id = o.backbone;
-  if (!id) {
-    const installed = await mgr.list();
-    if (installed.length === 0) throw new Error(noBackboneMessage());
-    id = installed[0].id;
-  }
-  if (id === 'random') {
-    const cfg = resolveHstConfig({ ...BACKBONE_SHAPES['vit-tiny-16'], img_size: size, ...sideCfg, ...o.randomVit, num_classes: 0 });
-    return { hst: new HstModel(cfg, { backbone: 'random', seed }), label: 'random (untrained) backbone' };
-  }
-  const fromFile = existsSync(id) && statSync(id).isFile();
-  const file = fromFile ? resolve(id) : (await mgr.require(id)).path;
-  const manifest = fromFile ? null : await mgr.get(id);
-  const weights = await readBackboneFile(file, manifest?.shape.num_heads);
-  const cfg = resolveHstConfig({ ...weights.shape, ...sideCfg, num_classes: 0 });
-  const hst = new HstModel(cfg, { backbone: 'pending', seed });
-  try {
-    loadBackbone(hst, weights, { name: fromFile ? file : id, file, sha256: manifest?.sha256 });
-  } catch (err) {
-    hst.dispose();
-    throw err;
-  }
-  return { hst, label: fromFile ? file : id };
-}
 
 export async function trainProject(o: TrainProjectOptions, ctl: { signal?: AbortSignal; onEvent?: (e: TrainJobEvent) => void } = {}): Promise<TrainProjectResult> {
   const emit = ctl.onEvent ?? (() => {});

@@ -65,3 +65,22 @@ export function resizeBilinear(x: tf.Tensor4D, H: number, W: number): tf.Tensor4
     return tf.transpose(tf.reshape(t, [b, H, c, W]), [0, 1, 3, 2]) as tf.Tensor4D; // [B,H,W,C]
   });
 }
+
+/**
+ * The adjoint (gradient) of resizeBilinear [B,h,w,C] → [B,H,W,C]: dy [B,H,W,C] → dx [B,h,w,C], i.e. the
+ * interpolation matrices applied transposed. For custom gradients of tfjs's own resize, whose
+ * ResizeBilinearGrad ignores halfPixelCenters.
+ */
+export function resizeBilinearAdjoint(dy: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
+  const [b, H, W, c] = dy.shape;
+  if (h === H && w === W) return dy;
+  return tf.tidy(() => {
+    const mh = tf.tensor2d(bilinearMatrix(h, H), [H, h]);
+    const mw = tf.tensor2d(bilinearMatrix(w, W), [W, w]);
+    let t = tf.transpose(dy, [0, 2, 3, 1]); // [B,W,C,H]
+    t = tf.matMul(tf.reshape(t, [b * W * c, H]), mh); // [B*W*C, h]
+    t = tf.transpose(tf.reshape(t, [b, W, c, h]), [0, 3, 2, 1]); // [B,h,C,W]
+    t = tf.matMul(tf.reshape(t, [b * h * c, W]), mw); // [B*h*C, w]
+    return tf.transpose(tf.reshape(t, [b, h, c, w]), [0, 1, 3, 2]) as tf.Tensor4D; // [B,h,w,C]
+  });
+}
