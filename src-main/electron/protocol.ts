@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { checkMediaVersion } from '../contract/media-url';
 import { securityHeaders } from './csp';
 import type { CustomScheme, ProtocolRequest } from './electron-types';
 import { APP_HOST, APP_SCHEME } from './origin';
@@ -29,7 +30,8 @@ export interface MediaBytes {
 export interface MediaProject {
   readonly dir: string;
   imagePath(id: number): string;
-  getImage(id: number): { path: string } | null;
+  /** `hash` (the content hash) lets media URLs name the content: see contract/media-url.ts */
+  getImage(id: number): { path: string; hash?: string } | null;
 }
 
 /** What serves media bytes (the StudioService: pyramid levels and thumbnails), plus the open project. */
@@ -197,6 +199,10 @@ async function serveMedia(media: MediaProvider, segments: string[], url: URL, me
   const project = media.project();
   if (!project) throw new ProtocolError(404, 'no project is open');
   await checkMediaPath(project, id);
+  // A URL that names another content version (another project's image with the same id) is refused, and
+  // only versioned URLs may be cached: app:// responses are cached by URL like any other.
+  const version = checkMediaVersion(url.searchParams.get('v'), project.getImage(id)?.hash ?? '');
+  if (!version.ok) throw new ProtocolError(404, version.message);
   const out =
     kind === 'image'
       ? await media.imageLevel(id, url.searchParams.has('max') ? positiveInt(url.searchParams.get('max'), 'max', 1 << 16) : undefined)
@@ -204,7 +210,7 @@ async function serveMedia(media: MediaProvider, segments: string[], url: URL, me
   return respond(200, method === 'HEAD' ? null : new Uint8Array(out.bytes), {
     'Content-Type': out.type,
     'Content-Length': String(out.bytes.length),
-    'Cache-Control': 'private, max-age=3600',
+    'Cache-Control': version.cacheControl,
   });
 }
 

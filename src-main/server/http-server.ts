@@ -8,6 +8,7 @@ import type { StudioService } from '../core/app/studio-service';
 import { COOKIE, isLoopback, newToken, presentedToken, tokenMatches } from './auth';
 import { parseJson, readBody } from './body';
 import { setSecurityHeaders } from './security-headers';
+import { serveMedia } from './media-routes';
 import { serveStatic } from './static-files';
 
 export interface ServerOptions {
@@ -58,12 +59,6 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-function positiveInt(s: string | undefined, what: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n <= 0) throw new ApiError(400, `${what} must be a positive integer, got '${s}'`, what);
-  return n;
-}
-
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host) && !opts.allowRemote) {
@@ -98,20 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return sendJson(res, 200, await service.call(method, body));
     }
 
-    const media = /^\/media\/(image|thumb)\/([^/]+)$/.exec(path);
-    if (media) {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: { message: 'media is fetched with GET' } });
-      const id = positiveInt(media[2], 'image id');
-      const out =
-        media[1] === 'image'
-          ? await service.imageLevel(id, url.searchParams.has('max') ? positiveInt(url.searchParams.get('max') ?? '', 'max') : undefined)
-          : await service.thumbnail(id, url.searchParams.has('size') ? positiveInt(url.searchParams.get('size') ?? '', 'size') : undefined);
-      res.statusCode = 200;
-      res.setHeader('Content-Type', out.type);
-      res.setHeader('Content-Length', out.bytes.length);
-      res.setHeader('Cache-Control', 'private, max-age=3600');
-      return void res.end(out.bytes);
-    }
+    if (await serveMedia(service, req.method, path, url.searchParams, res)) return;
 
     if (path === '/upload' || path === '/upload/commit') {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });
