@@ -1,11 +1,13 @@
 // The transport in use, set once at start-up (main.ts) or by tests; stores reach the API through here.
 import type { StudioApi } from '@contract/api';
+import { plainDataApi } from './plain-data';
 import type { Transport } from './types';
 
 let current: Transport | null = null;
 
+/** Installs `t` with its API behind the plain-data guard (plain-data.ts), whichever transport it is. */
 export function setTransport(t: Transport): void {
-  current = t;
+  current = { ...t, api: plainDataApi(t.api) };
 }
 
 export function transport(): Transport {
