@@ -250,7 +250,10 @@ export const methods = {
 
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
 
+  /** Cancelling a job that already finished answers ok (nothing left to stop); an unknown id is 404. */
   'jobs.cancel': m(JobStarted, Ok),
+  /** A job's state, for a client that may have missed its events (a job can end before its start call returns). */
+  'jobs.get': m(JobStarted, z.object({ state: z.enum(['running', 'done']), kind: z.string(), done: z.lazy(() => events['job.done']).optional() })),
 } as const satisfies Record<string, MethodDef>;
 
 export type Methods = typeof methods;

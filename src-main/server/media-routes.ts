@@ -16,7 +16,12 @@ function positiveInt(s: string | null | undefined, what: string): number {
 export async function serveMedia(service: StudioService, method: string | undefined, path: string, query: URLSearchParams, res: ServerResponse): Promise<boolean> {
   const media = /^\/media\/(image|thumb)\/([^/]+)$/.exec(path);
   if (!media) return false;
-  if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'media is fetched with GET');
+  if (method !== 'GET' && method !== 'HEAD') {
+    res.statusCode = 405;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: { message: 'media is fetched with GET' } }));
+    return true;
+  }
   const id = positiveInt(media[2], 'image id');
   const img = service.project?.getImage(id);
   if (!service.project) throw new ApiError(409, 'no project is open: create or open a project first');

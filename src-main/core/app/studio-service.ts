@@ -229,8 +229,13 @@ export class StudioService {
     ...this.loop.handlers,
 
     'jobs.cancel': ({ jobId }) => {
-      if (!this.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
+      if (!this.jobs.cancel(jobId) && !this.jobs.isFinished(jobId)) throw notFound(`job ${jobId} is not running`);
       return { ok: true as const };
+    },
+    'jobs.get': ({ jobId }) => {
+      const j = this.jobs.get(jobId);
+      if (!j) throw notFound(`job ${jobId} is unknown (finished long ago, or from before a restart)`);
+      return j.state === 'running' ? { state: 'running' as const, kind: j.kind } : { state: 'done' as const, kind: j.done.kind, done: j.done };
     },
   };
 
