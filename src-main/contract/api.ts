@@ -180,6 +180,7 @@ export const IncrementalSettingsSchema = z.object({
 export type IncrementalSettingsInfo = z.infer<typeof IncrementalSettingsSchema>;
 
 export const EXPORT_FORMAT_NAMES = ['tfjs', 'onnx', 'safetensors', 'adapter'] as const;
+export const DATASET_FORMAT_NAMES = ['coco', 'yolo', 'voc', 'labelme'] as const;
 
 const ClassCounts = z.record(z.string(), z.number().int());
 const JobStarted = z.object({ jobId: z.string() });
@@ -248,6 +249,15 @@ export const methods = {
   /** Export a model version (default: active) to `out` (a folder or file path on the core's machine). */
   'export.run': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), out: z.string().min(1), version: z.number().int().positive().optional() }), JobStarted),
 
+  /**
+   * Export the project's labels as a dataset. With `out`, written to that folder on the core's machine; without,
+   * zipped for download: the job's `job.done` carries `download` (GET download/<id>: a browser download in
+   * server mode, the save dialog in Electron).
+   */
+  'export.dataset': m(z.object({ format: z.enum(DATASET_FORMAT_NAMES), splits: z.array(S.Split).min(1).optional(), out: z.string().min(1).optional() }), JobStarted),
+  /** Export a model version (default: active) zipped for download, like export.dataset without `out`. */
+  'export.modelDownload': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), version: z.number().int().positive().optional() }), JobStarted),
+
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
 
   /** Cancelling a job that already finished answers ok (nothing left to stop); an unknown id is 404. */
@@ -272,6 +282,8 @@ export const events = {
     /** import jobs: counts and the skipped files with reasons */
     added: z.number().int().optional(),
     skipped: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+    /** export jobs made for download: fetch `download/<id>` (a zip named `name`) */
+    download: z.object({ id: z.string().regex(/^[a-f0-9]{32}$/), name: z.string(), bytes: z.number().int().nonnegative() }).optional(),
   }),
 
   /** Fine-tune progress, one per reported step. */

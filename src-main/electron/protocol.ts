@@ -39,6 +39,8 @@ export interface MediaProvider {
   project(): MediaProject | null;
   imageLevel(id: number, max?: number): Promise<MediaBytes>;
   thumbnail(id: number, size?: number): Promise<MediaBytes>;
+  /** A finished export's zip by its opaque id (export.dataset / export.modelDownload), or null. */
+  download?(id: string): { file: string; name: string; bytes: number } | null;
 }
 
 export interface AppProtocolOptions {
@@ -181,6 +183,7 @@ export function createAppProtocolHandler(opts: AppProtocolOptions): (request: Pr
       const segments = safeSegments(rawPath);
 
       if (segments[0] === 'media') return await serveMedia(opts.media, segments, url, method);
+      if (segments[0] === 'download') return serveDownload(opts.media, segments, method);
       const rel = segments.length === 0 ? ['index.html'] : segments;
       const file = await containedFile(opts.rendererDir, rel);
       const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -211,6 +214,23 @@ async function serveMedia(media: MediaProvider, segments: string[], url: URL, me
     'Content-Type': out.type,
     'Content-Length': String(out.bytes.length),
     'Cache-Control': version.cacheControl,
+  });
+}
+
+/**
+ * app://studio/download/<id>: the zip as an attachment. Electron turns an attachment into a download and,
+ * with no save path set by the app, asks where to save it: the save dialog of issue 18.
+ */
+function serveDownload(media: MediaProvider, segments: string[], method: string): Response {
+  const [, id, ...rest] = segments;
+  const d = rest.length === 0 && id ? media.download?.(id) ?? null : null;
+  if (!d) throw new ProtocolError(404, 'this download is no longer available: export again');
+  const ascii = d.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return respond(200, method === 'HEAD' ? null : (Readable.toWeb(createReadStream(d.file)) as unknown as ReadableStream), {
+    'Content-Type': 'application/zip',
+    'Content-Length': String(d.bytes),
+    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(d.name)}`,
+    'Cache-Control': 'no-store',
   });
 }
 

@@ -8,7 +8,7 @@ import type { StudioService } from '../core/app/studio-service';
 import { COOKIE, isLoopback, newToken, presentedToken, tokenMatches } from './auth';
 import { parseJson, readBody } from './body';
 import { setSecurityHeaders } from './security-headers';
-import { serveMedia } from './media-routes';
+import { serveDownload, serveMedia } from './media-routes';
 import { serveStatic } from './static-files';
 
 export interface ServerOptions {
@@ -94,6 +94,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
 
     if (await serveMedia(service, req.method, path, url.searchParams, res)) return;
+    if (await serveDownload(service, req.method, path, res)) return;
 
     if (path === '/upload' || path === '/upload/commit') {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'uploads use POST' } });

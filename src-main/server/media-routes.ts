@@ -1,6 +1,7 @@
 // GET /media/image/<id>?v=<hash>&max=<px> and /media/thumb/<id>?v=<hash>&size=<px>: image bytes by opaque id,
 // checked against the content version the URL names (contract/media-url.ts), so a cached or stale URL can
 // never show another project's image.
+import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { checkMediaVersion } from '../contract/media-url';
 import { ApiError } from '../core/app/errors';
@@ -37,5 +38,30 @@ export async function serveMedia(service: StudioService, method: string | undefi
   res.setHeader('Content-Length', out.bytes.length);
   res.setHeader('Cache-Control', version.cacheControl);
   res.end(method === 'HEAD' ? undefined : out.bytes);
+  return true;
+}
+
+/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** GET /download/<id>: a finished export's zip (export.dataset / export.modelDownload), as a download. */
+export async function serveDownload(service: StudioService, method: string | undefined, path: string, res: ServerResponse): Promise<boolean> {
+  const m = /^\/download\/([^/]+)$/.exec(path);
+  if (!m) return false;
+  if (method !== 'GET' && method !== 'HEAD') throw new ApiError(400, 'downloads are fetched with GET');
+  const d = service.downloads.get(m[1]);
+  if (!d) throw new ApiError(404, 'this download is no longer available (the studio keeps the last few exports until it stops): export again');
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/zip');
+  res.setHeader('Content-Length', d.bytes);
+  res.setHeader('Content-Disposition', contentDisposition(d.name));
+  res.setHeader('Cache-Control', 'no-store');
+  if (method === 'HEAD') return void res.end(), true;
+  const stream = createReadStream(d.file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
   return true;
 }

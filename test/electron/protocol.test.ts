@@ -61,6 +61,7 @@ beforeAll(() => {
       served.push(id);
       return { bytes: Buffer.from(`thumb${id}@${size}`), type: 'image/webp' };
     },
+    download: (id) => (id === 'a'.repeat(32) ? { file: join(tmp, 'secret.txt'), name: 'proj-coco é.zip', bytes: 10 } : null),
   };
   handler = createAppProtocolHandler({ rendererDir: renderer, media });
 });
@@ -135,6 +136,18 @@ describe('renderer files', () => {
   it('error responses carry the security headers too', async () => {
     const r = await get('app://studio/../secret.txt');
     expect(r.headers.get('content-security-policy')).toBe(contentSecurityPolicy());
+  });
+});
+
+describe('downloads', () => {
+  it('serves a finished export as an attachment (Electron then asks where to save it), 404 for unknown ids', async () => {
+    const r = await get(`app://studio/download/${'a'.repeat(32)}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-disposition')).toBe(`attachment; filename="proj-coco _.zip"; filename*=UTF-8''proj-coco%20%C3%A9.zip`);
+    expect(r.headers.get('content-type')).toBe('application/zip');
+    expect(await r.text()).toBe('TOP SECRET');
+    expect((await get(`app://studio/download/${'b'.repeat(32)}`)).status).toBe(404);
+    expect((await get(`app://studio/download/${'a'.repeat(32)}/x`)).status).toBe(404);
   });
 });
 

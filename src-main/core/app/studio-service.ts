@@ -10,6 +10,7 @@ import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { generateDemo } from '../demo';
 import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
+import { ExportDownloads } from './export-downloads';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
 import { LoopService } from './loop-service';
@@ -33,6 +34,8 @@ export class StudioService {
   readonly jobs: JobRunner = new JobRunner((e, p) => this.emit(e, p));
   /** fine-tune, predictions, suggestions, label-next, export, incremental updates */
   readonly loop: LoopService = new LoopService({ need: () => this.need(), emit: (e, p) => this.emit(e, p), jobs: this.jobs, apply: (cs) => this.applyAndAnnounce(this.need(), cs) });
+  /** dataset and model exports zipped for download (GET download/<id>) */
+  readonly downloads: ExportDownloads = new ExportDownloads(this.jobs, () => this.need());
   private store: ProjectStore | null = null;
   private pyramid = new ImagePyramid();
   private recent: RecentList;
@@ -94,6 +97,7 @@ export class StudioService {
 
   close(): void {
     this.closeProject();
+    this.downloads.close();
     if (this.uploadRoot) rmSync(this.uploadRoot, { recursive: true, force: true });
   }
 
@@ -227,6 +231,7 @@ export class StudioService {
     },
 
     ...this.loop.handlers,
+    ...this.downloads.handlers,
 
     'jobs.cancel': ({ jobId }) => {
       if (!this.jobs.cancel(jobId) && !this.jobs.isFinished(jobId)) throw notFound(`job ${jobId} is not running`);
