@@ -34,3 +34,6 @@ export function checkMediaVersion(v: string | null, hash: string): { ok: true; c
   // Same URL = same bytes, so the browser may keep it as long as it likes.
   return { ok: true, cacheControl: 'private, max-age=31536000, immutable' };
 }
+
+/** Relative URL of a finished export's zip (job.done `download.id`). */
+export const downloadPath = (id: string, base = ''): string => `${base}download/${encodeURIComponent(id)}`;
