@@ -8,6 +8,7 @@ import type { StudioService } from '../core/app/studio-service';
 import { COOKIE, isLoopback, newToken, presentedToken, tokenMatches } from './auth';
 import { parseJson, readBody } from './body';
 import { setSecurityHeaders } from './security-headers';
+import { loginPage, wantsHtml } from './login-page';
 import { serveDownload, serveMedia } from './media-routes';
 import { serveStatic } from './static-files';
 
@@ -73,6 +74,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const { token: given, fromQuery } = presentedToken(req, url);
     if (!tokenMatches(token, given)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="hst-studio"');
+      if (wantsHtml(req, url.pathname)) {
+        res.statusCode = 401;
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        res.setHeader('Cache-Control', 'no-store');
+        return void res.end(loginPage());
+      }
       return sendJson(res, 401, { error: { message: 'missing or wrong session token: open the URL printed by `hst-studio serve`' } });
     }
     if (fromQuery && req.method === 'GET' && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/media/')) {
