@@ -52,7 +52,7 @@ describe('loop journey', () => {
   it('fine-tunes with one button (after choosing the demo backbone) and shows metrics and charts', async () => {
     await page.click('[data-testid="nav-train"]');
     await page.waitForSelector('[data-testid="train-plan-error"]');
-    expect(await page.textContent('[data-testid="train-plan-error"]')).toMatch(/no pretrained backbone is installed/);
+    expect(await page.textContent('[data-testid="train-plan-error"]')).toMatch(/pretrained image model \(the backbone\), and none is installed/);
     await page.click('[data-testid="use-random-backbone"]');
     const plan = await page.textContent('[data-testid="train-plan"]');
     expect(plan).toMatch(/64 px · 5 steps/);

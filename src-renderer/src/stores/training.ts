@@ -56,6 +56,7 @@ export const useTrainingStore = defineStore('training', () => {
           if (jobId.value && p.jobId !== jobId.value) return;
           state.value = 'running';
           last.value = p;
+          message.value = p.message ?? null; // the start message ("starting the training worker") ends with the first step
           history.value = [...history.value, { step: p.step, loss: p.loss, lr: p.lr }];
         }),
         t.on('train.eval', (p) => {
