@@ -148,7 +148,7 @@ export const ModelInfo = z.object({
   seconds: z.number().nullable(),
   backend: z.string().nullable(),
   backbone: z.string().nullable(),
-  /** 'full' fine-tune or 'incremental' update */
+  /** 'fine-tune (fast)' / 'fine-tune (full)' for a fine-tune, 'incremental' for an incremental update */
   origin: z.string(),
   eval: EvalSummary.nullable(),
   metrics: z.record(z.string(), z.unknown()),

@@ -18,6 +18,7 @@ import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
 import type { Emit, JobRunner } from './jobs';
 import { TrainService } from './train-service';
+import { versionOrigin, versionSeconds } from './version-facts';
 
 type LoopMethods =
   | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
@@ -91,8 +92,8 @@ export class LoopService {
   info(s: FullProjectStore, v: ModelVersion): ModelInfo {
     return {
       id: v.id, name: v.name, task: v.task, active: v.active, parentId: v.parentId, datasetRevision: v.datasetRevision, createdAt: v.createdAt,
-      trainableParams: cfgNum(v.config, 'trainableParams'), seconds: cfgNum(v.config, 'seconds'), backend: cfgStr(v.config, 'backend'),
-      backbone: cfgStr(v.config, 'backbone'), origin: v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full',
+      trainableParams: cfgNum(v.config, 'trainableParams'), seconds: versionSeconds(v), backend: cfgStr(v.config, 'backend'),
+      backbone: cfgStr(v.config, 'backbone'), origin: versionOrigin(v),
       eval: evalSummary(v.metrics, this.classNames(s, v)), metrics: v.metrics,
     };
   }
