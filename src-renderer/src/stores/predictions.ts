@@ -102,10 +102,17 @@ export const usePredictionsStore = defineStore('predictions', () => {
     return api()['predict.run']({ split });
   }
 
+  /** "Predict unlabeled": a sentence instead of a silent no-op when every image is labelled already. */
+  async function runUnlabeled(): Promise<{ jobId: string } | { nothing: string }> {
+    const c = await api()['images.counts']({});
+    if (c.unlabeled === 0) return { nothing: `Nothing to predict: all ${c.all} image${c.all === 1 ? ' is' : 's are'} labelled. Predict on the val split to check the model, or import more images.` };
+    return run('unlabeled');
+  }
+
   async function loadQueue(limit = 500) {
     queue.value = (await api()['al.queue']({ limit })).items;
     return queue.value;
   }
 
-  return { imageId, items, threshold, show, classAgnostic, hoverId, view, hint, showAll, visible, queue, draft, load, accept, acceptAboveThreshold, reject, run, loadQueue, editStart, editUpdate, editCancel, acceptDraft };
+  return { imageId, items, threshold, show, classAgnostic, hoverId, view, hint, showAll, visible, queue, draft, load, accept, acceptAboveThreshold, reject, run, runUnlabeled, loadQueue, editStart, editUpdate, editCancel, acceptDraft };
 });
