@@ -11,8 +11,8 @@ import { exportModel, EXPORT_FORMATS, type ExportSource } from '../src-main/core
 import { presetConfig, type BackboneShape } from '../src-main/core/model/config';
 import { configToJson } from '../src-main/core/model/weights';
 import { createRandomHst } from '../src-main/core/model/hst';
-import { VIT_AUGREG_NORM } from '../src-main/core/training/data/types';
-import { defaultHeadSettings, TaskModel } from '../src-main/core/training/task-model';
+import { VIT_AUGREG_NORM } from '../src-main/core/data/types';
+import { defaultHeadSettings, TaskModel } from '../src-main/core/task-model/task-model';
 import type { HstConfigInput } from '../src-main/core/model/config';
 import type { BenchTable } from './types';
 

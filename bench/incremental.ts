@@ -18,10 +18,10 @@ import { performance } from 'node:perf_hooks';
 import { createDemoProject } from '../src-main/core/store/create-demo';
 import type { Annotation } from '../src-main/contract/schemas';
 import type { Dataset } from '../src-main/core/datasets/types';
-import { createDataPipeline } from '../src-main/core/training/data/pipeline';
-import { evaluateModel } from '../src-main/core/training/evaluate';
-import { loadTaskModel } from '../src-main/core/training/model-spec';
-import type { TaskModel, TaskName } from '../src-main/core/training/task-model';
+import { createDataPipeline } from '../src-main/core/data/pipeline';
+import { evaluateModel } from '../src-main/core/eval/evaluate-model';
+import { loadTaskModel } from '../src-main/core/task-model/model-spec';
+import type { TaskModel, TaskName } from '../src-main/core/task-model/task-model';
 import type { BenchTable } from './types';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);

@@ -7,9 +7,9 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateShapes } from '../src-main/core/demo/index';
-import { createDataPipeline } from '../src-main/core/training/data/pipeline';
-import { Rng } from '../src-main/core/training/data/rng';
-import { VIT_AUGREG_NORM } from '../src-main/core/training/data/types';
+import { createDataPipeline } from '../src-main/core/data/pipeline';
+import { Rng } from '../src-main/core/data/rng';
+import { VIT_AUGREG_NORM } from '../src-main/core/data/types';
 import type { BenchTable } from './types';
 
 const BATCH = 8;

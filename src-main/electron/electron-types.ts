@@ -142,10 +142,16 @@ export interface OnBeforeRequestDetails {
   resourceType?: string;
 }
 
+export interface OnHeadersReceivedDetails {
+  url: string;
+  responseHeaders?: Record<string, string[]>;
+}
+
 export interface Session {
   readonly protocol: Protocol;
   readonly webRequest: {
     onBeforeRequest(listener: (details: OnBeforeRequestDetails, callback: (response: { cancel?: boolean }) => void) => void): void;
+    onHeadersReceived(listener: (details: OnHeadersReceivedDetails, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void): void;
   };
   setPermissionRequestHandler(handler: PermissionRequestHandler | null): void;
   setPermissionCheckHandler(handler: PermissionCheckHandler | null): void;

@@ -10,18 +10,18 @@ import { parseAppArgs } from './app-args';
 import type { BrowserWindow, ElectronMain, MenuItemConstructorOptions } from './electron-types';
 import { createEventForwarder, registerIpc } from './ipc';
 import { buildMenuTemplate, type RendererCommand } from './menu';
-import { hardenSession, hardenWebContents, isAllowedExternalUrl } from './navigation';
+import { hardenSession, hardenWebContents } from './navigation';
 import { APP_ENTRY_URL, APP_SCHEME } from './origin';
 import { createAppProtocolHandler, privilegedSchemes } from './protocol';
 import { createElectronStudio, type ElectronStudio } from './studio';
 import { TrainerHost } from './trainer-host';
-import { mainWindowOptions } from './web-preferences';
+import { windowFrameOptions } from './web-preferences';
 import { captureWindowState, loadWindowState, saveWindowState } from './window-state';
 
 const ELECTRON_MODULE = 'electron';
 const mod = (await import(ELECTRON_MODULE)) as ElectronMain & { default?: ElectronMain };
 const electron: ElectronMain = mod.app ? mod : (mod.default as ElectronMain);
-const { app, BrowserWindow, ipcMain, protocol, session, Menu, shell, dialog, screen } = electron;
+const { app, BrowserWindow, ipcMain, protocol, session, Menu, dialog, screen } = electron;
 
 // The package root (works from dist/, from app.asar and from the sources under a test runner).
 const root = findPackageRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd();
@@ -62,7 +62,7 @@ function start(): void {
     win.focus();
   });
   // Applies to every WebContents ever created (the window, devtools, anything a bug might spawn).
-  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, shell, { log }));
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, { log }));
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -74,7 +74,27 @@ function start(): void {
   const createWindow = () => {
     const workAreas = screen.getAllDisplays().map((d) => d.workArea);
     const state = loadWindowState(stateFile, workAreas);
-    win = new BrowserWindow(mainWindowOptions(state, preloadPath, { devTools }));
+    // The security-relevant preferences are written here, at the call, where reviewers and the static audit read
+    // them; test/electron/main.test.ts asserts they equal secureWebPreferences(), which web-preferences.test.ts pins.
+    win = new BrowserWindow({
+      ...windowFrameOptions(state),
+      webPreferences: {
+        preload: preloadPath,
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        disableBlinkFeatures: 'Auxclick',
+        safeDialogs: true,
+        spellcheck: false,
+        enableWebSQL: false,
+        devTools,
+      },
+    });
     const w = win;
     if (state.maximized) w.maximize();
     w.once('ready-to-show', () => w.show());
@@ -125,9 +145,6 @@ function start(): void {
           void dialog.showOpenDialog(win, { title: 'Open Project', properties: ['openDirectory'] }).then((r) => {
             if (!r.canceled && r.filePaths[0]) sendCommand('project.open', r.filePaths[0]);
           });
-        },
-        openExternal: (url) => {
-          if (isAllowedExternalUrl(url)) void shell.openExternal(url);
         },
       },
       { platform: process.platform, devTools },

@@ -46,14 +46,12 @@ export interface MenuActions {
   command(cmd: RendererCommand, arg?: string): void;
   /** Native folder picker, then the renderer opens it (`project.open` with the path). */
   openProjectFolder(): void;
-  openExternal(url: string): void;
 }
 
 export interface MenuOptions {
   platform: NodeJS.Platform;
   devTools: boolean;
   appName?: string;
-  helpUrl?: string;
 }
 
 const sep: MenuItem = { type: 'separator' };
@@ -138,7 +136,6 @@ export function buildMenuTemplate(actions: MenuActions, opts: MenuOptions): Menu
     ...(isMac ? { role: 'help' } : {}),
     submenu: [
       canvas('Keyboard Shortcuts', 'help.shortcuts', 'F1'),
-      ...(opts.helpUrl ? [{ label: 'Documentation', click: () => actions.openExternal(opts.helpUrl as string) }] : []),
     ],
   });
   return template;

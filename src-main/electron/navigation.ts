@@ -1,35 +1,19 @@
 // The window only ever shows app://studio. Navigation elsewhere, new windows, <webview>, permission prompts
-// and requests to any other scheme are refused; the one way out is shell.openExternal for https links to
-// hosts on an explicit allow-list (docs, the project page), opened in the user's browser, never in the app.
-import type { ElectronEvent, HandlerDetails, OnBeforeRequestDetails, PermissionCheckHandler, PermissionRequestHandler, Session, WebContents, WindowOpenHandlerResponse } from './electron-types';
+// and requests to any other scheme are refused. Nothing is handed to the system browser (shell.openExternal):
+// the studio shows no external links, so an allow-list of hosts would only be attack surface (a URL the page
+// controls reaching the OS's URL handlers).
+import type { ElectronEvent, HandlerDetails, OnBeforeRequestDetails, OnHeadersReceivedDetails, PermissionCheckHandler, PermissionRequestHandler, Session, WebContents, WindowOpenHandlerResponse } from './electron-types';
 import { APP_ORIGIN, isAppUrl } from './origin';
-
-/** Hosts whose https pages may be opened in the system browser (exact host match, no subdomains). */
-export const EXTERNAL_HOST_ALLOWLIST: readonly string[] = Object.freeze(['github.com', 'www.electronjs.org']);
-
-export function isAllowedExternalUrl(url: string, allowlist: readonly string[] = EXTERNAL_HOST_ALLOWLIST): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  return u.protocol === 'https:' && u.port === '' && !u.username && !u.password && allowlist.includes(u.hostname.toLowerCase());
-}
 
 /** will-navigate / will-redirect: in-app reloads stay, everything else is stopped. */
 export function shouldAllowNavigation(url: string, appOrigin: string = APP_ORIGIN): boolean {
   return isAppUrl(url, appOrigin);
 }
 
-export interface Opener {
-  openExternal(url: string): Promise<void>;
-}
-
-/** setWindowOpenHandler: never a new Electron window; allow-listed https links go to the system browser. */
-export function windowOpenHandler(shell: Opener, allowlist: readonly string[] = EXTERNAL_HOST_ALLOWLIST): (details: HandlerDetails) => WindowOpenHandlerResponse {
+/** setWindowOpenHandler: never a new window, and nothing is handed to the system browser either. */
+export function windowOpenHandler(log: (msg: string) => void = () => undefined): (details: HandlerDetails) => WindowOpenHandlerResponse {
   return (details) => {
-    if (isAllowedExternalUrl(details.url, allowlist)) void shell.openExternal(details.url).catch(() => undefined);
+    log(`blocked window.open of ${details.url}`);
     return { action: 'deny' };
   };
 }
@@ -51,14 +35,13 @@ export function isAllowedRequestUrl(url: string): boolean {
 }
 
 /** Applies the navigation rules to one WebContents (called from app 'web-contents-created' for every one). */
-export function hardenWebContents(contents: WebContents, shell: Opener, opts: { appOrigin?: string; allowlist?: readonly string[]; log?: (msg: string) => void } = {}): void {
+export function hardenWebContents(contents: WebContents, opts: { appOrigin?: string; log?: (msg: string) => void } = {}): void {
   const appOrigin = opts.appOrigin ?? APP_ORIGIN;
   const log = opts.log ?? (() => undefined);
   const guard = (kind: string) => (event: ElectronEvent, url: string) => {
     if (shouldAllowNavigation(url, appOrigin)) return;
     event.preventDefault();
     log(`blocked ${kind} to ${url}`);
-    if (isAllowedExternalUrl(url, opts.allowlist)) void shell.openExternal(url).catch(() => undefined);
   };
   contents.on('will-navigate', guard('navigation'));
   contents.on('will-redirect', guard('redirect'));
@@ -66,7 +49,7 @@ export function hardenWebContents(contents: WebContents, shell: Opener, opts: { 
     event.preventDefault();
     log('blocked <webview> attach');
   });
-  contents.setWindowOpenHandler(windowOpenHandler(shell, opts.allowlist));
+  contents.setWindowOpenHandler(windowOpenHandler(log));
 }
 
 /** Session-wide rules: deny permissions, block non-local requests. */
@@ -78,5 +61,18 @@ export function hardenSession(session: Session, log: (msg: string) => void = () 
     const ok = isAllowedRequestUrl(details.url);
     if (!ok) log(`blocked request to ${details.url}`);
     callback({ cancel: !ok });
+  });
+  // The same policy the app:// handler sends (csp.ts), also set on every response the session sees. Written as a
+  // literal so a static audit (electronegativity) reads it at the call; test/electron/csp.test.ts pins it to
+  // contentSecurityPolicy(), so the two cannot drift apart.
+  session.webRequest.onHeadersReceived((details: OnHeadersReceivedDetails, callback) => {
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [
+          "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: app:; media-src 'self' blob: app:; font-src 'self' data:; connect-src 'self' app:; object-src 'none'; frame-src 'none'; child-src 'self' blob:; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ],
+      },
+    });
   });
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EventName, EventPayload } from '../contract/api';
-import { FromWorker, type ToWorker } from './trainer-protocol';
+import { FromWorker, type ToWorker } from '../core/jobs/protocol';
 
 export type Emit = <K extends EventName>(event: K, payload: EventPayload<K>) => void;
 

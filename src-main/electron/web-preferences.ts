@@ -1,5 +1,7 @@
-// Every BrowserWindow the studio opens gets exactly these preferences. Kept in one pure function so a test
-// pins each value: a regression here (nodeIntegration on, sandbox off) would silently hand the renderer Node.
+// Every BrowserWindow the studio opens gets exactly these preferences. main.ts writes them literally at its
+// `new BrowserWindow({...})` (for auditors); this pure function is the pinned reference: web-preferences.test.ts
+// pins each value and main.test.ts checks the window got exactly these, so a regression (nodeIntegration on,
+// sandbox off) cannot slip in at the call site.
 import type { BrowserWindowConstructorOptions, WebPreferences } from './electron-types';
 import type { WindowState } from './window-state';
 
@@ -26,7 +28,8 @@ export function secureWebPreferences(preloadPath: string, opts: { devTools: bool
   });
 }
 
-export function mainWindowOptions(state: WindowState, preloadPath: string, opts: { devTools: boolean; icon?: string }): BrowserWindowConstructorOptions {
+/** Size, position and look of the main window (everything but webPreferences, which main.ts writes literally). */
+export function windowFrameOptions(state: WindowState, opts: { icon?: string } = {}): Omit<BrowserWindowConstructorOptions, 'webPreferences'> {
   return {
     ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
     width: state.width,
@@ -38,6 +41,5 @@ export function mainWindowOptions(state: WindowState, preloadPath: string, opts:
     title: 'HST Studio',
     backgroundColor: '#1e1f22',
     ...(opts.icon ? { icon: opts.icon } : {}),
-    webPreferences: secureWebPreferences(preloadPath, opts),
   };
 }

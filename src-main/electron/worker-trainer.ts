@@ -1,7 +1,7 @@
 // The trainer's worker thread (built to dist/main/electron/worker-trainer.js). It speaks the protocol in
-// trainer-protocol.ts. Job kinds: `probe` (the whole path without tfjs) and `train` (core/training/train-job.ts).
+// core/jobs/protocol.ts. Job kinds: `probe` (the whole path without tfjs) and `train` (core/jobs/train-job.ts).
 import { parentPort } from 'node:worker_threads';
-import { FromWorker, ProbeConfig, ToWorker, TRAINER_PROTOCOL_VERSION } from './trainer-protocol';
+import { FromWorker, ProbeConfig, ToWorker, TRAINER_PROTOCOL_VERSION } from '../core/jobs/protocol';
 
 if (!parentPort) throw new Error('worker-trainer must run as a worker thread');
 const port = parentPort;
@@ -54,7 +54,7 @@ port.on('message', (raw: unknown) => {
       ? probe(msg.jobId, msg.config)
       : msg.kind === 'train'
         ? // loaded on first use: tfjs, sharp and the store stay out of the probe path
-          import('../core/training/train-job').then((m) => m.runTrainJob(msg.jobId, msg.config, post, ctl.signal)).then(post)
+          import('../core/jobs/train-job').then((m) => m.runTrainJob(msg.jobId, msg.config, post, ctl.signal)).then(post)
         : Promise.resolve(post({ type: 'done', jobId: msg.jobId, status: 'error', message: `job kind '${msg.kind}' is not available in this build` }));
   run
     .catch((err) => post({ type: 'done', jobId: msg.jobId, status: 'error', message: err instanceof Error ? err.message : String(err) }))

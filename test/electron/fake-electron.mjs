@@ -53,7 +53,7 @@ export const protocol = { registerSchemesAsPrivileged: (s) => calls.push(`scheme
 export const session = {
   defaultSession: {
     protocol: { handle: (scheme, fn) => ((protocolHandler = fn), calls.push(`handle:${scheme}`)) },
-    webRequest: { onBeforeRequest: () => calls.push('onBeforeRequest') },
+    webRequest: { onBeforeRequest: () => calls.push('onBeforeRequest'), onHeadersReceived: () => calls.push('onHeadersReceived') },
     setPermissionRequestHandler: () => calls.push('permissionRequest'),
     setPermissionCheckHandler: () => calls.push('permissionCheck'),
     setDevicePermissionHandler: () => undefined,

@@ -69,7 +69,7 @@ vi.mock('electron', () => {
   }
   const session = {
     protocol: { handle: (scheme: string, fn: any) => (S().protocolHandlers.set(scheme, fn), S().calls.push(`protocol.handle ${scheme}`)) },
-    webRequest: { onBeforeRequest: (fn: unknown) => (S().session.filter = fn) },
+    webRequest: { onBeforeRequest: (fn: unknown) => (S().session.filter = fn), onHeadersReceived: (fn: unknown) => (S().session.headers = fn) },
     setPermissionRequestHandler: (h: unknown) => (S().session.request = h),
     setPermissionCheckHandler: (h: unknown) => (S().session.check = h),
     setDevicePermissionHandler: (h: unknown) => (S().session.device = h),

@@ -6,8 +6,8 @@ function flatten(items: MenuItem[]): MenuItem[] {
 }
 
 function build(platform: NodeJS.Platform, devTools = false) {
-  const actions = { command: vi.fn(), openProjectFolder: vi.fn(), openExternal: vi.fn() };
-  return { actions, items: flatten(buildMenuTemplate(actions, { platform, devTools, helpUrl: 'https://github.com/x' })) };
+  const actions = { command: vi.fn(), openProjectFolder: vi.fn() };
+  return { actions, items: flatten(buildMenuTemplate(actions, { platform, devTools })) };
 }
 
 const byLabel = (items: MenuItem[], label: string) => {

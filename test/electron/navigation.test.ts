@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { contentSecurityPolicy } from '../../src-main/electron/csp';
 import type { Session, WebContents } from '../../src-main/electron/electron-types';
 import {
   denyPermissionCheck,
   denyPermissionRequest,
   hardenSession,
   hardenWebContents,
-  isAllowedExternalUrl,
   isAllowedRequestUrl,
   shouldAllowNavigation,
   windowOpenHandler,
@@ -20,62 +20,40 @@ describe('navigation', () => {
     }
   });
 
-  it('will-navigate and will-redirect are prevented for foreign URLs; allow-listed ones open in the browser', () => {
+  it('will-navigate and will-redirect are prevented for every foreign URL, logged, and nothing is opened outside', () => {
     const wc = new FakeWebContents();
-    const shell = { openExternal: vi.fn(async () => undefined) };
-    hardenWebContents(wc as unknown as WebContents, shell);
+    const log = vi.fn();
+    hardenWebContents(wc as unknown as WebContents, { log });
     for (const ev of ['will-navigate', 'will-redirect']) {
-      const blocked = new FakeEvent();
-      wc.emit(ev, blocked, 'https://github.com/some/repo');
-      expect(blocked.defaultPrevented).toBe(true);
-      const foreign = new FakeEvent();
-      wc.emit(ev, foreign, 'https://evil.example/');
-      expect(foreign.defaultPrevented).toBe(true);
+      for (const url of ['https://github.com/some/repo', 'https://evil.example/', 'file:///etc/passwd']) {
+        const blocked = new FakeEvent();
+        wc.emit(ev, blocked, url);
+        expect(blocked.defaultPrevented).toBe(true);
+      }
       const own = new FakeEvent();
       wc.emit(ev, own, 'app://studio/index.html');
       expect(own.defaultPrevented).toBe(false);
     }
-    expect(shell.openExternal.mock.calls).toEqual([['https://github.com/some/repo'], ['https://github.com/some/repo']]);
+    expect(log).toHaveBeenCalledWith('blocked navigation to https://evil.example/');
+    expect(log).toHaveBeenCalledTimes(6);
   });
 
-  it('window.open is always denied; only allow-listed https goes to the system browser', () => {
-    const shell = { openExternal: vi.fn(async () => undefined) };
-    const h = windowOpenHandler(shell);
+  it('window.open is always denied and logged', () => {
+    const log = vi.fn();
+    const h = windowOpenHandler(log);
     for (const url of ['https://github.com/x', 'https://evil.example/', 'app://studio/index.html', 'http://github.com/x', 'file:///etc/passwd']) {
       expect(h({ url })).toEqual({ action: 'deny' });
     }
-    expect(shell.openExternal.mock.calls).toEqual([['https://github.com/x']]);
+    expect(log).toHaveBeenCalledTimes(5);
   });
 
   it('hardenWebContents installs the window-open handler and prevents <webview>', () => {
     const wc = new FakeWebContents();
-    hardenWebContents(wc as unknown as WebContents, { openExternal: async () => undefined });
+    hardenWebContents(wc as unknown as WebContents);
     expect(wc.openHandler?.({ url: 'https://evil.example' })).toEqual({ action: 'deny' });
     const ev = new FakeEvent();
     wc.emit('will-attach-webview', ev, {}, { src: 'https://evil.example' });
     expect(ev.defaultPrevented).toBe(true);
-  });
-});
-
-describe('external URL allow-list', () => {
-  it('accepts https to listed hosts only', () => {
-    expect(isAllowedExternalUrl('https://github.com/owner/repo')).toBe(true);
-    expect(isAllowedExternalUrl('https://GitHub.com/x')).toBe(true);
-  });
-
-  it.each([
-    'http://github.com/',
-    'https://github.com.evil.example/',
-    'https://evil.example/github.com',
-    'https://sub.github.com/',
-    'https://user:pw@github.com/',
-    'https://github.com:8443/',
-    'file:///etc/passwd',
-    'smb://share/x',
-    'javascript:alert(1)',
-    'not a url',
-  ])('refuses %s', (url) => {
-    expect(isAllowedExternalUrl(url)).toBe(false);
   });
 });
 
@@ -99,7 +77,7 @@ describe('permissions and remote content', () => {
     let filter: ((d: { url: string }, cb: (r: { cancel?: boolean }) => void) => void) | null = null;
     const session = {
       protocol: {} as Session['protocol'],
-      webRequest: { onBeforeRequest: (fn: typeof filter) => (filter = fn) },
+      webRequest: { onBeforeRequest: (fn: typeof filter) => (filter = fn), onHeadersReceived: (fn: unknown) => (installed.headers = fn) },
       setPermissionRequestHandler: (h: unknown) => (installed.request = h),
       setPermissionCheckHandler: (h: unknown) => (installed.check = h),
       setDevicePermissionHandler: (h: unknown) => (installed.device = h),
@@ -108,6 +86,13 @@ describe('permissions and remote content', () => {
     expect(installed.request).toBe(denyPermissionRequest);
     expect(installed.check).toBe(denyPermissionCheck);
     expect((installed.device as () => boolean)()).toBe(false);
+    // The session-wide CSP header is the policy csp.ts sends on app:// responses, exactly, and keeps other headers.
+    let headers: Record<string, string[]> | undefined;
+    (installed.headers as (d: unknown, cb: (r: { responseHeaders?: Record<string, string[]> }) => void) => void)(
+      { url: 'app://studio/index.html', responseHeaders: { 'X-Other': ['1'], 'Content-Security-Policy': ["default-src *"] } },
+      (r) => (headers = r.responseHeaders),
+    );
+    expect(headers).toEqual({ 'X-Other': ['1'], 'Content-Security-Policy': [contentSecurityPolicy()] });
     const decide = (url: string) => {
       let r: { cancel?: boolean } = {};
       filter?.({ url }, (x) => (r = x));

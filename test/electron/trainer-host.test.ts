@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../src-main/contract/api';
 import { defaultTrainerWorkerFile, TrainerHost, type WorkerLike } from '../../src-main/electron/trainer-host';
-import { FromWorker, ToWorker } from '../../src-main/electron/trainer-protocol';
+import { FromWorker, ToWorker } from '../../src-main/core/jobs/protocol';
 
 type Ev = [EventName, EventPayload<EventName>];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mainWindowOptions, secureWebPreferences } from '../../src-main/electron/web-preferences';
+import { secureWebPreferences, windowFrameOptions } from '../../src-main/electron/web-preferences';
 import { DEFAULT_WINDOW_STATE } from '../../src-main/electron/window-state';
 
 describe('secureWebPreferences', () => {
@@ -42,15 +42,15 @@ describe('secureWebPreferences', () => {
   });
 });
 
-describe('mainWindowOptions', () => {
-  it('starts hidden, uses the saved bounds and embeds the secure preferences', () => {
-    const o = mainWindowOptions({ x: 10, y: 20, width: 1000, height: 700, maximized: false, fullScreen: false }, '/p.cjs', { devTools: false });
+describe('windowFrameOptions', () => {
+  it('starts hidden, uses the saved bounds and carries no webPreferences (main.ts writes them at the call)', () => {
+    const o = windowFrameOptions({ x: 10, y: 20, width: 1000, height: 700, maximized: false, fullScreen: false });
     expect(o).toMatchObject({ x: 10, y: 20, width: 1000, height: 700, show: false });
-    expect(o.webPreferences).toEqual(secureWebPreferences('/p.cjs', { devTools: false }));
+    expect('webPreferences' in o).toBe(false);
   });
 
   it('omits x/y when the state has no position', () => {
-    const o = mainWindowOptions(DEFAULT_WINDOW_STATE, '/p.cjs', { devTools: false });
+    const o = windowFrameOptions(DEFAULT_WINDOW_STATE);
     expect('x' in o || 'y' in o).toBe(false);
     expect(o.width).toBe(DEFAULT_WINDOW_STATE.width);
   });

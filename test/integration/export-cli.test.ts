@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportModelCommand } from '../../src-main/cli/commands/export-model';
 import { createProject } from '../../src-main/core/store/project';
-import { saveTaskModel } from '../../src-main/core/training/model-spec';
+import { saveTaskModel } from '../../src-main/core/task-model/model-spec';
 import { readAdapterInfo } from '../../src-main/core/export/adapter';
 import type { ExportSource } from '../../src-main/core/export/export-source';
 import { installBackbone, makeSource, setup, tmp } from '../core/export/helpers';

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initCompute } from '../../src-main/core/compute/engine';
 import { generateShapes } from '../../src-main/core/demo';
-import { createDataPipeline } from '../../src-main/core/training/data';
-import { VIT_AUGREG_NORM } from '../../src-main/core/training/data/types';
-import { evaluateModel } from '../../src-main/core/training/evaluate';
-import { buildTaskModel, type TaskModelSpec } from '../../src-main/core/training/model-spec';
-import { defaultHeadSettings } from '../../src-main/core/training/task-model';
+import { createDataPipeline } from '../../src-main/core/data';
+import { VIT_AUGREG_NORM } from '../../src-main/core/data/types';
+import { evaluateModel } from '../../src-main/core/eval/evaluate-model';
+import { buildTaskModel, type TaskModelSpec } from '../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings } from '../../src-main/core/task-model/task-model';
 import { Trainer } from '../../src-main/core/training/trainer';
 
 const SIZE = 96;

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
 import { openProject } from '../../src-main/core/store/project';
-import { specPath, type TaskModelSpec } from '../../src-main/core/training/model-spec';
-import { trainInWorker } from '../../src-main/core/training/worker-client';
+import { specPath, type TaskModelSpec } from '../../src-main/core/task-model/model-spec';
+import { trainInWorker } from '../../src-main/core/jobs/worker-client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'hst-data-')); // no backbones installed here

@@ -11,7 +11,7 @@ import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
 import { StudioService } from '../../src-main/core/app/studio-service';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
 import type { FullProjectStore } from '../../src-main/core/store/types';
-import { specPath, type TaskModelSpec } from '../../src-main/core/training/model-spec';
+import { specPath, type TaskModelSpec } from '../../src-main/core/task-model/model-spec';
 
 let tmp: string;
 let project: string;

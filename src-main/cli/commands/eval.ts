@@ -1,9 +1,9 @@
 // `hst-studio eval PROJECT`: evaluate the project's active (else newest) trained model on its val split.
 import { initCompute } from '../../core/compute/engine';
 import { formatCocoSummary } from '../../core/eval';
-import { createDataPipeline } from '../../core/training/data';
-import { evaluateModel } from '../../core/training/evaluate';
-import { loadTaskModel } from '../../core/training/model-spec';
+import { createDataPipeline } from '../../core/data';
+import { evaluateModel } from '../../core/eval/evaluate-model';
+import { loadTaskModel } from '../../core/task-model/model-spec';
 import { findModel, openSource } from '../../core/training/train-project';
 import { parse, type Command } from './command';
 

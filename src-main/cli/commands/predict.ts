@@ -3,9 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Split } from '../../contract/schemas';
 import { initCompute } from '../../core/compute/engine';
-import { createDataPipeline } from '../../core/training/data';
-import { predictAll } from '../../core/training/evaluate';
-import { loadTaskModel } from '../../core/training/model-spec';
+import { createDataPipeline } from '../../core/data';
+import { predictAll } from '../../core/eval/evaluate-model';
+import { loadTaskModel } from '../../core/task-model/model-spec';
 import { findModel, openSource } from '../../core/training/train-project';
 import { parse, type Command } from './command';
 

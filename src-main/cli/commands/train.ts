@@ -2,7 +2,7 @@
 // store the model version.
 import { SIDE_PRESET_NAMES, type SidePresetName } from '../../contract/api';
 import { initCompute } from '../../core/compute/engine';
-import { parseTasks } from '../../core/training/task-model';
+import { parseTasks } from '../../core/task-model/task-model';
 import { trainProject } from '../../core/training/train-project';
 import { defaultTrainMode } from '../../core/training/fast-fine-tune';
 import { parse, type Command } from './command';

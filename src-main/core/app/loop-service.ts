@@ -12,7 +12,7 @@ import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/
 import type { ModelVersion } from '../store/models';
 import type { NewPrediction } from '../store/predictions';
 import type { FullProjectStore, ProjectStore } from '../store/types';
-import { exportInWorker, predictInWorker } from '../training/worker-client';
+import { exportInWorker, predictInWorker } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';

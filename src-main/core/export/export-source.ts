@@ -8,8 +8,8 @@ import { resolveHstConfig } from '../model/config';
 import { HstModel } from '../model/hst';
 import { openProject } from '../store/project';
 import type { ModelVersion } from '../store/models';
-import { specPath, type TaskModelSpec } from '../training/model-spec';
-import { TaskModel } from '../training/task-model';
+import { specPath, type TaskModelSpec } from '../task-model/model-spec';
+import { TaskModel } from '../task-model/task-model';
 import { loadTorchState } from './torch-state';
 
 export interface ExportClass {

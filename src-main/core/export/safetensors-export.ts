@@ -5,7 +5,7 @@
 import { serializeSafetensors } from '../io/safetensors';
 import { configToJson, sidecarConfigPath } from '../model/weights';
 import type { HstConfigInput } from '../model/config';
-import type { TaskModelSpec } from '../training/model-spec';
+import type { TaskModelSpec } from '../task-model/model-spec';
 import { rm } from 'node:fs/promises';
 import { AtomicOutput, describeIoError, ExportCancelled, type ExportIo } from './atomic-output';
 import type { ExportSource } from './export-source';

@@ -4,7 +4,7 @@
 // a ViT-S export take ~50 s.
 import { tf } from '../compute/engine';
 import { f32Tensor, toFloat32, type StTensor } from '../io/safetensors';
-import type { TaskModel } from '../training/task-model';
+import type { TaskModel } from '../task-model/task-model';
 import { fromTorchValues, toTorchValues, type TorchLayout } from '../io/torch-layout';
 
 export { fromTorchValues, toTorchValues };

@@ -1,6 +1,6 @@
 // The backbone part of a feature-cache key: which ViT (by name and shape) produced the cached passes.
-import type { TaskModelSpec } from '../training/model-spec';
-import type { TaskModel } from '../training/task-model';
+import type { TaskModelSpec } from '../task-model/model-spec';
+import type { TaskModel } from '../task-model/task-model';
 
 export function backboneId(spec: TaskModelSpec, model: TaskModel): string {
   const c = model.hst.config;

@@ -3,8 +3,8 @@
 // is the plain letterbox of its image, optionally flipped — what a cache entry (image hash, flipped) stands
 // for; a scale- or colour-jittered sample would be paired with features of another input, so it is refused.
 import type { HstModel } from '../model/hst';
-import type { Sample } from '../training/data/types';
-import type { VitSource } from '../training/trainer';
+import type { Sample } from '../data/types';
+import type { VitSource } from './types';
 import { toVitArrays, vitOutputOf, type CachedFeatures, type FeatureCache } from './feature-cache';
 
 export interface CacheVitSourceStats {

@@ -16,21 +16,12 @@ import { projectPaths } from '../paths';
 import type { FeatureCacheIndex, FeatureKey } from '../store/feature-cache';
 import { f16ToF32, f32ToF16 } from './f16';
 import { OnnxVitPass } from './onnx-vit';
+import type { CachedFeatures, VitArrays } from './types';
+
+export type { CachedFeatures, VitArrays } from './types';
 
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
 export const CACHE_BYTES_SETTING = 'features.cacheBytes';
-
-/** One image's ViT pass (batch 1), float32 in memory. */
-export interface CachedFeatures {
-  depth: number;
-  h: number;
-  w: number;
-  dim: number;
-  /** [depth, dim]: layer l's Meta Token output */
-  meta: Float32Array;
-  /** [depth, h, w, dim]: layer l's patch tokens */
-  patches: Float32Array;
-}
 
 export interface FeatureCacheOptions {
   /** project folder and its feature index (a FullProjectStore has both) */
@@ -258,14 +249,6 @@ export function computeFeatures(hst: HstModel, inputs: readonly { image: Float32
     }
     return { depth, h, w, dim, meta, patches };
   });
-}
-
-/** A batch's ViT pass as plain arrays, one per layer (each its own buffer, so it can be transferred). */
-export interface VitArrays {
-  /** per layer [B, 1, dim] */
-  metaOut: { shape: number[]; data: Float32Array }[];
-  /** per layer [B, h, w, dim] */
-  patches: { shape: number[]; data: Float32Array }[];
 }
 
 /** Cached features of a batch as per-layer arrays (what a gradient helper thread is sent). */

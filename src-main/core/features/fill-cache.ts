@@ -3,8 +3,8 @@
 // a fill goes through onnxruntime when it is installed (FeatureCache.ensure decides), with progress and cancel
 // between chunks; entries already cached are not decoded again.
 import type { HstModel } from '../model/hst';
-import type { DataPipeline } from '../training/data/pipeline';
-import { variantRng } from '../training/data/variant-rng';
+import type { DataPipeline } from '../data/pipeline';
+import { variantRng } from '../data/variant-rng';
 import type { FeatureCache, FeatureSource } from './feature-cache';
 
 export interface CacheVariant {

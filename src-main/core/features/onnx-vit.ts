@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { OnnxGraph } from '../export/onnx/graph';
 import { onnxVit } from '../export/onnx/vit';
 import type { HstModel } from '../model/hst';
-import type { CachedFeatures } from './feature-cache';
+import type { CachedFeatures } from './types';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;

@@ -6,7 +6,7 @@
 import type { tf } from '../compute/engine';
 import { toVitOutput, type CachedFeatures, type FeatureCache } from '../features/feature-cache';
 import type { VitOutput } from '../model/hst';
-import type { PredictInput, PredictSettings, TaskModel, TaskPrediction } from '../training/task-model';
+import type { PredictInput, PredictSettings, TaskModel, TaskPrediction } from '../task-model/task-model';
 
 type Keyed = PredictInput & { key?: string };
 

@@ -1,8 +1,8 @@
 // The one number an incremental update must not make worse, per task set: box AP50 when the model detects,
 // else semantic mIoU, else classification accuracy. All are fractions in [0, 1]; null when the val split
 // cannot measure it (no val images, or no ground truth of the model's classes).
-import type { EvalMetrics } from '../training/evaluate';
-import type { TaskName } from '../training/task-model';
+import type { EvalMetrics } from '../eval/evaluate-model';
+import type { TaskName } from '../task-model/task-model';
 
 export interface MainMetric {
   name: 'bbox.AP50' | 'semantic.mIoU' | 'classify.accuracy';

@@ -12,11 +12,11 @@ import { frozenParamsVersion } from '../features/frozen-version';
 import { cachedPredictor } from '../incremental/cached-vit';
 import { backboneId } from '../features/backbone-id';
 import type { FullProjectStore } from '../store/types';
-import type { DataPipeline } from './data/pipeline';
-import type { AugmentOptions } from './data/types';
-import type { TaskModelSpec } from './model-spec';
-import type { TaskModel } from './task-model';
-import type { VitSource } from './trainer';
+import type { DataPipeline } from '../data/pipeline';
+import type { AugmentOptions } from '../data/types';
+import type { TaskModelSpec } from '../task-model/model-spec';
+import type { TaskModel } from '../task-model/task-model';
+import type { VitSource } from '../features/types';
 
 /** What fast mode can augment with: the cached letterbox and its horizontal flip. */
 export const FAST_AUGMENT: AugmentOptions = { hflip: 0.5, scaleJitter: [1, 1], colorJitter: 0 };

@@ -15,15 +15,15 @@ import { loadBackbone, readBackboneFile } from '../model/backbone-load';
 import { PROJECT_DB } from '../paths';
 import { openProject } from '../store/project';
 import type { FullProjectStore } from '../store/types';
-import { createDataPipeline } from './data/pipeline';
-import { VIT_AUGREG_NORM, type AugmentOptions } from './data/types';
-import { evaluateModel, type EvalMetrics } from './evaluate';
-import { buildTaskModel, saveTaskModel, type TaskModelSpec } from './model-spec';
-import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from './task-model';
+import { createDataPipeline } from '../data/pipeline';
+import { VIT_AUGREG_NORM, type AugmentOptions } from '../data/types';
+import { evaluateModel, type EvalMetrics } from '../eval/evaluate-model';
+import { buildTaskModel, saveTaskModel, type TaskModelSpec } from '../task-model/model-spec';
+import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from '../task-model/task-model';
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
 import { FAST_AUGMENT, prepareFastTraining, type FastTraining } from './fast-fine-tune';
 import { mainMetricTasks } from '../incremental/main-metric';
-import { optimParamsFor } from '../incremental/fast-step';
+import { optimParamsFor } from './fast-step';
 import { dataParallelByDefault, GradPool } from './parallel/grad-pool';
 
 export interface TrainProjectOptions {

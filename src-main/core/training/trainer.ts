@@ -11,27 +11,21 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '../compute/engine';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../io/safetensors';
-import type { DataPipeline } from './data/pipeline';
-import { Rng, type RngState } from './data/rng';
-import type { Sample } from './data/types';
+import type { DataPipeline } from '../data/pipeline';
+import { Rng, type RngState } from '../data/rng';
+import type { Sample } from '../data/types';
 import { AdamW } from './optim/adamw';
 import { FlatAdamW } from './optim/adamw-flat';
 import { clipCoefficient, disposeGrads, globalNorm, GradAccumulator } from './optim/clip';
 import { WeightEma } from './optim/ema';
 import type { FlatOptimState } from './optim/flat-update';
 import { warmupCosineLr } from './optim/schedule';
-import { TaskModel } from './task-model';
-import type { VitOutput } from '../model/hst';
-import type { VitArrays } from '../features/feature-cache';
-import { lossAndGrads, optimParamsFor } from '../incremental/fast-step';
+import { TaskModel } from '../task-model/task-model';
+import type { VitSource } from '../features/types';
+
+import { lossAndGrads, optimParamsFor } from './fast-step';
 import type { GradPool } from './parallel/grad-pool';
 
-/**
- * Where a fast-mode trainer gets each batch's ViT pass (same order as the samples), typically the float16
- * feature cache. The tensors are the trainer's to dispose. `arrays`, when there, gives the same pass as plain
- * arrays (what the gradient helpers are sent).
- */
-export type VitSource = ((samples: readonly Sample[]) => Promise<VitOutput>) & { arrays?: (samples: readonly Sample[]) => Promise<VitArrays> };
 
 export interface TrainOptions {
   /** optimizer steps in the whole run (a resumed run keeps the original total) */

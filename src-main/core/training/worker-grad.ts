@@ -7,14 +7,14 @@
 import { parentPort } from 'node:worker_threads';
 import { initCompute, tf } from '../compute/engine';
 import type { StTensor } from '../io/safetensors';
-import { lossAndGrads, optimParamsFor } from '../incremental/fast-step';
-import type { Sample } from './data/types';
+import { lossAndGrads, optimParamsFor } from './fast-step';
+import type { Sample } from '../data/types';
 import { updateParams, type FlatOptimState } from './optim/flat-update';
 import { assignVariables, checkLayout, readValues, type FlatLayout } from './parallel/flat-params';
 import { meanOf, squaresOfMean, type SharePart } from './parallel/flat-math';
 import { FromHelper, ToHelper } from './parallel/grad-protocol';
-import type { TaskModel, HeadSettings } from './task-model';
-import { taskModelFromState } from './model-spec';
+import type { TaskModel, HeadSettings } from '../task-model/task-model';
+import { taskModelFromState } from '../task-model/model-spec';
 
 if (!parentPort) throw new Error('worker-grad must run as a worker thread');
 const port = parentPort;

@@ -9,9 +9,9 @@ import { writeSafetensors } from '../../../src-main/core/io/safetensors';
 import { resolveHstConfig, type HstConfigInput } from '../../../src-main/core/model/config';
 import { createRandomHst } from '../../../src-main/core/model/hst';
 import { configToJson, exportState } from '../../../src-main/core/model/weights';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import type { TaskModelSpec } from '../../../src-main/core/training/model-spec';
-import { defaultHeadSettings, TaskModel, type TaskName } from '../../../src-main/core/training/task-model';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import type { TaskModelSpec } from '../../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings, TaskModel, type TaskName } from '../../../src-main/core/task-model/task-model';
 import type { ExportSource } from '../../../src-main/core/export/export-source';
 
 export const BACKBONE_ID = 'tiny-vit-test';

@@ -5,7 +5,7 @@ import { tf } from '../../../src-main/core/compute/engine';
 import { BackboneManager } from '../../../src-main/core/backbones/manager';
 import { readSafetensors, serializeSafetensors } from '../../../src-main/core/io/safetensors';
 import { saveHstCheckpoint } from '../../../src-main/core/model/weights';
-import { loadTaskModel } from '../../../src-main/core/training/model-spec';
+import { loadTaskModel } from '../../../src-main/core/task-model/model-spec';
 import { exportSafetensors } from '../../../src-main/core/export/safetensors-export';
 import { adapterTensors, exportAdapter, importAdapter, importAdapterToProject } from '../../../src-main/core/export/adapter';
 import { loadVersionForExport } from '../../../src-main/core/export/export-source';

@@ -10,10 +10,10 @@ import { frozenParamsVersion } from '../../../src-main/core/features/frozen-vers
 import { cachedPredictor } from '../../../src-main/core/incremental/cached-vit';
 import { createDemoProject } from '../../../src-main/core/store/create-demo';
 import type { SqliteProjectStore } from '../../../src-main/core/store/project';
-import { createDataPipeline } from '../../../src-main/core/training/data/pipeline';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import { buildTaskModel } from '../../../src-main/core/training/model-spec';
-import { defaultHeadSettings, type TaskModel } from '../../../src-main/core/training/task-model';
+import { createDataPipeline } from '../../../src-main/core/data/pipeline';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import { buildTaskModel } from '../../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings, type TaskModel } from '../../../src-main/core/task-model/task-model';
 
 describe('cachedPredictor', () => {
   let dir: string;

@@ -12,9 +12,9 @@ import { promotionDecision } from '../../../src-main/core/incremental/main-metri
 import { resolveIncrementalSettings } from '../../../src-main/core/incremental/settings';
 import { createDemoProject } from '../../../src-main/core/store/create-demo';
 import type { SqliteProjectStore } from '../../../src-main/core/store/project';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import { buildTaskModel, loadTaskModel, saveTaskModel, type TaskModelSpec } from '../../../src-main/core/training/model-spec';
-import { defaultHeadSettings } from '../../../src-main/core/training/task-model';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import { buildTaskModel, loadTaskModel, saveTaskModel, type TaskModelSpec } from '../../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings } from '../../../src-main/core/task-model/task-model';
 
 const spec: TaskModelSpec = {
   format: 'hst-studio-task-model',

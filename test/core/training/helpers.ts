@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateShapes, type ShapesDataset } from '../../../src-main/core/demo';
-import { createDataPipeline, type DataPipeline } from '../../../src-main/core/training/data';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import { buildTaskModel, type TaskModelSpec } from '../../../src-main/core/training/model-spec';
-import { defaultHeadSettings, type TaskModel, type TaskName } from '../../../src-main/core/training/task-model';
+import { createDataPipeline, type DataPipeline } from '../../../src-main/core/data';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import { buildTaskModel, type TaskModelSpec } from '../../../src-main/core/task-model/model-spec';
+import { defaultHeadSettings, type TaskModel, type TaskName } from '../../../src-main/core/task-model/task-model';
 import type { Trainer } from '../../../src-main/core/training/trainer';
 
 export const CLASSES = ['circle', 'triangle', 'square'];

@@ -10,10 +10,11 @@ import { initCompute } from '../../../src-main/core/compute/engine';
 import type { ShapesDataset } from '../../../src-main/core/demo';
 import { computeFeatures, toVitOutput } from '../../../src-main/core/features/feature-cache';
 import { isFrozenInFastMode } from '../../../src-main/core/features/frozen-version';
-import { createDataPipeline } from '../../../src-main/core/training/data';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import type { TaskModel } from '../../../src-main/core/training/task-model';
-import { latestCheckpoint, Trainer, type VitSource } from '../../../src-main/core/training/trainer';
+import { createDataPipeline } from '../../../src-main/core/data';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import type { TaskModel } from '../../../src-main/core/task-model/task-model';
+import { latestCheckpoint, Trainer } from '../../../src-main/core/training/trainer';
+import type { VitSource } from '../../../src-main/core/features/types';
 import { CLASSES, runUntilCheckpoint, tinyModel, tinyShapes, worstRelDiff } from './helpers';
 
 const SIZE = 32;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initCompute, tf } from '../../../src-main/core/compute/engine';
 import type { ShapesDataset } from '../../../src-main/core/demo';
-import type { DataPipeline } from '../../../src-main/core/training/data';
+import type { DataPipeline } from '../../../src-main/core/data';
 import { latestCheckpoint, NonFiniteLossError, readCheckpointState, Trainer, type TrainEvent } from '../../../src-main/core/training/trainer';
 import { runUntilCheckpoint, tinyModel, tinyShapes, trainPipeline, worstRelDiff } from './helpers';
 

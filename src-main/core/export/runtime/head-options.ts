@@ -1,7 +1,7 @@
 // Head settings saved with a model version → the heads' constructor options (same mapping as TaskModel), kept
 // here without TaskModel's Node-only imports so the standalone runtime can build the heads.
 import type { MultiTaskOptions } from '../../heads/multi-task';
-import type { HeadSettings } from '../../training/task-model';
+import type { HeadSettings } from '../../task-model/task-model';
 
 export function headOptions(stageChannels: readonly number[], s: HeadSettings, seed = 0): MultiTaskOptions {
   return {

@@ -11,13 +11,13 @@ import { tf } from '../../compute/engine';
 import { resolveHstConfig } from '../../model/config';
 import { HstModel } from '../../model/hst';
 import { MultiTaskHeads, type ImagePrediction } from '../../heads/multi-task';
-import type { HeadSettings } from '../../training/task-model';
+import type { HeadSettings } from '../../task-model/task-model';
 import { headOptions } from './head-options';
 import { rawOutputs } from './raw-outputs';
 
 export { tf };
 // the studio's letterbox geometry: fit an image into the input square and map predictions back to it
-export { letterboxTransform, boxToOriginal, maskToOriginal } from '../../training/data/letterbox';
+export { letterboxTransform, boxToOriginal, maskToOriginal } from '../../data/letterbox';
 
 export interface WeightSpec {
   name: string;

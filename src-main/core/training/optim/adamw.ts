@@ -8,6 +8,7 @@
 // next to the weights and a resumed run continues bit-for-bit.
 import { tf } from '../../compute/engine';
 import { fusedAdamW, hasFusedAdamW } from '../../compute/kernels/fused-adamw';
+import type { OptimParam } from '../../task-model/optim-param';
 
 export interface AdamWOptions {
   lr?: number; // default 1e-3; usually overridden per step by the schedule
@@ -17,13 +18,7 @@ export interface AdamWOptions {
   weightDecay?: number; // 0.05
 }
 
-export interface OptimParam {
-  /** Checkpoint name of the parameter (used for the state's tensor names). */
-  name: string;
-  variable: tf.Variable;
-  /** Overrides the default decay rule. */
-  decay?: boolean;
-}
+export type { OptimParam } from '../../task-model/optim-param';
 
 /** timm's rule: no weight decay for tensors of rank ≤ 1 or names ending in ".bias". */
 export function defaultDecay(name: string, shape: readonly number[]): boolean {

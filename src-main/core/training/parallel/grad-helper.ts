@@ -7,10 +7,10 @@ import { Worker } from 'node:worker_threads';
 import { tf } from '../../compute/engine';
 import { configToJson } from '../../model/weights';
 import type { StTensor } from '../../io/safetensors';
-import type { Sample } from '../data/types';
-import type { VitArrays } from '../../features/feature-cache';
-import type { TaskModel } from '../task-model';
-import { findWorkerFile } from '../find-worker';
+import type { Sample } from '../../data/types';
+import type { VitArrays } from '../../features/types';
+import type { TaskModel } from '../../task-model/task-model';
+import { findWorkerFile } from '../../find-worker';
 import { sharedFloats, type FlatLayout } from './flat-params';
 import { FromHelper, type ToHelper } from './grad-protocol';
 
@@ -74,7 +74,7 @@ export class GradHelper {
   /** Starts a helper with a copy of the model; rejects with the reason if it cannot. */
   static async start(o: HelperStart): Promise<GradHelper> {
     const grads = sharedFloats(o.layout);
-    const file = o.workerFile ?? findWorkerFile('worker-grad.js', dirname(fileURLToPath(import.meta.url)));
+    const file = o.workerFile ?? findWorkerFile('core/training/worker-grad.js', dirname(fileURLToPath(import.meta.url)));
     const worker = new Worker(file);
     // Remove only our own listeners afterwards: Worker keeps its message port referenced through listeners of
     // its own, and removeAllListeners() would silently stop every later message.

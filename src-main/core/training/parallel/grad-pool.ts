@@ -27,12 +27,12 @@
 // A helper that cannot start, fails or dies is dropped with a warning; its shares go to the others, or the
 // trainer computes them itself. A run never stops because of a helper.
 import { availableCores, tf } from '../../compute/engine';
-import { lossAndGrads } from '../../incremental/fast-step';
-import type { Sample } from '../data/types';
+import { lossAndGrads } from '../fast-step';
+import type { Sample } from '../../data/types';
 import type { OptimParam } from '../optim/adamw';
 import { splitParams, updateParams, type FlatOptimState, type FlatStep } from '../optim/flat-update';
-import type { TaskModel } from '../task-model';
-import type { VitSource } from '../trainer';
+import type { TaskModel } from '../../task-model/task-model';
+import type { VitSource } from '../../features/types';
 import { assignVariables, flatLayout, readValues, sharedFloats, writeVariables, type FlatLayout } from './flat-params';
 import { addScaled, meanOf, squaresOfMean, sumOfSquares, type SharePart } from './flat-math';
 import { GradHelper, type HelperResult, type VitArrays } from './grad-helper';

@@ -1,12 +1,12 @@
-// The training worker thread (built to dist/main/core/training/worker-train.js): speaks the trainer protocol
-// (src-main/electron/trainer-protocol.ts; no Electron import) and runs `train`, `predict` and `export` jobs,
+// The training worker thread (built to dist/main/core/jobs/worker-train.js): speaks the trainer protocol
+// (src-main/core/jobs/protocol.ts; no Electron import) and runs `train`, `predict` and `export` jobs,
 // one at a time, so the process that asked never blocks on tfjs.
 import { parentPort } from 'node:worker_threads';
-import { FromWorker, ToWorker, TRAINER_PROTOCOL_VERSION } from '../../electron/trainer-protocol';
+import { FromWorker, ToWorker, TRAINER_PROTOCOL_VERSION } from './protocol';
 import { runExportJob } from './export-job';
 import { runPredictJob } from './predict-job';
 import { runTrainJob } from './train-job';
-import { PAUSE } from './train-project';
+import { PAUSE } from '../training/train-project';
 
 type Runner = (jobId: string, config: unknown, post: (m: FromWorker) => void, signal: AbortSignal) => Promise<FromWorker>;
 const RUNNERS: Record<string, Runner> = { train: runTrainJob, predict: runPredictJob, export: runExportJob };

@@ -6,7 +6,7 @@ import { resolveHstConfig, type HstConfigInput } from '../model/config';
 import { HstModel, type BackboneSource } from '../model/hst';
 import { configToJson } from '../model/weights';
 import { readSafetensors, writeSafetensors, type StTensor } from '../io/safetensors';
-import type { Normalisation } from './data/types';
+import type { Normalisation } from '../data/types';
 import { TaskModel, type HeadSettings } from './task-model';
 
 export interface TaskModelSpec {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dataset, DatasetAnnotation } from '../../../../src-main/core/datasets/types';
-import { encodeMask } from '../../../../src-main/core/geometry/rle';
-import { createDataPipeline, type DataPipelineOptions } from '../../../../src-main/core/training/data/pipeline';
-import { Rng } from '../../../../src-main/core/training/data/rng';
-import { VIT_AUGREG_NORM } from '../../../../src-main/core/training/data/types';
+import type { Dataset, DatasetAnnotation } from '../../../src-main/core/datasets/types';
+import { encodeMask } from '../../../src-main/core/geometry/rle';
+import { createDataPipeline, type DataPipelineOptions } from '../../../src-main/core/data/pipeline';
+import { Rng } from '../../../src-main/core/data/rng';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
 
 let dir: string;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,11 +1,11 @@
-// The `train` job of the trainer worker protocol (src-main/electron/trainer-protocol.ts): validates the job's
+// The `train` job of the trainer worker protocol (src-main/core/jobs/protocol.ts): validates the job's
 // config, runs trainProject and turns its events into protocol messages. Shared by the core training worker
 // (worker-train.ts) and the Electron trainer worker.
 import { z } from 'zod';
 import { SIDE_PRESET_NAMES } from '../../contract/api';
-import type { FromWorker } from '../../electron/trainer-protocol';
+import type { FromWorker } from './protocol';
 import { initCompute } from '../compute/engine';
-import { trainProject, type TrainJobEvent, type TrainProjectOptions } from './train-project';
+import { trainProject, type TrainJobEvent, type TrainProjectOptions } from '../training/train-project';
 
 const task = z.enum(['detect', 'instance', 'semantic', 'classify']);
 const stride = z.union([z.literal(4), z.literal(8), z.literal(16), z.literal(32)]);

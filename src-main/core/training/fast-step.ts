@@ -7,10 +7,10 @@ import { tf } from '../compute/engine';
 import { isFrozenInFastMode } from '../features/frozen-version';
 import type { VitOutput } from '../model/hst';
 import type { PreparedTargets } from '../heads/multi-task';
-import { AdamW, type OptimParam } from '../training/optim/adamw';
-import { clipCoefficient, disposeGrads, globalNorm } from '../training/optim/clip';
-import { TaskModel } from '../training/task-model';
-import type { Sample } from '../training/data/types';
+import { AdamW, type OptimParam } from './optim/adamw';
+import { clipCoefficient, disposeGrads, globalNorm } from './optim/clip';
+import { TaskModel } from '../task-model/task-model';
+import type { Sample } from '../data/types';
 
 /** What fast mode optimises: the model's trainable set minus the parameters frozen in fast mode. */
 export function fastOptimParams(model: TaskModel): OptimParam[] {

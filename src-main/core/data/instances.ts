@@ -1,10 +1,10 @@
 // One image's neutral annotations → validated training instances, rasterised once per decoded image at the
 // resolution of the kept base image (so per-sample work is only resampling). Every annotation that cannot
 // be used is skipped with a warning naming the image and the annotation; nothing here throws on bad data.
-import type { Geometry } from '../../../contract/schemas';
-import type { DatasetAnnotation } from '../../datasets/types';
-import { polygonToRaw, ringsBbox } from '../../geometry/rasterize';
-import { decodeMask, mergeRaw, toBbox } from '../../geometry/rle';
+import type { Geometry } from '../../contract/schemas';
+import type { DatasetAnnotation } from '../datasets/types';
+import { polygonToRaw, ringsBbox } from '../geometry/rasterize';
+import { decodeMask, mergeRaw, toBbox } from '../geometry/rle';
 
 /** A binary mask cropped to its bounding box, in base-image pixels. */
 export interface MaskCrop {

@@ -1,4 +1,4 @@
-// The contract between the data pipeline (training/data/) and the trainer (training/): what one decoded,
+// The contract between the data pipeline (core/data/) and the trainer (training/): what one decoded,
 // resized, augmented sample looks like. Everything is plain typed arrays so samples cross worker_threads cheaply.
 
 /** How the original image was mapped into the H×W network input (letterbox: uniform scale, then pad). */

@@ -7,7 +7,7 @@ import {
   parseSize,
   pointToInput,
   pointToOriginal,
-} from '../../../../src-main/core/training/data/letterbox';
+} from '../../../src-main/core/data/letterbox';
 
 describe('letterbox geometry', () => {
   it('fits a wide image into a square, centred, with uniform scale', () => {

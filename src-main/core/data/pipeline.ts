@@ -3,8 +3,8 @@
 // LRU cache (by bytes: a run cycles through the whole split every epoch, so a cache smaller than the split
 // misses almost every time); every sample call only resamples, jitters and builds targets in JS on typed arrays.
 // Deterministic: the augmentation of a sample depends only on the uniforms drawn from the RNG passed in.
-import type { Split } from '../../../contract/schemas';
-import type { Dataset } from '../../datasets/types';
+import type { Split } from '../../contract/schemas';
+import type { Dataset } from '../datasets/types';
 import { augmentParams, checkAugmentOptions, colourAndNormalise, drawUniforms, NO_AUGMENT, type AugmentParams } from './augment';
 import { decodeImage, ImageDecodeError } from './decode';
 import { prepareInstances, type AnnotationRef, type PreparedInstance } from './instances';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError } from '../../../../src-main/core/training/data/decode';
-import { createDataPipeline } from '../../../../src-main/core/training/data/pipeline';
-import { VIT_AUGREG_NORM } from '../../../../src-main/core/training/data/types';
+import { decodeImage, ImageDecodeError } from '../../../src-main/core/data/decode';
+import { createDataPipeline } from '../../../src-main/core/data/pipeline';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
 
 let dir: string;
 let rotated: string;

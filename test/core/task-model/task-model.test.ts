@@ -6,12 +6,12 @@ import { initCompute, tf } from '../../../src-main/core/compute/engine';
 import type { ShapesDataset } from '../../../src-main/core/demo';
 import { decodeMask } from '../../../src-main/core/geometry/rle';
 import { readSafetensors } from '../../../src-main/core/io/safetensors';
-import { createDataPipeline } from '../../../src-main/core/training/data';
-import { VIT_AUGREG_NORM } from '../../../src-main/core/training/data/types';
-import { evaluateModel, semanticGroundTruth } from '../../../src-main/core/training/evaluate';
-import { loadTaskModel, saveTaskModel } from '../../../src-main/core/training/model-spec';
-import { parseTasks, semanticToOriginal } from '../../../src-main/core/training/task-model';
-import { CLASSES, tinyModel, tinyShapes, tinySpec } from './helpers';
+import { createDataPipeline } from '../../../src-main/core/data';
+import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
+import { evaluateModel, semanticGroundTruth } from '../../../src-main/core/eval/evaluate-model';
+import { loadTaskModel, saveTaskModel } from '../../../src-main/core/task-model/model-spec';
+import { parseTasks, semanticToOriginal } from '../../../src-main/core/task-model/task-model';
+import { CLASSES, tinyModel, tinyShapes, tinySpec } from '../training/helpers';
 
 const SIZE = 32;
 let ds: ShapesDataset;

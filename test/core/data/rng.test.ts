@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../../src-main/core/training/data/rng';
+import { Rng } from '../../../src-main/core/data/rng';
 
 describe('training Rng', () => {
   it('is deterministic per seed tuple and differs between tuples', () => {

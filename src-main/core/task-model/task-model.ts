@@ -13,9 +13,9 @@ import { fromTorchLayout, toTorchLayout } from '../heads/layers/params';
 import { f32Tensor, toFloat32, type StTensor } from '../io/safetensors';
 import type { HstModel } from '../model/hst';
 import { exportState, loadState } from '../model/weights';
-import { boxToOriginal, maskToOriginal } from './data/letterbox';
-import type { Sample, SampleTransform } from './data/types';
-import type { OptimParam } from './optim/adamw';
+import { boxToOriginal, maskToOriginal } from '../data/letterbox';
+import type { Sample, SampleTransform } from '../data/types';
+import type { OptimParam } from './optim-param';
 
 export type { TaskName } from '../heads/multi-task';
 export const ALL_TASKS: readonly TaskName[] = ['detect', 'instance', 'semantic', 'classify'];

@@ -1,7 +1,7 @@
 // Image file → raw RGB bytes, EXIF-oriented (annotations are in the oriented image's pixels), optionally
 // downscaled by sharp so that later per-sample resampling never needs more pixels than the network sees.
 import sharp from 'sharp';
-import { MAX_PIXELS } from '../../ingest/probe';
+import { MAX_PIXELS } from '../ingest/probe';
 
 export class ImageDecodeError extends Error {
   constructor(

@@ -4,11 +4,11 @@
 // accuracy (classification).
 import type { Geometry, Rle } from '../../contract/schemas';
 import type { Dataset } from '../datasets/types';
-import { evaluateClassification, evaluateInstances, SemanticConfusion, type EvalObject, type EvalPrediction, type InstanceEvalResult, type SemanticMetrics } from '../eval';
+import { evaluateClassification, evaluateInstances, SemanticConfusion, type EvalObject, type EvalPrediction, type InstanceEvalResult, type SemanticMetrics } from './';
 import { polygonsToRle } from '../geometry/rasterize';
 import { decodeMask, toBbox } from '../geometry/rle';
-import type { DataPipeline } from './data/pipeline';
-import type { TaskModel, TaskName, TaskPrediction } from './task-model';
+import type { DataPipeline } from '../data/pipeline';
+import type { TaskModel, TaskName, TaskPrediction } from '../task-model/task-model';
 
 /** COCO summary numbers of one IoU type; `perClassAP50` in class order, null for a class without ground truth
  *  (their mean is AP50, as pycocotools averages it). */

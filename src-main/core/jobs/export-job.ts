@@ -2,7 +2,7 @@
 // safetensors, adapter) off the studio's main thread, with progress and cancel (a cancelled export leaves no
 // partial output that looks complete: exportModel writes atomically).
 import { z } from 'zod';
-import type { FromWorker } from '../../electron/trainer-protocol';
+import type { FromWorker } from './protocol';
 import { initCompute } from '../compute/engine';
 import { EXPORT_FORMATS, exportModel, loadVersionForExport } from '../export/index';
 

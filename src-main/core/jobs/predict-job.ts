@@ -2,15 +2,15 @@
 // the suggestions per image (class ids of the project, scores, geometry). The caller (the studio's main
 // thread) stores them; tfjs never runs on the thread that serves HTTP/WebSocket/IPC.
 import { z } from 'zod';
-import type { FromWorker } from '../../electron/trainer-protocol';
+import type { FromWorker } from './protocol';
 import type { Geometry } from '../../contract/schemas';
 import { initCompute } from '../compute/engine';
 import { toBbox } from '../geometry/rle';
 import type { NewPrediction } from '../store/predictions';
 import { openProject } from '../store/project';
-import { createDataPipeline } from './data/pipeline';
-import { predictAll } from './evaluate';
-import { loadTaskModel } from './model-spec';
+import { createDataPipeline } from '../data/pipeline';
+import { predictAll } from '../eval/evaluate-model';
+import { loadTaskModel } from '../task-model/model-spec';
 
 export const PredictJobConfig = z
   .object({

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateShapes, type ShapesDataset } from '../../../../src-main/core/demo/index';
-import { decodeMask } from '../../../../src-main/core/geometry/rle';
-import { boxToInput, boxToOriginal, maskToOriginal, pointToOriginal } from '../../../../src-main/core/training/data/letterbox';
-import { createDataPipeline, prepareInput, type DataPipelineOptions } from '../../../../src-main/core/training/data/pipeline';
-import { Rng } from '../../../../src-main/core/training/data/rng';
-import { VIT_AUGREG_NORM, type Sample } from '../../../../src-main/core/training/data/types';
+import { generateShapes, type ShapesDataset } from '../../../src-main/core/demo/index';
+import { decodeMask } from '../../../src-main/core/geometry/rle';
+import { boxToInput, boxToOriginal, maskToOriginal, pointToOriginal } from '../../../src-main/core/data/letterbox';
+import { createDataPipeline, prepareInput, type DataPipelineOptions } from '../../../src-main/core/data/pipeline';
+import { Rng } from '../../../src-main/core/data/rng';
+import { VIT_AUGREG_NORM, type Sample } from '../../../src-main/core/data/types';
 
 const CLASSES = { names: ['circle', 'triangle', 'square'] };
 const dirs: string[] = [];

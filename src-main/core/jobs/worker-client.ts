@@ -1,18 +1,18 @@
 // Starts the training worker thread and runs one job (train, predict, export) on it: the caller gets progress callbacks and a promise,
-// and its own event loop stays free. The worker is the built file dist/main/core/training/worker-train.js,
+// and its own event loop stays free. The worker is the built file dist/main/core/jobs/worker-train.js,
 // found relative to the running module (bundled in dist/main/**, or the source tree under test).
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FromWorker } from '../../electron/trainer-protocol';
+import { FromWorker } from './protocol';
 import type { ExportJobConfig, ExportJobResult } from './export-job';
 import type { PredictJobConfig, PredictJobResult } from './predict-job';
 import type { TrainJobConfig } from './train-job';
-import type { TrainProjectResult } from './train-project';
-import { findWorkerFile } from './find-worker';
+import type { TrainProjectResult } from '../training/train-project';
+import { findWorkerFile } from '../find-worker';
 
 export function defaultTrainWorkerFile(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  return findWorkerFile('worker-train.js', from);
+  return findWorkerFile('core/jobs/worker-train.js', from);
 }
 
 export interface WorkerJob<R = TrainProjectResult> {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMask } from '../../../../src-main/core/geometry/rle';
-import { prepareInstances, type AnnotationRef } from '../../../../src-main/core/training/data/instances';
-import { letterboxTransform } from '../../../../src-main/core/training/data/letterbox';
-import { buildTargets } from '../../../../src-main/core/training/data/targets';
+import { encodeMask } from '../../../src-main/core/geometry/rle';
+import { prepareInstances, type AnnotationRef } from '../../../src-main/core/data/instances';
+import { letterboxTransform } from '../../../src-main/core/data/letterbox';
+import { buildTargets } from '../../../src-main/core/data/targets';
 
 const W = 100;
 const H = 60;
