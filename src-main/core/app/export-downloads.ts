@@ -11,7 +11,7 @@ import type { Split } from '../../contract/schemas';
 import { writeDataset, type ExportFormat } from '../datasets/write-dataset';
 import { zipFolder } from '../io/zip-writer';
 import type { ProjectStore, ProjectStoreExtras } from '../store/types';
-import { exportInWorker } from '../training/worker-client';
+import { exportInWorker } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { conflict } from './errors';
 import type { JobContext, JobRunner } from './jobs';
