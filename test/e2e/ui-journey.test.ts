@@ -178,4 +178,41 @@ describe('studio UI journey (issue 18)', () => {
     await page.getByTestId('nav-gallery').click();
     expect(isRed(await thumbColour(1))).toBe(true);
   }, 120_000);
+
+  it('opens the Editor tab on the first image; Backspace deletes the selection; D works right after adding a class', async () => {
+    await page.getByTestId('nav-editor').click();
+    await eventually(() => page.getByTestId('image-name').textContent()).toMatch(/\.jpg/); // not "No image open"
+    const first = await page.getByTestId('image-name').textContent();
+    const shapes = page.locator('[data-testid="shape-list"] li[data-kind]');
+    await eventually(() => shapes.count()).toBe(1);
+    await page.getByTestId('editor-canvas').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Backspace');
+    await eventually(() => shapes.count()).toBe(0);
+    await page.getByTestId('new-class-name').fill('dog');
+    await page.getByTestId('new-class-name').press('Enter');
+    await page.keyboard.press('d'); // the keyboard is the canvas's again: next image
+    await eventually(() => page.getByTestId('image-name').textContent()).not.toBe(first);
+  }, 60_000);
+
+  it('ends a fast import (a missing folder) with its outcome and Import enabled again; Tab reaches "Choose files…"', async () => {
+    await page.getByTestId('nav-projects').click();
+    for (let i = 0; i < 4; i++) {
+      await page.getByTestId('import-paths').fill(join(studio.tmp, `missing-${i}`));
+      await page.getByTestId('import-start').click();
+      await page.getByTestId('import-summary').waitFor();
+      await eventually(() => page.getByTestId('import-start').isEnabled()).toBe(true);
+    }
+    await page.waitForTimeout(500);
+    expect(await page.getByTestId('import-cancel').count()).toBe(0); // not stuck at "0% / Cancel"
+    expect(await page.getByTestId('import-summary').textContent()).toMatch(/skipped 1|failed|Imported 0/);
+
+    await page.getByTestId('import-paths').focus();
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'upload-input');
+    }
+    expect(reached).toBe(true);
+  }, 60_000);
 });
