@@ -4,10 +4,12 @@ import { plainDataApi } from './plain-data';
 import type { Transport } from './types';
 
 let current: Transport | null = null;
+let guarded: StudioApi | null = null;
 
-/** Installs `t` with its API behind the plain-data guard (plain-data.ts), whichever transport it is. */
+/** Installs `t`; `api()` reaches its methods through the plain-data guard (plain-data.ts). */
 export function setTransport(t: Transport): void {
-  current = { ...t, api: plainDataApi(t.api) };
+  current = t;
+  guarded = plainDataApi(() => t.api);
 }
 
 export function transport(): Transport {
@@ -15,4 +17,8 @@ export function transport(): Transport {
   return current;
 }
 
-export const api = (): StudioApi => transport().api;
+/** The API, plain data only whichever transport carries it. */
+export const api = (): StudioApi => {
+  transport();
+  return guarded!;
+};

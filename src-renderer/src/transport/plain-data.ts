@@ -2,7 +2,7 @@
 // A Vue reactive proxy cannot be structured-cloned ("could not be cloned"), and JSON silently mangles Maps,
 // Dates and class instances, so both transports accept plain data only: proxies are unwrapped (toRaw) and
 // copied, anything else that is not JSON-shaped data is refused with a sentence naming where it sits.
-import type { StudioApi } from '@contract/api';
+import { methods, type StudioApi } from '@contract/api';
 import { toRaw } from 'vue';
 import { ApiCallError } from './types';
 
@@ -40,12 +40,15 @@ export function toPlainData(value: unknown, where = 'input', seen: Set<object> =
 /**
  * The API with the plain-data check in front of every method; a refused input or a transport that throws
  * synchronously (Electron's clone error) becomes a rejected promise, so callers' error paths always run.
+ * The method is looked up on each call (`source()`), so a transport whose table changes later still works.
  */
-export function plainDataApi(api: StudioApi): StudioApi {
+export function plainDataApi(source: () => StudioApi): StudioApi {
   const out: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const [name, fn] of Object.entries(api as unknown as Record<string, (input: unknown) => Promise<unknown>>)) {
+  for (const name of Object.keys(methods)) {
     out[name] = (input) => {
       try {
+        const fn = (source() as unknown as Record<string, ((input: unknown) => Promise<unknown>) | undefined>)[name];
+        if (typeof fn !== 'function') throw new ApiCallError(`${name} is not available on this transport`, 0);
         return Promise.resolve(fn(toPlainData(input, name)));
       } catch (err) {
         return Promise.reject(err);
