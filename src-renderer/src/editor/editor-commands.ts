@@ -54,3 +54,14 @@ export function classChangeNote(cs: Changeset, className: string): string | null
   const n = cs.updated.length;
   return n ? `${n} shape${n === 1 ? '' : 's'} changed to ${className} (Ctrl+Z undoes)` : null;
 }
+
+/**
+ * The rows of the shape list: all shapes up to `cap`, selected ones first; the list grows by "Show more"
+ * (issue 18: it stopped at 200 with no way to reach the rest from the list).
+ */
+export function listedShapes(list: readonly Annotation[], selected: readonly string[], cap: number): { rows: readonly Annotation[]; more: number } {
+  if (list.length <= cap) return { rows: list, more: 0 };
+  const sel = new Set(selected);
+  const rows = [...list.filter((a) => sel.has(a.id)), ...list.filter((a) => !sel.has(a.id))].slice(0, cap);
+  return { rows, more: list.length - rows.length };
+}

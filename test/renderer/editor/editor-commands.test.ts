@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Annotation } from '../../../src-main/contract/schemas';
-import { assignClass, backspaceFallback, classChangeNote } from '../../../src-renderer/src/editor/editor-commands';
+import { assignClass, backspaceFallback, classChangeNote, listedShapes } from '../../../src-renderer/src/editor/editor-commands';
 
 const box = (id: string, classId = 1): Annotation => ({ id, imageId: 1, classId, geometry: { kind: 'box', x: 0, y: 0, w: 5, h: 5 }, source: 'human', score: null, modelVersion: null, createdAt: 1, updatedAt: 1 });
 
@@ -14,5 +14,15 @@ describe('editor commands (issue 18 smaller things)', () => {
     expect(classChangeNote(assignClass([box('a'), box('b', 2)], 2), 'dog')).toBe('1 shape changed to dog (Ctrl+Z undoes)');
     expect(classChangeNote(assignClass([box('a'), box('b')], 2), 'dog')).toBe('2 shapes changed to dog (Ctrl+Z undoes)');
     expect(classChangeNote(assignClass([box('a', 2)], 2), 'dog')).toBeNull();
+  });
+  it('lists every shape once the list is grown, selected ones first', () => {
+    const list = Array.from({ length: 450 }, (_, i) => box(`s${i}`));
+    const first = listedShapes(list, ['s400'], 200);
+    expect(first.rows).toHaveLength(200);
+    expect(first.rows[0].id).toBe('s400');
+    expect(first.more).toBe(250);
+    const all = listedShapes(list, ['s400'], 700);
+    expect(all.rows).toHaveLength(450);
+    expect(all.more).toBe(0);
   });
 });
