@@ -13,7 +13,8 @@ import { zipFolder } from '../io/zip-writer';
 import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { exportInWorker } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
-import { conflict } from './errors';
+import { badRequest, conflict } from './errors';
+import { adapterRefusal } from './version-facts';
 import type { JobContext, JobRunner } from './jobs';
 
 export interface ReadyDownload {
@@ -90,6 +91,9 @@ export class ExportDownloads {
       const s = this.need();
       const versions = (s as Partial<Pick<ProjectStoreExtras, 'listModelVersions'>>).listModelVersions?.() ?? [];
       if (versions.length === 0) throw conflict('there is no trained model to export: press Fine-tune first');
+      const picked = version !== undefined ? versions.find((v) => v.id === version) : (versions.find((v) => v.active) ?? versions.at(-1));
+      const refusal = format === 'adapter' && picked ? adapterRefusal(picked) : null;
+      if (refusal) throw badRequest(refusal, 'format');
       return { jobId: this.jobs.start('export', (ctx) => this.modelJob(s, format, version, ctx)) };
     },
   };

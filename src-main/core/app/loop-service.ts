@@ -18,7 +18,7 @@ import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
 import type { Emit, JobRunner } from './jobs';
 import { TrainService } from './train-service';
-import { versionOrigin, versionSeconds } from './version-facts';
+import { adapterRefusal, versionOrigin, versionSeconds } from './version-facts';
 
 type LoopMethods =
   | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
@@ -359,6 +359,9 @@ export class LoopService {
       if (version !== undefined) this.version(s, version);
       const target = resolve(out);
       const versionId = version ?? this.activeVersion(s)?.id;
+      const picked = versionId !== undefined ? s.getModelVersion(versionId) : null;
+      const refusal = format === 'adapter' && picked ? adapterRefusal(picked) : null;
+      if (refusal) throw badRequest(refusal, 'format');
       // tfjs/ONNX export is seconds of tensor work: the training worker does it, the server keeps answering
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
         const job = exportInWorker({ project: s.dir, format, out: target, ...(versionId !== undefined ? { version: versionId } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });

@@ -35,3 +35,14 @@ export function versionSeconds(v: VersionLike): number | null {
   }
   return num(rec(v.config)?.seconds);
 }
+
+/**
+ * Why an adapter export of this version cannot work, said before any worker starts (it took 15 s to learn
+ * in the worker), in words for UI and CLI users alike; null when it may work.
+ */
+export function adapterRefusal(v: Pick<VersionLike, 'config'>): string | null {
+  const backbone = str(rec(v.config)?.backbone);
+  if (backbone !== null && /^random\b/.test(backbone))
+    return 'this model was trained on a random (untrained) backbone, which no other studio has, so an adapter could not restore it: export the full checkpoint (safetensors) instead';
+  return null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { versionOrigin, versionSeconds } from '../../../src-main/core/app/version-facts';
+import { adapterRefusal, versionOrigin, versionSeconds } from '../../../src-main/core/app/version-facts';
 
 const v1 = { parentId: null, config: { mode: 'fast', seconds: 168.2, backend: 'wasm' }, metrics: {} };
 // what the incremental updater stores: the parent's config plus an `incremental` block, its own wall time in metrics
@@ -16,5 +16,12 @@ describe('model version facts (Models page)', () => {
     expect(versionOrigin({ ...v1, config: { mode: 'full' } })).toBe('fine-tune (full)');
     expect(versionOrigin({ ...v1, config: {} })).toBe('fine-tune');
     expect(versionOrigin(v2)).toBe('incremental');
+  });
+  it('refuses an adapter of a random-backbone model at once, in words that name no CLI flag', () => {
+    const msg = adapterRefusal({ config: { backbone: 'random (untrained) backbone' } });
+    expect(msg).toMatch(/random \(untrained\) backbone.*export the full checkpoint \(safetensors\)/);
+    expect(msg).not.toMatch(/--/);
+    expect(adapterRefusal({ config: { backbone: 'vit-b16' } })).toBeNull();
+    expect(adapterRefusal({ config: null })).toBeNull();
   });
 });
