@@ -2,7 +2,8 @@
 // Transports (Electron preload/IPC in src-main/electron, HTTP+WebSocket in src-main/server) are generated
 // from this table; both validate input and output with these schemas at the boundary.
 // Binary media (image pyramid levels, thumbnails) is not in this table: it is fetched by URL
-// (`media/image/<id>?max=<px>`, `media/thumb/<id>?size=<px>`, relative to the renderer's origin).
+// (`media/image/<id>?v=<hash>&max=<px>`, `media/thumb/<id>?v=<hash>&size=<px>`, relative to the renderer's
+// origin; built by media-url.ts), and so are finished exports (`download/<id>`, a zip attachment).
 import { z } from 'zod';
 import * as S from './schemas';
 
