@@ -110,6 +110,19 @@ describe('studio UI journey (issue 18)', () => {
 
     await openProject('Red');
     expect(isRed(await thumbColour(1))).toBe(true);
+
+    // Back across projects: the address names the project, so Back re-opens Blue on its image
+    await page.goBack(); // #/projects
+    await page.getByTestId('projects-screen').waitFor();
+    await page.goBack(); // Blue's editor on image 1
+    await eventually(() => page.url()).toMatch(/#\/editor\/1\?p=.*Blue/);
+    await eventually(async () => isBlue(await editorColour())).toBe(true);
+    await page.goForward();
+    await page.goForward(); // Red's gallery again
+    await eventually(() => page.url()).toMatch(/#\/gallery\?p=.*Red/);
+    await page.getByTestId('current-project').or(page.getByTestId('gallery-screen')).first().waitFor();
+    await eventually(() => page.locator('.project-name').textContent()).toBe('Red');
+    expect(isRed(await thumbColour(1))).toBe(true);
   }, 180_000);
 
   it('keeps a class rename through a reload, and the status bar says Saved only once it is', async () => {
