@@ -2,7 +2,8 @@
 // Transports (Electron preload/IPC in src-main/electron, HTTP+WebSocket in src-main/server) are generated
 // from this table; both validate input and output with these schemas at the boundary.
 // Binary media (image pyramid levels, thumbnails) is not in this table: it is fetched by URL
-// (`media/image/<id>?max=<px>`, `media/thumb/<id>?size=<px>`, relative to the renderer's origin).
+// (`media/image/<id>?v=<hash>&max=<px>`, `media/thumb/<id>?v=<hash>&size=<px>`, relative to the renderer's
+// origin; built by media-url.ts), and so are finished exports (`download/<id>`, a zip attachment).
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -175,7 +176,7 @@ export const ModelInfo = z.object({
   seconds: z.number().nullable(),
   backend: z.string().nullable(),
   backbone: z.string().nullable(),
-  /** 'full' fine-tune or 'incremental' update */
+  /** 'fine-tune (fast)' / 'fine-tune (full)' for a fine-tune, 'incremental' for an incremental update */
   origin: z.string(),
   eval: EvalSummary.nullable(),
   metrics: z.record(z.string(), z.unknown()),
@@ -240,6 +241,7 @@ export const BackboneCatalogueEntry = z.object({
 export type BackboneCatalogueEntry = z.infer<typeof BackboneCatalogueEntry>;
 
 export const EXPORT_FORMAT_NAMES = ['tfjs', 'onnx', 'safetensors', 'adapter'] as const;
+export const DATASET_FORMAT_NAMES = ['coco', 'yolo', 'voc', 'labelme'] as const;
 
 const ClassCounts = z.record(z.string(), z.number().int());
 const JobStarted = z.object({ jobId: z.string() });
@@ -315,6 +317,15 @@ export const methods = {
   /** Import a .safetensors file written by the PyTorch trainer as a model version (checked, evaluated on val). */
   'models.import': m(z.object({ path: z.string().min(1) }), JobStarted),
 
+  /**
+   * Export the project's labels as a dataset. With `out`, written to that folder on the core's machine; without,
+   * zipped for download: the job's `job.done` carries `download` (GET download/<id>: a browser download in
+   * server mode, the save dialog in Electron).
+   */
+  'export.dataset': m(z.object({ format: z.enum(DATASET_FORMAT_NAMES), splits: z.array(S.Split).min(1).optional(), out: z.string().min(1).optional() }), JobStarted),
+  /** Export a model version (default: active) zipped for download, like export.dataset without `out`. */
+  'export.modelDownload': m(z.object({ format: z.enum(EXPORT_FORMAT_NAMES), version: z.number().int().positive().optional() }), JobStarted),
+
   'incremental.settings': m(z.object({ set: IncrementalSettingsSchema.partial().optional() }), IncrementalSettingsSchema),
 
   /** Installed backbones, the catalogue (with resumable partial downloads), the default, and the one recommended for this machine. */
@@ -327,7 +338,10 @@ export const methods = {
   /** The backbone a fine-tune uses when none is chosen under Advanced. */
   'backbones.setDefault': m(z.object({ id: z.string().min(1).max(100) }), Ok),
 
+  /** Cancelling a job that already finished answers ok (nothing left to stop); an unknown id is 404. */
   'jobs.cancel': m(JobStarted, Ok),
+  /** A job's state, for a client that may have missed its events (a job can end before its start call returns). */
+  'jobs.get': m(JobStarted, z.object({ state: z.enum(['running', 'done']), kind: z.string(), done: z.lazy(() => events['job.done']).optional() })),
 } as const satisfies Record<string, MethodDef>;
 
 export type Methods = typeof methods;
@@ -346,6 +360,8 @@ export const events = {
     /** import jobs: counts and the skipped files with reasons */
     added: z.number().int().optional(),
     skipped: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+    /** export jobs made for download: fetch `download/<id>` (a zip named `name`) */
+    download: z.object({ id: z.string().regex(/^[a-f0-9]{32}$/), name: z.string(), bytes: z.number().int().nonnegative() }).optional(),
   }),
 
   /** Fine-tune progress, one per reported step. */

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { checkMediaVersion } from '../contract/media-url';
 import { securityHeaders } from './csp';
 import type { CustomScheme, ProtocolRequest } from './electron-types';
 import { APP_HOST, APP_SCHEME } from './origin';
@@ -29,7 +30,8 @@ export interface MediaBytes {
 export interface MediaProject {
   readonly dir: string;
   imagePath(id: number): string;
-  getImage(id: number): { path: string } | null;
+  /** `hash` (the content hash) lets media URLs name the content: see contract/media-url.ts */
+  getImage(id: number): { path: string; hash?: string } | null;
 }
 
 /** What serves media bytes (the StudioService: pyramid levels and thumbnails), plus the open project. */
@@ -37,6 +39,8 @@ export interface MediaProvider {
   project(): MediaProject | null;
   imageLevel(id: number, max?: number): Promise<MediaBytes>;
   thumbnail(id: number, size?: number): Promise<MediaBytes>;
+  /** A finished export's zip by its opaque id (export.dataset / export.modelDownload), or null. */
+  download?(id: string): { file: string; name: string; bytes: number } | null;
 }
 
 export interface AppProtocolOptions {
@@ -179,6 +183,7 @@ export function createAppProtocolHandler(opts: AppProtocolOptions): (request: Pr
       const segments = safeSegments(rawPath);
 
       if (segments[0] === 'media') return await serveMedia(opts.media, segments, url, method);
+      if (segments[0] === 'download') return serveDownload(opts.media, segments, method);
       const rel = segments.length === 0 ? ['index.html'] : segments;
       const file = await containedFile(opts.rendererDir, rel);
       const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -197,6 +202,10 @@ async function serveMedia(media: MediaProvider, segments: string[], url: URL, me
   const project = media.project();
   if (!project) throw new ProtocolError(404, 'no project is open');
   await checkMediaPath(project, id);
+  // A URL that names another content version (another project's image with the same id) is refused, and
+  // only versioned URLs may be cached: app:// responses are cached by URL like any other.
+  const version = checkMediaVersion(url.searchParams.get('v'), project.getImage(id)?.hash ?? '');
+  if (!version.ok) throw new ProtocolError(404, version.message);
   const out =
     kind === 'image'
       ? await media.imageLevel(id, url.searchParams.has('max') ? positiveInt(url.searchParams.get('max'), 'max', 1 << 16) : undefined)
@@ -204,7 +213,24 @@ async function serveMedia(media: MediaProvider, segments: string[], url: URL, me
   return respond(200, method === 'HEAD' ? null : new Uint8Array(out.bytes), {
     'Content-Type': out.type,
     'Content-Length': String(out.bytes.length),
-    'Cache-Control': 'private, max-age=3600',
+    'Cache-Control': version.cacheControl,
+  });
+}
+
+/**
+ * app://studio/download/<id>: the zip as an attachment. Electron turns an attachment into a download and,
+ * with no save path set by the app, asks where to save it: the save dialog of issue 18.
+ */
+function serveDownload(media: MediaProvider, segments: string[], method: string): Response {
+  const [, id, ...rest] = segments;
+  const d = rest.length === 0 && id ? media.download?.(id) ?? null : null;
+  if (!d) throw new ProtocolError(404, 'this download is no longer available: export again');
+  const ascii = d.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return respond(200, method === 'HEAD' ? null : (Readable.toWeb(createReadStream(d.file)) as unknown as ReadableStream), {
+    'Content-Type': 'application/zip',
+    'Content-Length': String(d.bytes),
+    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(d.name)}`,
+    'Cache-Control': 'no-store',
   });
 }
 

@@ -38,6 +38,7 @@ export function createElectronStudio(opts: { emit: Emit; version: string; userDa
       project: () => service.project,
       imageLevel: (id, max) => service.imageLevel(id, max),
       thumbnail: (id, size) => service.thumbnail(id, size),
+      download: (id) => service.downloads.get(id),
     },
     close: () => {
       unsubscribe();

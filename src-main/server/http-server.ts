@@ -10,6 +10,8 @@ import { COOKIE, isLoopback, newToken, presentedToken, tokenMatches } from './au
 import { parseJson, readBody } from './body';
 import { allowedHosts, checkContentType, checkOrigin, hostAllowed, safeRedirectPath } from './request-rules';
 import { setSecurityHeaders } from './security-headers';
+import { loginPage, wantsHtml } from './login-page';
+import { serveDownload, serveMedia } from './media-routes';
 import { serveStatic } from './static-files';
 
 export interface ServerOptions {
@@ -52,12 +54,6 @@ function sendError(res: ServerResponse, err: unknown, what: string): void {
   sendJson(res, e.status, { error: { message: e.message, ...(e.field ? { field: e.field } : {}) } });
 }
 
-function positiveInt(s: string | undefined, what: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n <= 0) throw new ApiError(400, `${what} must be a positive integer, got '${s}'`, what);
-  return n;
-}
-
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host) && !opts.allowRemote) {
@@ -77,6 +73,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const { token: given, fromQuery, fromCookie } = presentedToken(req, url);
     if (!tokenMatches(token, given)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="hst-studio"');
+      if (wantsHtml(req, url.pathname)) {
+        res.statusCode = 401;
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        res.setHeader('Cache-Control', 'no-store');
+        return void res.end(loginPage());
+      }
       return sendJson(res, 401, { error: { message: 'missing or wrong session token: open the URL printed by `hst-studio serve`' } });
     }
     if (fromQuery && req.method === 'GET' && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/media/')) {
@@ -106,20 +108,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return sendJson(res, 200, await service.call(method, body));
     }
 
-    const media = /^\/media\/(image|thumb)\/([^/]+)$/.exec(path);
-    if (media) {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: { message: 'media is fetched with GET' } });
-      const id = positiveInt(media[2], 'image id');
-      const out =
-        media[1] === 'image'
-          ? await service.imageLevel(id, url.searchParams.has('max') ? positiveInt(url.searchParams.get('max') ?? '', 'max') : undefined)
-          : await service.thumbnail(id, url.searchParams.has('size') ? positiveInt(url.searchParams.get('size') ?? '', 'size') : undefined);
-      res.statusCode = 200;
-      res.setHeader('Content-Type', out.type);
-      res.setHeader('Content-Length', out.bytes.length);
-      res.setHeader('Cache-Control', 'private, max-age=3600');
-      return void res.end(out.bytes);
-    }
+    if (await serveMedia(service, req.method, path, url.searchParams, res)) return;
+    if (await serveDownload(service, req.method, path, res)) return;
 
     if (path === '/upload/backbone') {
       // a backbone file picked or dropped in the browser (server mode cannot hand the core a path)

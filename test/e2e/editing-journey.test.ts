@@ -90,7 +90,11 @@ beforeAll(async () => {
       created: Object.entries(SEED).map(([id, geometry], i) => ({ id, imageId, classId: 1, geometry, source: 'human', score: null, modelVersion: null, createdAt: t + i, updatedAt: t + i })),
     },
   });
-  await page.reload();
+  // the page still shows the Projects view (#/projects): reload into the gallery of the project just made
+  await page.evaluate(() => {
+    location.hash = '#/gallery';
+    location.reload();
+  });
   await page.getByTestId('gallery-screen').waitFor();
   await page.locator('[data-testid^="thumb-"]').first().click();
   await page.locator('[data-testid="shape-list"] li[data-kind]').nth(2).waitFor();
@@ -146,9 +150,8 @@ describe('editing journey', () => {
 
   it('finds every edit saved after a reload', async () => {
     await page.getByTestId('save-state').filter({ hasText: /^Saved$|All changes saved/ }).waitFor();
-    await page.reload();
-    await page.getByTestId('gallery-screen').waitFor();
-    await page.locator('[data-testid^="thumb-"]').first().click();
+    await page.reload(); // lands on the editor, same image (issue 18: addressable views)
+    await page.getByTestId('editor-canvas').waitFor();
     await eventually(() => page.locator('[data-testid="shape-list"] li[data-kind]').count()).toBe(3);
     const items = await saved();
     expect(items.map((a) => a.id).sort()).toEqual(['box', 'mask', 'polygon']);

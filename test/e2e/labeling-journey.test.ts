@@ -166,8 +166,8 @@ describe('labeling journey', () => {
 
   it('finds everything saved after a reload', async () => {
     await page.reload();
-    await page.getByTestId('gallery-screen').waitFor();
-    await page.locator('[data-testid^="thumb-"]').first().click();
+    // the reload lands on the view it left (issue 18): the editor, on the same image
+    await eventually(() => page.getByTestId('image-name').textContent()).toContain('photo-1.jpg');
     await eventually(shapeTexts).toEqual(['Box · dog', 'Polygon · cat', 'Mask · cat']);
 
     const { ids } = await api<{ ids: number[] }>('images.ids', {});

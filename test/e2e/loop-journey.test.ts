@@ -52,7 +52,7 @@ describe('loop journey', () => {
   it('fine-tunes with one button (after choosing the demo backbone) and shows metrics and charts', async () => {
     await page.click('[data-testid="nav-train"]');
     await page.waitForSelector('[data-testid="train-plan-error"]');
-    expect(await page.textContent('[data-testid="train-plan-error"]')).toMatch(/no pretrained backbone is installed/);
+    expect(await page.textContent('[data-testid="train-plan-error"]')).toMatch(/pretrained image model \(the backbone\), and none is installed/);
     await page.click('[data-testid="use-random-backbone"]');
     const plan = await page.textContent('[data-testid="train-plan"]');
     expect(plan).toMatch(/64 px · 5 steps/);
@@ -114,6 +114,7 @@ describe('loop journey', () => {
   it('exports tfjs and ONNX from the Export dialog, and names the problem when the folder exists', async () => {
     await page.click('[data-testid="nav-models"]');
     await page.click('[data-testid="models-export"]');
+    await page.check('[data-testid="export-where-folder"]'); // a folder on the studio machine (the default is a download)
     for (const fmt of ['tfjs', 'onnx'] as const) {
       const out = join(studio.tmp, `export-${fmt}`);
       await page.check(`[data-testid="export-format-${fmt}"]`);
@@ -127,6 +128,12 @@ describe('loop journey', () => {
     await page.click('[data-testid="export-run"]'); // same ONNX folder again
     await page.waitForFunction(() => !/exported/.test(document.querySelector('[data-testid="export-result"]')?.textContent ?? 'exported'), null, { timeout: 60_000 });
     expect(await page.textContent('[data-testid="export-result"]')).toMatch(/exist/);
+    // the same model as a browser download (zip), issue 18
+    await page.check('[data-testid="export-where-download"]');
+    await page.check('[data-testid="export-format-tfjs"]');
+    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    await page.click('[data-testid="export-run"]');
+    expect((await downloading).suggestedFilename()).toMatch(/-model-v\d+-tfjs\.zip$/);
     await page.click('[data-testid="export-close"]');
   }, 300_000);
 

@@ -49,7 +49,7 @@ beforeAll(() => {
       if (!p) throw new Error(`image ${id} does not exist`);
       return p;
     },
-    getImage: (id) => (recorded.has(id) ? { path: recorded.get(id) as string } : null),
+    getImage: (id) => (recorded.has(id) ? { path: recorded.get(id) as string, hash: `${id}aaaabbbbccccdddd0000` } : null),
   };
   const media: MediaProvider = {
     project: () => project,
@@ -61,6 +61,7 @@ beforeAll(() => {
       served.push(id);
       return { bytes: Buffer.from(`thumb${id}@${size}`), type: 'image/webp' };
     },
+    download: (id) => (id === 'a'.repeat(32) ? { file: join(tmp, 'secret.txt'), name: 'proj-coco é.zip', bytes: 10 } : null),
   };
   handler = createAppProtocolHandler({ rendererDir: renderer, media });
 });
@@ -138,12 +139,37 @@ describe('renderer files', () => {
   });
 });
 
+describe('downloads', () => {
+  it('serves a finished export as an attachment (Electron then asks where to save it), 404 for unknown ids', async () => {
+    const r = await get(`app://studio/download/${'a'.repeat(32)}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-disposition')).toBe(`attachment; filename="proj-coco _.zip"; filename*=UTF-8''proj-coco%20%C3%A9.zip`);
+    expect(r.headers.get('content-type')).toBe('application/zip');
+    expect(await r.text()).toBe('TOP SECRET');
+    expect((await get(`app://studio/download/${'b'.repeat(32)}`)).status).toBe(404);
+    expect((await get(`app://studio/download/${'a'.repeat(32)}/x`)).status).toBe(404);
+  });
+});
+
 describe('media by opaque id', () => {
   it('serves a project image through the provider, passing max', async () => {
     const r = await get('app://studio/media/image/1?max=512');
     expect(r.status).toBe(200);
     expect(await r.text()).toBe('PNGDATA@512');
     expect(r.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('names the content in the URL: a versioned URL is cacheable, another version is refused, an unversioned one is never cached', async () => {
+    const ok = await get('app://studio/media/image/1?v=1aaaabbbbccccddd&max=512');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toContain('immutable');
+    // what project B's image 1 would ask for while project A is open: refused, not served from A's file
+    served.length = 0;
+    const other = await get('app://studio/media/image/1?v=ffffeeeeddddcccc&max=512');
+    expect(other.status).toBe(404);
+    expect((await get('app://studio/media/thumb/1?v=ffffeeeeddddcccc&size=64')).status).toBe(404);
+    expect(served).toEqual([]);
+    expect((await get('app://studio/media/image/1?max=512')).headers.get('cache-control')).toBe('no-store');
   });
 
   it('serves thumbnails with their size', async () => {

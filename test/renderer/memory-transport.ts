@@ -31,8 +31,8 @@ export function memoryTransport() {
     kind: 'memory',
     api: api as StudioApi,
     on: () => () => undefined,
-    imageUrl: (id) => `media/image/${id}`,
-    thumbUrl: (id) => `media/thumb/${id}`,
+    imageUrl: (img) => `media/image/${img.id}?v=${img.hash}`,
+    thumbUrl: (img) => `media/thumb/${img.id}?v=${img.hash}`,
   };
   return {
     transport,

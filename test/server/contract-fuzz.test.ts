@@ -151,6 +151,9 @@ const EXAMPLES: Record<MethodName, Record<string, unknown>> = {
   'backbones.setDefault': { id: 'b' },
   'export.training': { out: '/tmp/bundle', version: 1 },
   'models.import': { path: '/tmp/m.safetensors' },
+  'export.dataset': { format: 'coco', splits: ['train'], out: '/tmp/ds-out' },
+  'export.modelDownload': { format: 'onnx', version: 1 },
+  'jobs.get': { jobId: 'x' },
 };
 
 type Path = (string | number)[];

@@ -110,7 +110,7 @@ describe('loop API', () => {
     const { items } = await call<MethodOutput<'models.list'>>('models.list');
     expect(items).toHaveLength(1);
     const m = items[0];
-    expect(m).toMatchObject({ id: 1, active: true, origin: 'full' });
+    expect(m).toMatchObject({ id: 1, active: true, origin: expect.stringMatching(/^fine-tune \((fast|full)\)$/) });
     expect(m.trainableParams).toBeGreaterThan(1000);
     expect(m.backbone).toMatch(/random/);
     expect(m.eval!.boxAP50).not.toBeNull();

@@ -23,6 +23,9 @@ export interface JobContext {
   progress(fraction: number, message?: string): void;
 }
 
+/** How many finished jobs are remembered, so a client that missed `job.done` can still read the outcome. */
+const FINISHED_KEPT = 100;
+
 /**
  * Every job ends: when it is cancelled (or runs past its limit) its signal aborts, and if its work has not
  * settled `graceMs` later the job is reported done ('cancelled') and forgotten, whatever it was doing; work that
@@ -30,12 +33,36 @@ export interface JobContext {
  */
 export class JobRunner {
   private running = new Map<string, AbortController>();
+  private kinds = new Map<string, string>();
+  private finished = new Map<string, EventPayload<'job.done'>>();
   constructor(private emit: Emit, private readonly graceMs: number = CANCEL_GRACE_MS) {}
+
+  private finish(payload: EventPayload<'job.done'>): void {
+    this.finished.set(payload.jobId, payload);
+    for (const k of this.finished.keys()) {
+      if (this.finished.size <= FINISHED_KEPT) break;
+      this.finished.delete(k);
+    }
+    this.emit('job.done', payload);
+  }
+
+  /** A job's state: running, its `job.done` payload once finished, or null for an id never seen (or forgotten). */
+  get(jobId: string): { state: 'running'; kind: string } | { state: 'done'; done: EventPayload<'job.done'> } | null {
+    if (this.running.has(jobId)) return { state: 'running', kind: this.kinds.get(jobId) ?? '' };
+    const done = this.finished.get(jobId);
+    return done ? { state: 'done', done } : null;
+  }
+
+  /** True when the job finished already (cancelling it is then a no-op, not an error). */
+  isFinished(jobId: string): boolean {
+    return this.finished.has(jobId);
+  }
 
   start(kind: string, work: (ctx: JobContext) => Promise<Partial<EventPayload<'job.done'>>>, opts: JobOptions = {}): string {
     const jobId = randomUUID();
     const ac = new AbortController();
     this.running.set(jobId, ac);
+    this.kinds.set(jobId, kind);
     let ended = false;
     const end = (payload: EventPayload<'job.done'>) => {
       if (ended) return;
@@ -43,7 +70,8 @@ export class JobRunner {
       clearTimeout(limit);
       clearTimeout(grace);
       this.running.delete(jobId);
-      this.emit('job.done', payload);
+      this.kinds.delete(jobId);
+      this.finish(payload);
     };
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {

@@ -19,6 +19,7 @@ import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
 import type { Emit, JobRunner } from './jobs';
 import { TrainService } from './train-service';
+import { adapterRefusal, versionOrigin, versionSeconds } from './version-facts';
 
 type LoopMethods =
   | 'train.plan' | 'train.start' | 'train.cancel' | 'train.pause' | 'train.resume' | 'train.status'
@@ -95,9 +96,8 @@ export class LoopService {
   info(s: FullProjectStore, v: ModelVersion): ModelInfo {
     return {
       id: v.id, name: v.name, task: v.task, active: v.active, parentId: v.parentId, datasetRevision: v.datasetRevision, createdAt: v.createdAt,
-      trainableParams: cfgNum(v.config, 'trainableParams'), seconds: cfgNum(v.config, 'seconds'), backend: cfgStr(v.config, 'backend'),
-      backbone: cfgStr(v.config, 'backbone'),
-      origin: (v.config as { origin?: { trainer?: string } } | null)?.origin?.trainer ?? (v.parentId !== null || cfgStr(v.config, 'incremental') ? 'incremental' : 'full'),
+      trainableParams: cfgNum(v.config, 'trainableParams'), seconds: versionSeconds(v), backend: cfgStr(v.config, 'backend'),
+      backbone: cfgStr(v.config, 'backbone'), origin: versionOrigin(v),
       eval: evalSummary(v.metrics, this.classNames(s, v)), metrics: v.metrics,
     };
   }
@@ -366,6 +366,9 @@ export class LoopService {
       // not a job that fails (or, before, looped forever) later
       ensureDir(dirname(target), { what: 'export folder', field: 'out' });
       const versionId = version ?? this.activeVersion(s)?.id;
+      const picked = versionId !== undefined ? s.getModelVersion(versionId) : null;
+      const refusal = format === 'adapter' && picked ? adapterRefusal(picked) : null;
+      if (refusal) throw badRequest(refusal, 'format');
       // tfjs/ONNX export is seconds of tensor work: the training worker does it, the server keeps answering
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
         const job = exportInWorker({ project: s.dir, format, out: target, ...(versionId !== undefined ? { version: versionId } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });

@@ -10,6 +10,7 @@ import type { ProjectStore, ProjectStoreExtras } from '../store/types';
 import { generateDemo } from '../demo';
 import { dispatch, type Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
+import { ExportDownloads } from './export-downloads';
 import { FIRST_LEVEL, ImagePyramid, type MediaBytes } from './image-pyramid';
 import { JobRunner, type Emit } from './jobs';
 import { BackboneService } from './backbone-service';
@@ -42,6 +43,8 @@ export class StudioService {
   readonly loop: LoopService = new LoopService({ need: () => this.need(), emit: (e, p) => this.emit(e, p), jobs: this.jobs, apply: (cs) => this.applyAndAnnounce(this.need(), cs) });
   /** backbones live in the user's data folder: they need no project */
   readonly backbones: BackboneService = new BackboneService((e, p) => this.emit(e, p));
+  /** dataset and model exports zipped for download (GET download/<id>) */
+  readonly downloads: ExportDownloads = new ExportDownloads(this.jobs, () => this.need());
   private store: ProjectStore | null = null;
   private pyramid = new ImagePyramid();
   private recent: RecentList;
@@ -114,6 +117,7 @@ export class StudioService {
   close(): void {
     this.closeProject();
     this.uploads.close();
+    this.downloads.close();
   }
 
   private classAnnotations(s: ProjectStore, classId: number): Annotation[] {
@@ -258,11 +262,17 @@ export class StudioService {
     },
 
     ...this.loop.handlers,
+    ...this.downloads.handlers,
 
     ...this.backbones.handlers,
     'jobs.cancel': ({ jobId }) => {
-      if (!this.jobs.cancel(jobId) && !this.backbones.jobs.cancel(jobId)) throw notFound(`job ${jobId} is not running`);
+      if (!this.jobs.cancel(jobId) && !this.backbones.jobs.cancel(jobId) && !this.jobs.isFinished(jobId) && !this.backbones.jobs.isFinished(jobId)) throw notFound(`job ${jobId} is not running`);
       return { ok: true as const };
+    },
+    'jobs.get': ({ jobId }) => {
+      const j = this.jobs.get(jobId) ?? this.backbones.jobs.get(jobId);
+      if (!j) throw notFound(`job ${jobId} is unknown (finished long ago, or from before a restart)`);
+      return j.state === 'running' ? { state: 'running' as const, kind: j.kind } : { state: 'done' as const, kind: j.done.kind, done: j.done };
     },
   };
 

@@ -37,8 +37,8 @@ export async function exportAdapter(src: ExportSource, out: string, io: ExportIo
   if (b.kind !== 'pretrained') {
     throw new Error(
       b.kind === 'random'
-        ? 'this model was trained on a random (untrained) backbone, which no other studio has; an adapter cannot restore it: export the full checkpoint (--format safetensors) instead'
-        : 'this model does not record which pretrained backbone it was built on, so an adapter could not be restored; export the full checkpoint (--format safetensors) instead',
+        ? 'this model was trained on a random (untrained) backbone, which no other studio has; an adapter cannot restore it: export the full checkpoint (safetensors) instead'
+        : 'this model does not record which pretrained backbone it was built on, so an adapter could not be restored; export the full checkpoint (safetensors) instead',
     );
   }
   const backbone: AdapterBackbone = { id: b.name, sha256: b.sha256 ?? src.backboneSha256 ?? null };

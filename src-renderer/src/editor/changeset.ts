@@ -1,6 +1,7 @@
 // Changesets on the client: building them from edits, inverting them for undo, applying them to the
 // in-memory annotation list. The store computes the authoritative inverse too; both must agree.
 import type { Annotation, Changeset, LabelClass } from '@contract/schemas';
+import { toPlainData } from '../transport/plain-data';
 
 export function emptyChangeset(label?: string): Changeset {
   return { created: [], updated: [], deleted: [], label };
@@ -75,8 +76,9 @@ export function touchedImages(cs: Changeset): Set<number> {
   return s;
 }
 
+/** A deep plain copy: the records may be Vue proxies (the classes list), which structuredClone refuses. */
 function clone<T>(v: T): T {
-  return structuredClone(v);
+  return toPlainData(v, 'changeset') as T;
 }
 
 export function newId(): string {

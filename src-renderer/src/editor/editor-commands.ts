@@ -40,3 +40,28 @@ export function assignClass(sel: readonly Annotation[], classId: number): Change
     label: 'change class',
   };
 }
+
+/**
+ * Backspace: the tool's own use first (the polygon being drawn, the active vertex); otherwise it deletes the
+ * selection like Delete does, as users of every other editor expect (issue 18).
+ */
+export function backspaceFallback(toolHandled: boolean, sel: readonly Annotation[]): Changeset | null {
+  return toolHandled || !sel.length ? null : deleteSet(sel);
+}
+
+/** What the status line says after a digit key re-classed the selection, so the change is never silent. */
+export function classChangeNote(cs: Changeset, className: string): string | null {
+  const n = cs.updated.length;
+  return n ? `${n} shape${n === 1 ? '' : 's'} changed to ${className} (Ctrl+Z undoes)` : null;
+}
+
+/**
+ * The rows of the shape list: all shapes up to `cap`, selected ones first; the list grows by "Show more"
+ * (issue 18: it stopped at 200 with no way to reach the rest from the list).
+ */
+export function listedShapes(list: readonly Annotation[], selected: readonly string[], cap: number): { rows: readonly Annotation[]; more: number } {
+  if (list.length <= cap) return { rows: list, more: 0 };
+  const sel = new Set(selected);
+  const rows = [...list.filter((a) => sel.has(a.id)), ...list.filter((a) => !sel.has(a.id))].slice(0, cap);
+  return { rows, more: list.length - rows.length };
+}

@@ -131,19 +131,40 @@ export function drawShapes(ctx: CanvasRenderingContext2D | OffscreenCanvasRender
   }
   s.masks.retain(seen);
 
-  if (s.showLabels) {
+  if (s.showLabels && s.selected.size <= MAX_LABELS) {
     ctx.font = '600 11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
+    // labels stay on the image: clipped to it on screen, and placed inside a box that touches its top edge
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(vp.tx, vp.ty, s.width * vp.scale, s.height * vp.scale);
+    ctx.clip();
     for (const a of s.annotations) {
       if (!s.selected.has(a.id) || s.hidden(a)) continue;
-      const b = geometryBounds(s.geometryOf(a));
       const text = s.nameOf(a.classId);
-      const x = vp.tx + b.x * vp.scale, y = vp.ty + b.y * vp.scale - 18;
-      const w = ctx.measureText(text).width + 10;
+      const r = labelRect(geometryBounds(s.geometryOf(a)), vp, ctx.measureText(text).width + 10, s.width, s.height);
       ctx.fillStyle = s.colorOf(a.classId);
-      ctx.fillRect(x, Math.max(0, y), w, 16);
+      ctx.fillRect(r.x, r.y, r.w, r.h);
       ctx.fillStyle = '#0d0e10';
-      ctx.fillText(text, x + 5, Math.max(0, y) + 8);
+      ctx.fillText(text, r.x + 5, r.y + 8);
     }
+    ctx.restore();
   }
+}
+
+/** Above this many selected shapes (Ctrl+A on a crowded image) class labels would only cover the image. */
+export const MAX_LABELS = 100;
+
+/**
+ * Screen rectangle of a shape's class label: above its bounds, or just inside them when above would leave the
+ * image; kept within the image horizontally (issue 18: Ctrl+A on 2,000 shapes spilled labels past the image).
+ */
+export function labelRect(b: { x: number; y: number }, vp: { scale: number; tx: number; ty: number }, textW: number, imgW: number, imgH: number): { x: number; y: number; w: number; h: number } {
+  const left = vp.tx, top = vp.ty, right = vp.tx + imgW * vp.scale, bottom = vp.ty + imgH * vp.scale;
+  const h = 16;
+  let y = vp.ty + b.y * vp.scale - 18;
+  if (y < top) y = vp.ty + b.y * vp.scale + 2;
+  y = Math.max(top, Math.min(y, bottom - h));
+  const x = Math.max(left, Math.min(vp.tx + b.x * vp.scale, right - textW));
+  return { x, y, w: textW, h };
 }

@@ -13,7 +13,7 @@ import { useImagesStore } from './images';
  */
 function prefetchFirstLevel(rec: ImageRecord | undefined) {
   if (!rec) return;
-  prefetchLevel(transport().imageUrl(rec.id, firstLevel(rec.width, rec.height) ?? undefined));
+  prefetchLevel(transport().imageUrl(rec, firstLevel(rec.width, rec.height) ?? undefined));
 }
 
 export const useAnnotationsStore = defineStore('annotations', () => {

@@ -37,7 +37,7 @@ export const useHistoryStore = defineStore('history', () => {
   function persist(cs: Changeset): Promise<void> {
     const status = useStatusStore();
     const run = () =>
-      status.track(api()['annotations.apply']({ changeset: cs })).then(
+      status.track(() => api()['annotations.apply']({ changeset: cs })).then(
         () => undefined,
         async (err) => {
           status.error(`Not saved: ${err instanceof Error ? err.message : String(err)}`);
@@ -55,8 +55,16 @@ export const useHistoryStore = defineStore('history', () => {
   /** A new edit: apply, persist, remember. Returns once saved (callers rarely wait). */
   function commit(cs: Changeset): Promise<void> {
     if (isEmpty(cs)) return Promise.resolve();
+    let inverse: Changeset;
+    try {
+      inverse = invert(cs); // before the local apply: an edit that cannot be recorded is not shown either
+    } catch (err) {
+      useStatusStore().saveError = `Not saved: ${err instanceof Error ? err.message : String(err)}`;
+      useStatusStore().error(useStatusStore().saveError);
+      return Promise.resolve();
+    }
     local(cs);
-    undoStack.value = [...undoStack.value.slice(-(LIMIT - 1)), { label: cs.label ?? 'edit', forward: cs, inverse: invert(cs) }];
+    undoStack.value = [...undoStack.value.slice(-(LIMIT - 1)), { label: cs.label ?? 'edit', forward: cs, inverse }];
     redoStack.value = [];
     return persist(cs).catch(() => {
       undoStack.value = undoStack.value.filter((e) => e.forward !== cs);

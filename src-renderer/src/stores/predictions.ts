@@ -7,6 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, toRaw } from 'vue';
 import type { Geometry } from '@contract/schemas';
 import type { SuggestionDraft } from '../editor/suggestion-draft';
+import { hiddenHint, thresholdShowingAll, viewSuggestions } from '../editor/suggestion-filter';
 import { api } from '../transport/current';
 import { useHistoryStore } from './history';
 
@@ -21,7 +22,14 @@ export const usePredictionsStore = defineStore('predictions', () => {
   const show = ref(true);
   const queue = ref<{ imageId: number; score: number }[]>([]);
 
-  const visible = computed(() => (show.value ? items.value.filter((p) => p.score >= threshold.value) : []));
+  /** merge duplicates across classes (class-agnostic NMS) */
+  const classAgnostic = ref(false);
+  /** the suggestion whose list row the pointer is over: the canvas highlights it */
+  const hoverId = ref<number | null>(null);
+  const view = computed(() => viewSuggestions(items.value, { threshold: threshold.value, classAgnostic: classAgnostic.value }));
+  const visible = computed(() => (show.value ? view.value.visible : []));
+  const hint = computed(() => hiddenHint(view.value, threshold.value));
+  const showAll = () => (threshold.value = thresholdShowingAll(items.value));
 
   async function load(id: number | null) {
     imageId.value = id;
@@ -94,10 +102,17 @@ export const usePredictionsStore = defineStore('predictions', () => {
     return api()['predict.run']({ split });
   }
 
+  /** "Predict unlabeled": a sentence instead of a silent no-op when every image is labelled already. */
+  async function runUnlabeled(): Promise<{ jobId: string } | { nothing: string }> {
+    const c = await api()['images.counts']({});
+    if (c.unlabeled === 0) return { nothing: `Nothing to predict: all ${c.all} image${c.all === 1 ? ' is' : 's are'} labelled. Predict on the val split to check the model, or import more images.` };
+    return run('unlabeled');
+  }
+
   async function loadQueue(limit = 500) {
     queue.value = (await api()['al.queue']({ limit })).items;
     return queue.value;
   }
 
-  return { imageId, items, threshold, show, visible, queue, draft, load, accept, acceptAboveThreshold, reject, run, loadQueue, editStart, editUpdate, editCancel, acceptDraft };
+  return { imageId, items, threshold, show, classAgnostic, hoverId, view, hint, showAll, visible, queue, draft, load, accept, acceptAboveThreshold, reject, run, runUnlabeled, loadQueue, editStart, editUpdate, editCancel, acceptDraft };
 });

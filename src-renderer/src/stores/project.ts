@@ -26,31 +26,59 @@ export const useProjectStore = defineStore('project', () => {
   const imagesVersion = ref(0);
   const status = useStatusStore();
   let subscribed = false;
+  /**
+   * `job.done` events that arrived before their start call returned: a job over a missing folder or a
+   * duplicate file ends within milliseconds, often before the client knows its id (issue 18).
+   */
+  const early = new Map<string, EventPayload<'job.done'>>();
 
   function subscribe() {
     if (subscribed) return;
     subscribed = true;
     const t = transport();
     t.on('job.progress', (p: EventPayload<'job.progress'>) => {
-      if (job.value?.jobId === p.jobId) job.value = { ...job.value, fraction: p.fraction, message: p.message, status: 'running' };
+      if (job.value?.jobId === p.jobId && job.value.status === 'running') job.value = { ...job.value, fraction: p.fraction, message: p.message, status: 'running' };
     });
     t.on('job.done', (p: EventPayload<'job.done'>) => {
-      if (job.value?.jobId !== p.jobId) return;
-      const skipped = p.skipped?.length ?? 0;
-      const summary =
-        p.status === 'ok' && p.message
-          ? p.message
-          : p.status === 'ok'
-          ? `Imported ${p.added ?? 0} image${p.added === 1 ? '' : 's'}${skipped ? `, skipped ${skipped}: ${p.skipped!.slice(0, 3).map((s) => `${s.path.split(/[\\/]/).pop()} (${s.reason})`).join('; ')}` : ''}`
-          : p.status === 'cancelled'
-            ? 'Import cancelled; images imported so far were kept'
-            : `Import failed: ${p.message ?? 'unknown error'}`;
-      job.value = { ...job.value, fraction: 1, status: p.status, summary };
-      if (p.status === 'error') status.toast(summary, 'error');
-      void refresh();
-      void useClassesStore().reload().catch(() => undefined); // a dataset import brings classes
-      imagesVersion.value++;
+      if (job.value?.jobId !== p.jobId) {
+        early.set(p.jobId, p);
+        if (early.size > 50) early.delete(early.keys().next().value as string);
+        return;
+      }
+      finished(p);
     });
+  }
+
+  /** The import's outcome, once (from the event, the early-event buffer, or jobs.get, whichever comes first). */
+  function finished(p: EventPayload<'job.done'>) {
+    if (job.value?.jobId !== p.jobId || (job.value.status !== 'running' && job.value.status !== 'uploading')) return;
+    const skipped = p.skipped?.length ?? 0;
+    const summary =
+      p.status === 'ok' && p.message
+        ? p.message
+        : p.status === 'ok'
+        ? `Imported ${p.added ?? 0} image${p.added === 1 ? '' : 's'}${skipped ? `, skipped ${skipped}: ${p.skipped!.slice(0, 3).map((s) => `${s.path.split(/[\\/]/).pop()} (${s.reason})`).join('; ')}` : ''}`
+        : p.status === 'cancelled'
+          ? 'Import cancelled; images imported so far were kept'
+          : `Import failed: ${p.message ?? 'unknown error'}`;
+    job.value = { ...job.value, fraction: 1, status: p.status, summary };
+    if (p.status === 'error') status.toast(summary, 'error');
+    void refresh();
+    void useClassesStore().reload().catch(() => undefined); // a dataset import brings classes
+    imagesVersion.value++;
+  }
+
+  /** Tracks a started job: its end may already have happened (buffered event) or be missed (socket not up). */
+  async function follow(jobId: string, fraction = 0) {
+    job.value = { jobId, fraction, status: 'running' };
+    const seen = early.get(jobId);
+    if (seen) return finished(seen);
+    try {
+      const r = await api()['jobs.get']({ jobId });
+      if (r.state === 'done' && r.done) finished(r.done);
+    } catch {
+      /* an older server without jobs.get: the event still arrives */
+    }
   }
 
   async function load() {
@@ -93,13 +121,15 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   async function importPaths(paths: string[]) {
+    subscribe();
     const { jobId } = await api()['images.import']({ paths });
-    job.value = { jobId, fraction: 0, status: 'running' };
+    await follow(jobId);
   }
 
   async function importDataset(path: string, format?: 'coco' | 'yolo' | 'voc' | 'labelme') {
+    subscribe();
     const { jobId } = await api()['datasets.import']({ path, format });
-    job.value = { jobId, fraction: 0, status: 'running' };
+    await follow(jobId);
   }
 
   async function uploadFiles(files: File[]) {
@@ -108,14 +138,26 @@ export const useProjectStore = defineStore('project', () => {
     if (paths.length) return importPaths(paths); // desktop: import in place, folders included
     if (!t.upload) throw new Error('uploading files is only needed in server mode; drop folders or use paths');
     job.value = { jobId: '', fraction: 0, status: 'uploading', message: `uploading 0/${files.length}` };
-    const { jobId } = await t.upload(files, (done, total) => {
-      job.value = { jobId: '', fraction: (0.5 * done) / total, status: 'uploading', message: `uploading ${done}/${total}` };
-    });
-    job.value = { jobId, fraction: 0.5, status: 'running' };
+    let jobId: string;
+    try {
+      ({ jobId } = await t.upload(files, (done, total) => {
+        job.value = { jobId: '', fraction: (0.5 * done) / total, status: 'uploading', message: `uploading ${done}/${total}` };
+      }));
+    } catch (err) {
+      // the panel must not stay at "uploading" with Import disabled
+      job.value = { jobId: '', fraction: 1, status: 'error', summary: `Upload failed: ${err instanceof Error ? err.message : String(err)}` };
+      throw err;
+    }
+    await follow(jobId, 0.5);
   }
 
   async function cancelImport() {
-    if (job.value?.jobId) await api()['jobs.cancel']({ jobId: job.value.jobId }).catch(() => undefined);
+    const id = job.value?.jobId;
+    if (!id) return;
+    await api()['jobs.cancel']({ jobId: id }).catch(() => undefined);
+    // the job may have ended meanwhile with its event missed: read its state so the panel never stays stuck
+    const r = await api()['jobs.get']({ jobId: id }).catch(() => null);
+    if (r?.state === 'done' && r.done) finished(r.done);
   }
 
   return { info, recent, mode, job, imagesVersion, load, refresh, create, open, importPaths, importDataset, uploadFiles, cancelImport };

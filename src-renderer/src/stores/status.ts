@@ -1,7 +1,7 @@
 // Save state, the compute backend line, and readable error messages (never stack traces).
 import type { DoctorReport } from '@contract/api';
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, ref } from 'vue';
 
 export interface Toast {
   id: number;
@@ -30,11 +30,14 @@ export const useStatusStore = defineStore('status', () => {
   const dismiss = (id: number) => (toasts.value = toasts.value.filter((t) => t.id !== id));
   const error = (err: unknown) => toast(messageOf(err), 'error');
 
-  /** Wraps one persisted write so the status bar can say "saving…" then "saved". */
-  async function track<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Wraps one persisted write so the status bar can say "saving…" then "saved". Pass a function: a call
+   * that throws before it returns a promise must count as a failed write too, never leave "Saved" shown.
+   */
+  async function track<T>(p: Promise<T> | (() => Promise<T>)): Promise<T> {
     saving.value++;
     try {
-      const out = await p;
+      const out = await (typeof p === 'function' ? p() : p);
       saveError.value = null;
       lastSavedAt.value = Date.now();
       return out;
@@ -46,5 +49,13 @@ export const useStatusStore = defineStore('status', () => {
     }
   }
 
-  return { saving, lastSavedAt, saveError, doctor, toasts, toast, dismiss, error, track };
+  /** What the status bar shows: never "Saved" while the last write failed. */
+  const saveState = computed(() => {
+    if (saving.value) return { text: 'Saving…', cls: 'busy' };
+    if (saveError.value) return { text: 'Not saved — see message', cls: 'err' };
+    if (lastSavedAt.value) return { text: 'Saved', cls: 'ok' };
+    return { text: 'All changes saved', cls: 'ok' };
+  });
+
+  return { saving, lastSavedAt, saveError, saveState, doctor, toasts, toast, dismiss, error, track };
 });

@@ -56,6 +56,7 @@ export const useTrainingStore = defineStore('training', () => {
           if (jobId.value && p.jobId !== jobId.value) return;
           state.value = 'running';
           last.value = p;
+          message.value = p.message ?? null; // the start message ("starting the training worker") ends with the first step
           history.value = [...history.value, { step: p.step, loss: p.loss, lr: p.lr }];
         }),
         t.on('train.eval', (p) => {
@@ -145,7 +146,17 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** background incremental updates after edits: on or off (null until read), a visible setting (issue 18) */
+  const backgroundUpdates = ref<boolean | null>(null);
+  async function loadBackgroundUpdates() {
+    backgroundUpdates.value = (await api()['incremental.settings']({})).enabled;
+  }
+  async function setBackgroundUpdates(enabled: boolean) {
+    backgroundUpdates.value = (await api()['incremental.settings']({ set: { enabled } })).enabled;
+  }
+
   return {
+    backgroundUpdates, loadBackgroundUpdates, setBackgroundUpdates,
     plan, planError, state, jobId, history, last, evaluation, message, error, modelVersion, incremental, advanced, checkpointStep, resumable, pausing,
     running, progress, attach, detach, loadPlan, start, cancel, pause, resume,
   };

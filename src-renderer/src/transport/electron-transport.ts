@@ -1,6 +1,7 @@
 // Electron: the preload exposes `window.hst` ({ api, on }) built from the same contract; media is served by
 // the app:// protocol at the same relative paths as in server mode.
 import type { StudioBridge } from '@contract/api';
+import { imageMediaUrl, thumbMediaUrl } from '@contract/media-url';
 import type { Transport } from './types';
 
 export function electronBridge(): StudioBridge | null {
@@ -15,7 +16,7 @@ export function createElectronTransport(bridge: StudioBridge): Transport {
     kind: 'electron',
     api: bridge.api,
     on: (event, cb) => bridge.on(event, cb),
-    imageUrl: (id, max) => `media/image/${id}${max ? `?max=${max}` : ''}`,
-    thumbUrl: (id, size = 256) => `media/thumb/${id}?size=${size}`,
+    imageUrl: (img, max) => imageMediaUrl(img, max),
+    thumbUrl: (img, size = 256) => thumbMediaUrl(img, size),
   };
 }

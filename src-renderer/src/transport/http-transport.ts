@@ -1,6 +1,7 @@
 // Server mode: POST /api/<method> for calls, /events WebSocket for events. Auth rides on the session cookie
 // the server set when the page was first opened with ?token=…
 import { BackboneInfo, methods, type EventName, type EventPayload, type MethodName, type StudioApi } from '@contract/api';
+import { imageMediaUrl, thumbMediaUrl } from '@contract/media-url';
 import { ApiCallError, type Transport } from './types';
 
 type Listener = (payload: unknown) => void;
@@ -60,8 +61,8 @@ export function createHttpTransport(base = ''): Transport {
       set.add(cb as Listener);
       return () => set!.delete(cb as Listener);
     },
-    imageUrl: (id, max) => `${base}media/image/${id}${max ? `?max=${max}` : ''}`,
-    thumbUrl: (id, size = 256) => `${base}media/thumb/${id}?size=${size}`,
+    imageUrl: (img, max) => imageMediaUrl(img, max, base),
+    thumbUrl: (img, size = 256) => thumbMediaUrl(img, size, base),
     async uploadBackbone(file) {
       const res = await fetch(`${base}upload/backbone?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file, credentials: 'same-origin' });
       const body = (await res.json().catch(() => null)) as { error?: { message: string } } | null;

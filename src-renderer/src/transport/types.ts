@@ -1,12 +1,13 @@
 import type { BackboneInfo, StudioApi, StudioBridge } from '@contract/api';
+import type { MediaRef } from '@contract/media-url';
 
 /** What the UI talks to: the typed API, events, and URLs for binary media. */
 export interface Transport extends StudioBridge {
   readonly kind: 'http' | 'electron' | 'memory';
   api: StudioApi;
-  /** URL of a pyramid level of an image (longest side ≥ max; full size when omitted). */
-  imageUrl(imageId: number, max?: number): string;
-  thumbUrl(imageId: number, size?: number): string;
+  /** URL of a pyramid level of an image (longest side ≥ max; full size when omitted); names the content hash. */
+  imageUrl(image: MediaRef, max?: number): string;
+  thumbUrl(image: MediaRef, size?: number): string;
   /** Electron only: the absolute path of a dropped/picked File (folders too), so it is imported in place. */
   pathForFile?(file: File): string | null;
   /** Server mode only: upload browser File objects and import them as one job. */

@@ -24,7 +24,7 @@ function listTransport(n: number) {
     },
     'images.counts': async () => ({ all: n, unlabeled: 0, labeled: 0, reviewed: 0, predicted: 0 }),
   };
-  setTransport({ kind: 'memory', api: api as StudioApi, on: () => () => undefined, imageUrl: (id) => `i/${id}`, thumbUrl: (id) => `t/${id}` });
+  setTransport({ kind: 'memory', api: api as StudioApi, on: () => () => undefined, imageUrl: (img) => `i/${img.id}`, thumbUrl: (img) => `t/${img.id}` });
   return {
     calls,
     hold: () => (held = []),
