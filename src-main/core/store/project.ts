@@ -169,7 +169,9 @@ export class SqliteProjectStore implements FullProjectStore {
   private where(q: ImageQuery): { sql: string; args: unknown[] } {
     const parts: string[] = [];
     const args: unknown[] = [];
-    if (q.status === 'predicted') parts.push('EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = images.id)');
+    // 'predicted' = suggestions waiting for review: images not labelled yet that a model predicted on. Labelled
+    // images carry predictions too (the val evaluation after a fine-tune stores them), which are no work to do.
+    if (q.status === 'predicted') parts.push("status = 'unlabeled' AND EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = images.id)");
     else if (q.status) {
       parts.push('status = ?');
       args.push(ImageStatus.parse(q.status));
@@ -215,7 +217,9 @@ export class SqliteProjectStore implements FullProjectStore {
       c[r.status as 'unlabeled' | 'labeled' | 'reviewed'] = r.n;
       c.all += r.n;
     }
-    c.predicted = this.st.get<[], { n: number }>('SELECT COUNT(DISTINCT image_id) AS n FROM predictions').get()!.n;
+    c.predicted = this.st
+      .get<[], { n: number }>("SELECT COUNT(*) AS n FROM images WHERE status = 'unlabeled' AND EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = images.id)")
+      .get()!.n;
     return c;
   }
 

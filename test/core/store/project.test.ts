@@ -30,16 +30,20 @@ describe('queries', () => {
     store.setStatus([imgs[4]], 'reviewed');
     const mv = store.addModelVersion({ name: 'v1', task: 'detect', config: {}, datasetRevision: store.revision() });
     store.putPredictions(imgs[2], mv.id, [{ classId: 1, geometry: { kind: 'box', x: 1, y: 2, w: 3, h: 4 }, score: 0.5 }]);
+    // predictions on labelled val images (what the evaluation after a fine-tune stores) are not suggestions to review
+    store.apply({ created: [box(imgs[3], 1)] });
+    store.putPredictions(imgs[3], mv.id, [{ classId: 1, geometry: { kind: 'box', x: 1, y: 2, w: 3, h: 4 }, score: 0.9 }]);
+    store.putPredictions(imgs[4], mv.id, [{ classId: 1, geometry: { kind: 'box', x: 1, y: 2, w: 3, h: 4 }, score: 0.9 }]);
 
-    expect(store.listImages({ status: 'labeled' }).items.map((i) => i.id)).toEqual([imgs[0], imgs[1]]);
+    expect(store.listImages({ status: 'labeled' }).items.map((i) => i.id)).toEqual([imgs[0], imgs[1], imgs[3]]);
     expect(store.listImages({ status: 'predicted' }).items.map((i) => i.id)).toEqual([imgs[2]]);
     expect(store.listImages({ split: 'val' }).total).toBe(2);
     expect(store.imageIds({ classId: 2 })).toEqual([imgs[1]]);
     const page = store.listImages({ sort: 'fileName', offset: 1, limit: 2 });
     expect(page.total).toBe(5);
     expect(page.items.map((i) => i.fileName)).toEqual(['img 1.jpg', 'img 2.jpg']);
-    expect(store.imageCounts()).toEqual({ all: 5, unlabeled: 2, labeled: 2, reviewed: 1, predicted: 1 });
-    expect(store.classCounts()).toEqual({ 1: 1, 2: 2 });
+    expect(store.imageCounts()).toEqual({ all: 5, unlabeled: 1, labeled: 3, reviewed: 1, predicted: 1 });
+    expect(store.classCounts()).toEqual({ 1: 2, 2: 2 });
     expect(() => store.setSplit([999], 'val')).toThrow(/image 999 is not in the project/);
     const rev = store.revision();
     store.setSplit([imgs[3]], 'val'); // already val: no change, no new revision
