@@ -60,7 +60,9 @@ beforeAll(async () => {
   await api('annotations.apply', {
     changeset: { created: [{ id: 'car1', imageId: imageIds[0], classId: 1, geometry: { kind: 'box', x: 40, y: 40, w: 100, h: 60 }, source: 'human', score: null, modelVersion: null, createdAt: t, updatedAt: t }] },
   });
+  // a reload keeps the view it was on (views have addresses): go to the gallery from there
   await page.reload();
+  await page.getByTestId('nav-gallery').click();
   await page.getByTestId('gallery-screen').waitFor();
 }, 120_000);
 
@@ -109,6 +111,7 @@ describe('attributes and tags journey', () => {
   it('finds flag, attribute and tag after a reload, and the gallery filters by the tag', async () => {
     await page.getByTestId('save-state').filter({ hasText: /^Saved$|All changes saved/ }).waitFor();
     await page.reload();
+    await page.getByTestId('nav-gallery').click(); // the reload stays on the editor (views have addresses)
     await page.getByTestId('gallery-screen').waitFor();
     await page.getByTestId('filter-tag').selectOption('night');
     await eventually(() => page.locator('[data-testid^="thumb-"]').count()).toBe(1);

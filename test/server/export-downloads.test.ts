@@ -1,15 +1,13 @@
 // Export from the UI (issue 18): export.dataset without `out` zips the dataset for download; the zip served at
 // /download/<id> re-imports into a fresh project with the same images, classes and boxes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPayload } from '../../src-main/contract/api';
-import { RecentList } from '../../src-main/core/app/recent';
-import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
-import { StudioService } from '../../src-main/core/app/studio-service';
-import { startServer, type RunningServer } from '../../src-main/server/http-server';
+import type { StudioService } from '../../src-main/core/app/studio-service';
+import type { RunningServer } from '../../src-main/server/http-server';
+import { startRealServer, type RealServer } from './real-server';
 import { readZip } from '../core/io/read-zip';
 
 let tmp: string;
@@ -29,15 +27,13 @@ async function run(method: string, input: unknown): Promise<EventPayload<'job.do
   return done(jobId);
 }
 
+let server: RealServer;
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'hst-export-dl-'));
-  service = new StudioService({ mode: 'server', stores: sqliteStores, doctor: async () => ({ backend: 'cpu', threads: 1, tfjsVersion: 'x', extraKernels: [], notes: [] }), recent: new RecentList(join(tmp, 'recent.json')) });
-  srv = await startServer({ service, staticDir: join(tmp, 'web'), port: 0 });
+  server = await startRealServer('hst-export-dl-');
+  ({ tmp, service, srv } = server);
 });
 afterAll(async () => {
-  await srv?.close();
-  service?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await server?.close();
 });
 
 describe('dataset export as a download', () => {

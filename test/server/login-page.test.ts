@@ -1,29 +1,26 @@
 // Without the token a browser gets a page saying how to get in, not raw JSON; API clients keep the JSON 401.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecentList } from '../../src-main/core/app/recent';
-import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
-import { StudioService } from '../../src-main/core/app/studio-service';
-import { startServer, type RunningServer } from '../../src-main/server/http-server';
+import type { StudioService } from '../../src-main/core/app/studio-service';
+import type { RunningServer } from '../../src-main/server/http-server';
+import { startRealServer, type RealServer } from './real-server';
 
 let tmp: string;
 let srv: RunningServer;
 let service: StudioService;
 
+let server: RealServer;
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'hst-login-'));
-  mkdirSync(join(tmp, 'web'));
-  writeFileSync(join(tmp, 'web', 'index.html'), '<!doctype html><title>studio</title>');
-  writeFileSync(join(tmp, 'web', 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  service = new StudioService({ mode: 'server', stores: sqliteStores, doctor: async () => ({ backend: 'cpu', threads: 1, tfjsVersion: 'x', extraKernels: [], notes: [] }), recent: new RecentList(join(tmp, 'recent.json')) });
-  srv = await startServer({ service, staticDir: join(tmp, 'web'), port: 0 });
+  server = await startRealServer('hst-login-', (dir) => {
+    mkdirSync(join(dir, 'web'));
+    writeFileSync(join(dir, 'web', 'index.html'), '<!doctype html><title>studio</title>');
+    writeFileSync(join(dir, 'web', 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  });
+  ({ tmp, service, srv } = server);
 });
 afterAll(async () => {
-  await srv?.close();
-  service?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await server?.close();
 });
 
 describe('the studio URL without its token', () => {

@@ -1,16 +1,13 @@
 // Media URLs name their content: after switching projects, project A's cached "image 1" URL can never be
 // answered with (or mistaken for) project B's image 1 (issue 18).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../src-main/contract/schemas';
 import { imageMediaUrl, thumbMediaUrl } from '../../src-main/contract/media-url';
-import { RecentList } from '../../src-main/core/app/recent';
-import { sqliteStores } from '../../src-main/core/app/sqlite-stores';
-import { StudioService } from '../../src-main/core/app/studio-service';
-import { startServer, type RunningServer } from '../../src-main/server/http-server';
+import type { StudioService } from '../../src-main/core/app/studio-service';
+import type { RunningServer } from '../../src-main/server/http-server';
+import { startRealServer, type RealServer } from './real-server';
 
 let tmp: string;
 let srv: RunningServer;
@@ -33,15 +30,13 @@ async function projectWith(name: string, colour: string): Promise<ImageRecord> {
 
 const red = async (res: Response) => (await sharp(Buffer.from(await res.arrayBuffer())).raw().toBuffer())[0];
 
+let server: RealServer;
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'hst-media-'));
-  service = new StudioService({ mode: 'server', stores: sqliteStores, doctor: async () => ({ backend: 'cpu', threads: 1, tfjsVersion: 'x', extraKernels: [], notes: [] }), recent: new RecentList(join(tmp, 'recent.json')) });
-  srv = await startServer({ service, staticDir: join(tmp, 'web'), port: 0 });
+  server = await startRealServer('hst-media-');
+  ({ tmp, service, srv } = server);
 });
 afterAll(async () => {
-  await srv?.close();
-  service?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await server?.close();
 });
 
 describe('media URLs across projects', () => {

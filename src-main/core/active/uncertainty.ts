@@ -18,6 +18,7 @@
 // with only a few confident, unambiguous detections scores near 0. Ties keep the image-id order.
 import type { Geometry } from '../../contract/schemas';
 import { toBbox } from '../geometry/rle';
+import { boxIou, type Bbox } from '../geometry/iou';
 
 export interface ScoredDetection {
   classId: number;
@@ -82,16 +83,6 @@ function runnerUp(p: ArrayLike<number>): number {
   return Math.max(0, b);
 }
 
-function iou(a: readonly number[], b: readonly number[]): number {
-  const x1 = Math.max(a[0], b[0]);
-  const y1 = Math.max(a[1], b[1]);
-  const x2 = Math.min(a[0] + a[2], b[0] + b[2]);
-  const y2 = Math.min(a[1] + a[3], b[1] + b[3]);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const u = a[2] * a[3] + b[2] * b[3] - inter;
-  return u > 0 ? inter / u : 0;
-}
-
 /** The documented score (see the file comment) of one image's predictions. */
 export function imageUncertainty(dets: readonly ScoredDetection[], opts: UncertaintyOptions = {}): { score: number; parts: UncertaintyParts } {
   const minScore = opts.minScore ?? 0.05;
@@ -109,7 +100,7 @@ export function imageUncertainty(dets: readonly ScoredDetection[], opts: Uncerta
     let rival = 0;
     if (best.classProbs && best.classProbs.length > 1) rival = runnerUp(best.classProbs);
     else if (best.bbox) {
-      for (const d of kept.slice(1)) if (d.classId !== best.classId && d.bbox && iou(best.bbox, d.bbox) >= 0.5) rival = Math.max(rival, d.score);
+      for (const d of kept.slice(1)) if (d.classId !== best.classId && d.bbox && boxIou(best.bbox as Bbox, d.bbox as Bbox) >= 0.5) rival = Math.max(rival, d.score);
     }
     M = 1 - Math.max(0, best.score - rival);
   }

@@ -11,7 +11,7 @@ import type { Split } from '../../contract/schemas';
 import { writeDataset, type ExportFormat } from '../datasets/write-dataset';
 import { zipFolder } from '../io/zip-writer';
 import type { ProjectStore, ProjectStoreExtras } from '../store/types';
-import { exportInWorker } from '../jobs/worker-client';
+import { exportInWorker, untilDone } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { badRequest, conflict } from './errors';
 import { adapterRefusal } from './version-facts';
@@ -128,13 +128,11 @@ export class ExportDownloads {
     const dir = await this.workDir();
     const out = join(dir, 'model');
     const job = exportInWorker({ project: s.dir, format, out, ...(version !== undefined ? { version } : {}) }, { onProgress: (m) => ctx.progress(0.9 * m.fraction, m.message) });
-    const onAbort = () => job.cancel();
-    ctx.signal.addEventListener('abort', onAbort);
     try {
-      const r = await job.done;
-      if (r.status === 'cancelled' || !r.result) {
+      const r = await untilDone(job, ctx.signal);
+      if (!('result' in r)) {
         await rm(dir, { recursive: true, force: true });
-        return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
+        return { status: 'cancelled' as const, message: r.cancelled ?? 'export cancelled' };
       }
       const base = downloadName(`${s.name}-model-v${r.result.version ?? 'x'}-${format}`);
       const z = await this.zipAndOffer(dir, base, ctx, 0.9);
@@ -142,8 +140,6 @@ export class ExportDownloads {
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -13,7 +13,7 @@ import { INCREMENTAL_SETTING, resolveIncrementalSettings } from '../incremental/
 import type { ModelVersion } from '../store/models';
 import type { NewPrediction } from '../store/predictions';
 import type { FullProjectStore, ProjectStore } from '../store/types';
-import { exportInWorker, exportTrainingInWorker, importModelInWorker, predictInWorker } from '../jobs/worker-client';
+import { exportInWorker, exportTrainingInWorker, importModelInWorker, predictInWorker, untilDone } from '../jobs/worker-client';
 import type { Handlers } from './dispatch';
 import { ApiError, badRequest, conflict, notFound } from './errors';
 import { confusion, evalSummary, type ValImage } from './eval-summary';
@@ -372,16 +372,10 @@ export class LoopService {
       // tfjs/ONNX export is seconds of tensor work: the training worker does it, the server keeps answering
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
         const job = exportInWorker({ project: s.dir, format, out: target, ...(versionId !== undefined ? { version: versionId } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });
-        const onAbort = () => job.cancel();
-        signal.addEventListener('abort', onAbort);
-        try {
-          const r = await job.done;
-          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
-          progress(1);
-          return { message: `exported model version ${r.result.version} as ${format} to ${r.result.path} (${(r.result.bytes / 1e6).toFixed(2)} MB)` };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
+        const r = await untilDone(job, signal);
+        if (!('result' in r)) return { status: 'cancelled' as const, message: r.cancelled ?? 'export cancelled' };
+        progress(1);
+        return { message: `exported model version ${r.result.version} as ${format} to ${r.result.path} (${(r.result.bytes / 1e6).toFixed(2)} MB)` };
       }, { limitMs: EXPORT_LIMIT_MS });
       return { jobId };
     },
@@ -395,16 +389,10 @@ export class LoopService {
       ensureDir(dirname(target), { what: 'export folder', field: 'out' });
       const jobId = this.host.jobs.start('export', async ({ signal, progress }) => {
         const job = exportTrainingInWorker({ project: s.dir, out: target, ...(version !== undefined ? { version } : {}) }, { onProgress: (m) => progress(m.fraction, m.message) });
-        const onAbort = () => job.cancel();
-        signal.addEventListener('abort', onAbort);
-        try {
-          const r = await job.done;
-          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'export cancelled' };
-          progress(1);
-          return { message: `training bundle written to ${r.result.out}; from that folder run: ${r.result.command}` };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
+        const r = await untilDone(job, signal);
+        if (!('result' in r)) return { status: 'cancelled' as const, message: r.cancelled ?? 'export cancelled' };
+        progress(1);
+        return { message: `training bundle written to ${r.result.out}; from that folder run: ${r.result.command}` };
       });
       return { jobId };
     },
@@ -414,17 +402,11 @@ export class LoopService {
       const file = checkSource(resolve(path), { what: 'model file', field: 'path', kind: 'file' });
       const jobId = this.host.jobs.start('import', async ({ signal, progress }) => {
         const job = importModelInWorker({ project: s.dir, file }, { onProgress: (m) => progress(m.fraction, m.message) });
-        const onAbort = () => job.cancel();
-        signal.addEventListener('abort', onAbort);
-        try {
-          const r = await job.done;
-          if (r.status === 'cancelled' || !r.result) return { status: 'cancelled' as const, message: r.message ?? 'import cancelled' };
-          progress(1);
-          this.host.emit('project.changed', { revision: s.revision() });
-          return { message: r.result.summary };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
+        const r = await untilDone(job, signal);
+        if (!('result' in r)) return { status: 'cancelled' as const, message: r.cancelled ?? 'import cancelled' };
+        progress(1);
+        this.host.emit('project.changed', { revision: s.revision() });
+        return { message: r.result.summary };
       });
       return { jobId };
     },

@@ -116,3 +116,18 @@ export function runInWorker<R>(kind: string, config: unknown, opts: WorkerOpts =
   });
   return { done, cancel: () => stop(false), pause: () => stop(true) };
 }
+
+/**
+ * Waits for a worker job on behalf of a studio job: cancels the worker when `signal` aborts. Gives the job's result,
+ * or `cancelled` (with the worker's message) when it stopped without one.
+ */
+export async function untilDone<R>(job: Pick<WorkerJob<R>, 'done' | 'cancel'>, signal: AbortSignal): Promise<{ result: R } | { cancelled: string | undefined }> {
+  const onAbort = () => job.cancel();
+  signal.addEventListener('abort', onAbort);
+  try {
+    const r = await job.done;
+    return r.status === 'cancelled' || !r.result ? { cancelled: r.message } : { result: r.result };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -14,7 +14,8 @@ const ann = (id: string, r: number, j: number): Annotation => ({
   id,
   imageId: (r % CRASH_IMAGES) + 1,
   classId: CRASH_CLASS,
-  geometry: { kind: 'box', x: r, y: j, w: 10 + j, h: 5 },
+  // inside the test's 100×100 images: the store refuses geometry that lies outside its image
+  geometry: { kind: 'box', x: r % 64, y: j, w: 10 + j, h: 5 },
   source: 'human',
   score: null,
   modelVersion: null,
@@ -30,7 +31,7 @@ export function planChangeset(r: number, state: CrashState): Changeset {
   if (r % 3 === 0) {
     for (let j = 0; j < 8; j++) {
       const before = state.get(`c${r - 2}-${j}`);
-      if (before) updated.push({ before, after: { ...before, geometry: { kind: 'box', x: before.geometry.kind === 'box' ? before.geometry.x + 1000 : 0, y: 1, w: 2, h: 3 }, updatedAt: r } });
+      if (before) updated.push({ before, after: { ...before, geometry: { kind: 'box', x: before.geometry.kind === 'box' ? (before.geometry.x + 13) % 64 : 0, y: 1, w: 2, h: 3 }, updatedAt: r } });
     }
   }
   if (r % 4 === 0) {

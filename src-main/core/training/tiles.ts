@@ -2,6 +2,7 @@
 // a 40 px object becomes 2 px), the photo is cut into overlapping tiles that are each resized to the input.
 // Detections of neighbouring tiles overlap where the tiles do; they are merged per class by non-maximum
 // suppression in the photo's own pixels.
+import { boxIou } from '../geometry/iou';
 
 export interface TileSpec {
   /** tile side in the photo's pixels */
@@ -56,16 +57,6 @@ export interface Detection {
   tile: number;
 }
 
-function iou(a: readonly number[], b: readonly number[]): number {
-  const x1 = Math.max(a[0], b[0]);
-  const y1 = Math.max(a[1], b[1]);
-  const x2 = Math.min(a[0] + a[2], b[0] + b[2]);
-  const y2 = Math.min(a[1] + a[3], b[1] + b[3]);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
-}
-
 /**
  * Moves each tile's detections into the photo's frame and keeps, per class, the highest-scoring of any group
  * overlapping by IoU > `iouThreshold` (greedy NMS). An object cut by a tile edge is also seen whole by the
@@ -81,7 +72,7 @@ export function mergeTileDetections(tiles: readonly Tile[], perTile: readonly (r
   all.sort((a, b) => b.score - a.score);
   const kept: Detection[] = [];
   for (const d of all) {
-    if (kept.some((k) => k.classId === d.classId && iou(k.bbox, d.bbox) > iouThreshold)) continue;
+    if (kept.some((k) => k.classId === d.classId && boxIou(k.bbox, d.bbox) > iouThreshold)) continue;
     kept.push(d);
   }
   return kept;

@@ -120,16 +120,26 @@ export const useProjectStore = defineStore('project', () => {
     await load();
   }
 
-  async function importPaths(paths: string[]) {
+  /** Starts an import job and follows it; a call refused before any job started (a 4xx) ends the panel too. */
+  async function startImport(start: () => Promise<{ jobId: string }>) {
     subscribe();
-    const { jobId } = await api()['images.import']({ paths });
+    let jobId: string;
+    try {
+      ({ jobId } = await start());
+    } catch (err) {
+      // the panel must show why and leave Import usable, not stay at "0% / Cancel"
+      job.value = { jobId: '', fraction: 1, status: 'error', summary: `Import failed: ${err instanceof Error ? err.message : String(err)}` };
+      throw err;
+    }
     await follow(jobId);
   }
 
+  async function importPaths(paths: string[]) {
+    await startImport(() => api()['images.import']({ paths }));
+  }
+
   async function importDataset(path: string, format?: 'coco' | 'yolo' | 'voc' | 'labelme') {
-    subscribe();
-    const { jobId } = await api()['datasets.import']({ path, format });
-    await follow(jobId);
+    await startImport(() => api()['datasets.import']({ path, format }));
   }
 
   async function uploadFiles(files: File[]) {
