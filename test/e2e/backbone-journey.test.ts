@@ -3,9 +3,9 @@
 // .safetensors file they have (file picker → upload), it becomes the default, the plan names it and shows the
 // val images the studio holds out; Fine-tune runs (HST_TRAIN_PRESET=tiny) and saves that hold-out as the
 // project's val split. Screenshot: test/e2e/screenshots/backbone-first-run.png.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCompute } from '../../src-main/core/compute/engine';
@@ -14,7 +14,7 @@ import { createRandomHst } from '../../src-main/core/model/hst';
 import { exportState } from '../../src-main/core/model/weights';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
 import { openProject } from '../../src-main/core/store/project';
-import { openBrowser, requireBrowserAndBuild, SCREENSHOTS, startStudio, type Studio } from './studio-harness';
+import { closeStudioOn, openStudioOn, requireBrowserAndBuild, SCREENSHOTS, type Studio } from './studio-harness';
 
 let studio: Studio;
 let context: BrowserContext;
@@ -40,17 +40,11 @@ beforeAll(async () => {
   vitFile = join(root, 'my-vit.safetensors');
   writeFileSync(vitFile, serializeSafetensors(exportState(m, (e) => e.backbone), { format: 'pt' }));
   m.dispose();
-  studio = await startStudio(['--project', project]);
-  ({ context, page } = await openBrowser(studio.tmp));
-  await page.goto(studio.url);
-  await page.waitForSelector('[data-ready="true"]');
+  ({ studio, context, page } = await openStudioOn(project));
 }, 180_000);
 
 afterAll(async () => {
-  delete process.env.HST_TRAIN_PRESET;
-  await context?.close();
-  await studio?.stop();
-  if (project) rmSync(dirname(project), { recursive: true, force: true });
+  await closeStudioOn({ studio, context, project });
 });
 
 describe('backbone first run', () => {

@@ -2,12 +2,12 @@
 // 5 steps, shallow random ViT, so it takes seconds) → metrics and charts → predict unlabeled → accept
 // suggestions → label one more image → an incremental update → export tfjs and ONNX. Screenshots of the
 // Train screen, Models screen and suggestions go to test/e2e/screenshots/.
-import { existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src-main/core/store/create-demo';
-import { openBrowser, requireBrowserAndBuild, SCREENSHOTS, startStudio, type Studio } from './studio-harness';
+import { closeStudioOn, openStudioOn, requireBrowserAndBuild, SCREENSHOTS, type Studio } from './studio-harness';
 
 let studio: Studio;
 let context: BrowserContext;
@@ -35,17 +35,11 @@ beforeAll(async () => {
   } finally {
     store.close();
   }
-  studio = await startStudio(['--project', project]);
-  ({ context, page } = await openBrowser(studio.tmp));
-  await page.goto(studio.url);
-  await page.waitForSelector('[data-ready="true"]');
+  ({ studio, context, page } = await openStudioOn(project));
 }, 180_000);
 
 afterAll(async () => {
-  delete process.env.HST_TRAIN_PRESET;
-  await context?.close();
-  await studio?.stop();
-  if (project) rmSync(dirname(project), { recursive: true, force: true });
+  await closeStudioOn({ studio, context, project });
 });
 
 describe('loop journey', () => {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -75,6 +75,23 @@ export async function openBrowser(tmp: string): Promise<{ context: BrowserContex
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
+}
+
+/** The studio serving `project` and a browser page on it, ready (what a journey opens in its beforeAll). */
+export async function openStudioOn(project: string): Promise<{ studio: Studio; context: BrowserContext; page: Page }> {
+  const studio = await startStudio(['--project', project]);
+  const { context, page } = await openBrowser(studio.tmp);
+  await page.goto(studio.url);
+  await page.waitForSelector('[data-ready="true"]');
+  return { studio, context, page };
+}
+
+/** The other half: browser, studio, the project's temp folder and the tiny-preset switch, all gone. */
+export async function closeStudioOn(o: { studio?: Studio; context?: BrowserContext; project?: string }): Promise<void> {
+  delete process.env.HST_TRAIN_PRESET;
+  await o.context?.close();
+  await o.studio?.stop();
+  if (o.project) rmSync(dirname(o.project), { recursive: true, force: true });
 }
 
 /** Simple test pictures: coloured shapes on a plain background, `count` of them, w×h. */
