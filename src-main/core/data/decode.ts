@@ -30,6 +30,19 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Name used in error messages (default: the path). */
   name?: string;
+  /**
+   * Decode only this region of the EXIF-oriented image (a tile of a large photo, training/tiles.ts): the result's
+   * origWidth/origHeight are the region's, so a tile's annotations are read in the tile's own pixels.
+   */
+  crop?: ImageRegion;
+}
+
+/** A rectangle in the EXIF-oriented image's pixels. */
+export interface ImageRegion {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 export async function decodeImage(file: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
@@ -49,8 +62,15 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
   }
   // EXIF orientations 5–8 swap width and height.
   const swap = (meta.orientation ?? 1) >= 5;
-  const origWidth = swap ? rawH : rawW;
-  const origHeight = swap ? rawW : rawH;
+  const fullWidth = swap ? rawH : rawW;
+  const fullHeight = swap ? rawW : rawH;
+  const crop = opts.crop;
+  if (crop) {
+    const ok = [crop.x, crop.y, crop.w, crop.h].every(Number.isInteger) && crop.x >= 0 && crop.y >= 0 && crop.w > 0 && crop.h > 0 && crop.x + crop.w <= fullWidth && crop.y + crop.h <= fullHeight;
+    if (!ok) throw new ImageDecodeError(name, `the region ${crop.w}×${crop.h} at (${crop.x}, ${crop.y}) is not inside the ${fullWidth}×${fullHeight} image`);
+  }
+  const origWidth = crop ? crop.w : fullWidth;
+  const origHeight = crop ? crop.h : fullHeight;
 
   let width = origWidth;
   let height = origHeight;
@@ -63,6 +83,8 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
   }
   try {
     let img = sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
+    // sharp orders rotate → extract → resize as written: the region is taken from the oriented image
+    if (crop) img = img.extract({ left: crop.x, top: crop.y, width: crop.w, height: crop.h });
     if (width !== origWidth || height !== origHeight) img = img.resize(width, height, { fit: 'fill' });
     const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.width !== width || info.height !== height) {

@@ -185,7 +185,7 @@ export function createDataPipeline(opts: DataPipelineOptions): DataPipeline {
     const im = dataset.images[di];
     if (!im.absPath) throw new ImageDecodeError(im.fileName, 'the file is missing');
     const fit = { width: Math.ceil(size.width * maxZoom), height: Math.ceil(size.height * maxZoom) };
-    const dec = await decodeImage(im.absPath, { fitInside: fit, maxPixels: opts.maxPixels, name: im.fileName });
+    const dec = await decodeImage(im.absPath, { fitInside: fit, maxPixels: opts.maxPixels, name: im.fileName, ...(im.crop ? { crop: im.crop } : {}) });
     const warnings: string[] = [];
     if (im.width > 0 && im.height > 0 && (im.width !== dec.origWidth || im.height !== dec.origHeight)) {
       warnings.push(`image '${im.fileName}': declared ${im.width}×${im.height} but decodes (EXIF-oriented) to ${dec.origWidth}×${dec.origHeight}; annotations are read in the decoded frame`);

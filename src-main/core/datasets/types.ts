@@ -17,6 +17,11 @@ export interface DatasetImage {
   split?: Split;
   /** image-level tags (LabelMe image `flags` that are true; our own exports) */
   tags?: string[];
+  /**
+   * Only this region of the (EXIF-oriented) file is the image: a tile of a large photo (training/tiles.ts).
+   * width/height are then the region's, and the annotations are in the region's pixels.
+   */
+  crop?: { x: number; y: number; w: number; h: number };
 }
 
 export interface DatasetClass {

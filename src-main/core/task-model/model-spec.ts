@@ -20,6 +20,12 @@ export interface TaskModelSpec {
   norm: Normalisation;
   backbone: BackboneSource;
   seed: number;
+  /**
+   * Trained on tiles of large photos (training/tiles.ts): each photo is cut into tiles of `size` photo pixels
+   * overlapping by `overlap`, each tile resized to `inputSize`; prediction must cut the same way and merge the
+   * tiles' detections. Absent or null: the whole image is resized to `inputSize`.
+   */
+  tiles?: { size: number; overlap: number } | null;
 }
 
 export function buildTaskModel(spec: TaskModelSpec, hst?: HstModel): TaskModel {

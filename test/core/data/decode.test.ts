@@ -41,6 +41,23 @@ describe('decodeImage', () => {
     expect([d.width, d.height, d.origWidth, d.origHeight]).toEqual([5, 10, 20, 40]);
   });
 
+  it('decodes a region of the oriented image (a tile): the region of the whole decode, in its own frame', async () => {
+    const full = await decodeImage(rotated);
+    const crop = { x: 12, y: 2, w: 8, h: 14 };
+    const d = await decodeImage(rotated, { crop });
+    expect([d.width, d.height, d.origWidth, d.origHeight]).toEqual([8, 14, 8, 14]);
+    for (const [x, y] of [[0, 0], [7, 3], [3, 13]]) {
+      const a = Array.from(d.data.subarray((y * 8 + x) * 3, (y * 8 + x) * 3 + 3));
+      const b = Array.from(full.data.subarray(((y + crop.y) * 20 + x + crop.x) * 3, ((y + crop.y) * 20 + x + crop.x) * 3 + 3));
+      a.forEach((v, c) => expect(Math.abs(v - b[c])).toBeLessThanOrEqual(3));
+    }
+    // the red block is in the oriented image's top right: (15, 5) there is (3, 3) in the region
+    expect(d.data[(3 * 8 + 3) * 3]).toBeGreaterThan(180);
+    const small = await decodeImage(rotated, { crop, fitInside: { width: 4, height: 7 } });
+    expect([small.width, small.height, small.origWidth, small.origHeight]).toEqual([4, 7, 8, 14]);
+    await expect(decodeImage(rotated, { crop: { x: 15, y: 0, w: 8, h: 8 } })).rejects.toThrow(/region 8×8 at \(15, 0\) is not inside the 20×40 image/);
+  });
+
   it('gives 8-bit RGB for greyscale, RGBA and 16-bit files', async () => {
     const grey = join(dir, 'grey.png');
     await sharp({ create: { width: 6, height: 4, channels: 3, background: { r: 90, g: 90, b: 90 } } }).greyscale().png().toFile(grey);
