@@ -14,6 +14,26 @@ let context: BrowserContext;
 let page: Page;
 let project: string;
 
+/**
+ * Where the edit-then-accept block sits at the current window size: every button inside the side panel and the
+ * window, and its text spread across the panel rather than squeezed beside the buttons.
+ */
+async function editBlockLayout() {
+  return page.evaluate(() => {
+    const block = document.querySelector('[data-testid="suggest-editing"]')!;
+    const panel = block.closest('aside.panel')!;
+    const b = block.getBoundingClientRect();
+    const p = panel.getBoundingClientRect();
+    const inside = (r: DOMRect, o: DOMRect) => r.left >= o.left - 0.5 && r.right <= o.right + 0.5;
+    const buttons = [...block.querySelectorAll('button')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { text: el.textContent?.trim(), inPanel: inside(r, p), inWindow: r.left >= 0 && r.right <= window.innerWidth, width: r.width };
+    });
+    const text = block.querySelector('p, span')!.getBoundingClientRect();
+    return { buttons, blockInPanel: inside(b, p), textShare: text.width / p.width, panelWidth: p.width };
+  });
+}
+
 async function shot(name: string) {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
@@ -95,6 +115,18 @@ describe('loop journey', () => {
     const before = await page.locator('[data-testid="shape-list"] li[data-kind]').count();
     await page.click('[data-testid="suggest-edit"]');
     await page.waitForSelector('[data-testid="suggest-editing"]');
+    // the issue saw Cancel drawn off-screen and the text squeezed into a narrow column at 1440 px
+    for (const width of [1440, 1280, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(100);
+      const layout = await editBlockLayout();
+      expect(layout.buttons.map((b) => b.text)).toEqual(['Accept edited', 'Cancel']);
+      for (const b of layout.buttons) expect({ width, ...b }).toMatchObject({ inPanel: true, inWindow: true });
+      expect(layout.blockInPanel).toBe(true);
+      expect(layout.textShare, `text width share of the panel at ${width} px`).toBeGreaterThan(0.6);
+      if (width === 1440) await shot('loop-suggestion-edit-1440');
+    }
+    await page.setViewportSize({ width: 1360, height: 820 });
     await page.click('[data-testid="suggest-accept-edited"]');
     await page.waitForFunction((k) => document.querySelectorAll('[data-testid="shape-list"] li[data-kind]').length === k + 1, before);
     expect(await page.locator('[data-testid="suggest-editing"]').count()).toBe(0);
