@@ -141,6 +141,7 @@ export class TrainService {
       backbone: plan.backbone,
       mode: plan.mode,
       evalEvery: plan.evalEvery,
+      tiles: plan.tiles ? { size: plan.tiles.size, overlap: plan.tiles.overlap } : null,
       ...(plan.fpnWidth ? { heads: { fpnWidth: plan.fpnWidth } } : {}),
       ...(plan.side ? { side: plan.side } : {}),
       // ~10 checkpoints a run (5 for the seconds-long tiny preset), so pause/crash lose little
