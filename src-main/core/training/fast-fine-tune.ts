@@ -17,7 +17,7 @@ import type { AugmentOptions } from '../data/types';
 import type { TaskModelSpec } from '../task-model/model-spec';
 import type { TaskModel } from '../task-model/task-model';
 import type { VitSource } from '../features/types';
-import { tileHash, type TileOrigin } from './tile-dataset';
+import { cacheKeyOf, type TileOrigin } from './tile-dataset';
 
 /** What fast mode can augment with: the cached letterbox and its horizontal flip. */
 export const FAST_AUGMENT: AugmentOptions = { hflip: 0.5, scaleJitter: [1, 1], colorJitter: 0 };
@@ -59,19 +59,6 @@ export async function prepareFastTraining(
     predictor: (m) => cachedPredictor(m, cache, hash),
     computed,
     filledWith,
-  };
-}
-
-/**
- * The feature-cache key of a pipeline image: its content hash, or for a tile (tile-dataset.ts) the photo's hash
- * and the tile's rectangle, so that each tile has its own ViT pass.
- */
-export function cacheKeyOf(hashOf: ReadonlyMap<string, string>, tileOf?: ReadonlyMap<string, TileOrigin>): (key: string) => string | undefined {
-  return (key) => {
-    const t = tileOf?.get(key);
-    if (!t) return hashOf.get(key);
-    const h = hashOf.get(t.imageKey);
-    return h === undefined ? undefined : tileHash(h, t.tile);
   };
 }
 

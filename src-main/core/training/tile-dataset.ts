@@ -35,6 +35,19 @@ export const tileKey = (imageKey: string, index: number): string => `${imageKey}
  */
 export const tileHash = (imageHash: string, t: Tile): string => `${imageHash}@${t.x},${t.y},${t.w},${t.h}`;
 
+/**
+ * The feature-cache key of a pipeline image: its content hash, or for a tile the photo's hash and the tile's
+ * rectangle, so that each tile has its own ViT pass. `hashOf`: photo key → content hash.
+ */
+export function cacheKeyOf(hashOf: { get(key: string): string | undefined }, tileOf?: ReadonlyMap<string, TileOrigin>): (key: string) => string | undefined {
+  return (key) => {
+    const t = tileOf?.get(key);
+    if (!t) return hashOf.get(key);
+    const h = hashOf.get(t.imageKey);
+    return h === undefined ? undefined : tileHash(h, t.tile);
+  };
+}
+
 export interface TileDatasetOptions {
   /** keep a shape in a tile when at least this fraction of it (box, polygon or mask area) is inside; default 0.5 */
   minVisible?: number;
