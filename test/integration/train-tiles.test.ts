@@ -1,7 +1,8 @@
 // Training on tiles (issue 17): a project of 600×400 photos with 8–12 px objects is planned on tiles (their
 // objects would be 5–8 px on the whole photo at 384 px), `hst-studio train --dry-run` prints the tiles, and a run
 // in fast mode (each tile its own feature-cache entry) and one in full mode train on the tiles and save
-// versions whose spec says so. The runs use a shallow random ViT at 64 px, so each takes seconds.
+// versions whose spec says so, through both ways in: trainProject with the CLI's plan, and the Fine-tune button's
+// train job. The runs use a shallow random ViT at 64 px, so each takes seconds.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTraining, trainJobConfig } from '../../src-main/core/app/train-service';
 import { initCompute } from '../../src-main/core/compute/engine';
+import type { FromWorker } from '../../src-main/core/jobs/protocol';
+import { runTrainJob, TrainJobConfig } from '../../src-main/core/jobs/train-job';
 import type { Dataset } from '../../src-main/core/datasets/types';
 import { createProject, openProject } from '../../src-main/core/store/project';
 import type { TaskModelSpec } from '../../src-main/core/task-model/model-spec';
@@ -61,7 +65,7 @@ afterAll(() => {
   else process.env.HST_DATA_DIR = prevDataDir;
 });
 
-/** the planner's plan (tiles of 8·384/16 = 192 px at 384 px), run at 64 px for a few steps */
+/** the planner's plan (tiles of 8·384/16 = 192 px at 384 px), run at 64 px for a few steps, as `hst-studio train` runs it */
 async function quickRun(mode: 'fast' | 'full', steps: number) {
   const plan = await planProject(project, { backbone: 'random', dataDir });
   const o: TrainProjectOptions = {
@@ -115,20 +119,37 @@ describe('training on tiles', () => {
     const store = openProject(project);
     try {
       expect(store.featureCache.stats().entries).toBe(84);
-      // the cache files are named by the whole tile key (photo hash @ rectangle): 84 distinct files
+      // the cache files are named by the whole tile key (photo hash @ rectangle): 84 distinct files; tiles start
+      // at x 0, 136, 272, 408 and y 0, 104, 208
       const files = (readdirSync(join(project, 'cache', 'features'), { recursive: true }) as string[]).filter((f) => f.endsWith('.safetensors'));
       expect(files).toHaveLength(84);
-      expect(files.some((f) => /[0-9a-f]{64}_192_173_192_192-/.test(f))).toBe(true);
+      expect(files.some((f) => /[0-9a-f]{64}_136_104_192_192-/.test(f))).toBe(true);
     } finally {
       store.close();
     }
   }, 60_000);
 
-  it('full mode trains on the tiles too', async () => {
-    const { res, events, spec, version } = await quickRun('full', 2);
-    expect(res.status).toBe('done');
-    expect((events.find((e) => e.type === 'start') as { images: number }).images).toBe(36);
+  it('the Fine-tune button: its job config carries the plan\'s tiles, and the train job (full mode) trains on them', async () => {
+    const store = openProject(project);
+    const plan = await planTraining(store, { backbone: 'random' });
+    store.close();
+    const config = trainJobConfig(project, plan);
+    expect(config.tiles).toEqual({ size: 192, overlap: 19 });
+    expect(TrainJobConfig.safeParse({ project, tiles: { size: 64, overlap: 64 } }).success).toBe(false);
+    const posted: FromWorker[] = [];
+    const done = await runTrainJob('j1', {
+      ...config, backend: 'cpu', mode: 'full', size: 64, steps: 2, batchSize: 2, evalEvery: 0, checkpointEvery: 0, side: 'classification',
+      randomVit: { embed_dim: 32, num_heads: 2, depth: 4 }, heads: { fpnWidth: 8, towerDepth: 1 },
+    }, (m) => posted.push(m), new AbortController().signal);
+    expect(done).toMatchObject({ type: 'done', status: 'ok' });
+    const messages = posted.map((m) => (m as { message?: string }).message ?? '');
+    expect(messages.some((m) => /^tiles: 4 photos cut into 48 tiles of 192 px/.test(m))).toBe(true);
+    expect(messages.some((m) => /started at step 0\/2/.test(m))).toBe(true);
+    const again = openProject(project);
+    const v = again.getModelVersion((done as { result: { modelVersion: number } }).result.modelVersion)!;
+    again.close();
+    const spec = JSON.parse(readFileSync(join(project, v.files.find((f) => f.endsWith('.json'))!), 'utf8')) as TaskModelSpec;
     expect(spec.tiles).toEqual({ size: 192, overlap: 19 });
-    expect(version.config).toMatchObject({ mode: 'full', tiles: { size: 192, overlap: 19 } });
+    expect(v.config).toMatchObject({ mode: 'full', tiles: { size: 192, overlap: 19 } });
   }, 60_000);
 });
