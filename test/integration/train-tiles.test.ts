@@ -138,7 +138,7 @@ describe('training on tiles', () => {
     expect(TrainJobConfig.safeParse({ project, tiles: { size: 64, overlap: 64 } }).success).toBe(false);
     const posted: FromWorker[] = [];
     const done = await runTrainJob('j1', {
-      ...config, backend: 'cpu', mode: 'full', size: 64, steps: 2, batchSize: 2, evalEvery: 0, checkpointEvery: 0, side: 'classification',
+      ...config, backend: 'cpu', mode: 'full', size: 64, steps: 2, batchSize: 2, evalEvery: 0, checkpointEvery: 1, side: 'classification',
       randomVit: { embed_dim: 32, num_heads: 2, depth: 4 }, heads: { fpnWidth: 8, towerDepth: 1 },
     }, (m) => posted.push(m), new AbortController().signal);
     expect(done).toMatchObject({ type: 'done', status: 'ok' });
@@ -151,5 +151,10 @@ describe('training on tiles', () => {
     const spec = JSON.parse(readFileSync(join(project, v.files.find((f) => f.endsWith('.json'))!), 'utf8')) as TaskModelSpec;
     expect(spec.tiles).toEqual({ size: 192, overlap: 19 });
     expect(v.config).toMatchObject({ mode: 'full', tiles: { size: 192, overlap: 19 } });
+    // its checkpoints were trained on tiles: resuming them on whole photos is refused, saying why
+    await expect(trainProject({
+      project, backbone: 'random', resume: true, tiles: null, mode: 'full', size: 64, steps: 3, batchSize: 2, side: 'classification', dataDir,
+      randomVit: { embed_dim: 32, num_heads: 2, depth: 4 }, heads: { fpnWidth: 8, towerDepth: 1 },
+    })).rejects.toThrow(/--resume: the checkpoint was trained on tiles of 192 px, this run on whole photos/);
   }, 60_000);
 });
