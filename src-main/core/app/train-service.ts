@@ -76,6 +76,28 @@ interface Live {
   status: TrainStatus;
 }
 
+/** The training job the Fine-tune button runs for a plan (every setting from the plan, tiles included). */
+export function trainJobConfig(dir: string, plan: TrainPlan): TrainJobConfig {
+  return {
+    project: dir,
+    tasks: plan.tasks as TrainJobConfig['tasks'],
+    size: plan.size,
+    steps: plan.steps,
+    batchSize: plan.batchSize,
+    lr: plan.lr,
+    backbone: plan.backbone,
+    mode: plan.mode,
+    evalEvery: plan.evalEvery,
+    tiles: plan.tiles ? { size: plan.tiles.size, overlap: plan.tiles.overlap } : null,
+    ...(plan.fpnWidth ? { heads: { fpnWidth: plan.fpnWidth } } : {}),
+    ...(plan.side ? { side: plan.side } : {}),
+    // ~10 checkpoints a run (5 for the seconds-long tiny preset), so pause/crash lose little
+    checkpointEvery: plan.preset === 'tiny' ? Math.max(2, Math.ceil(plan.steps / 5)) : Math.max(10, Math.ceil(plan.steps / 10)),
+    ...(plan.preset === 'tiny' && plan.randomBackbone ? { randomVit: { depth: 4 } } : {}),
+    ...(process.env.HST_DATA_DIR ? { dataDir: process.env.HST_DATA_DIR } : {}),
+  };
+}
+
 export class TrainService {
   private live: Live | null = null;
   private state: TrainStatus = TrainService.idle();
@@ -131,23 +153,7 @@ export class TrainService {
     let plan = await planTraining(store, adv);
     // no val split: the held-out images the plan drew become the project's val split (visible, changeable)
     if (writeHoldout(store, plan) > 0) plan = { ...(await planTraining(store, { ...adv, valFraction: undefined, valSeed: undefined })), val: plan.val };
-    const config: TrainJobConfig = {
-      project: store.dir,
-      tasks: plan.tasks as TrainJobConfig['tasks'],
-      size: plan.size,
-      steps: plan.steps,
-      batchSize: plan.batchSize,
-      lr: plan.lr,
-      backbone: plan.backbone,
-      mode: plan.mode,
-      evalEvery: plan.evalEvery,
-      ...(plan.fpnWidth ? { heads: { fpnWidth: plan.fpnWidth } } : {}),
-      ...(plan.side ? { side: plan.side } : {}),
-      // ~10 checkpoints a run (5 for the seconds-long tiny preset), so pause/crash lose little
-      checkpointEvery: plan.preset === 'tiny' ? Math.max(2, Math.ceil(plan.steps / 5)) : Math.max(10, Math.ceil(plan.steps / 10)),
-      ...(plan.preset === 'tiny' && plan.randomBackbone ? { randomVit: { depth: 4 } } : {}),
-      ...(process.env.HST_DATA_DIR ? { dataDir: process.env.HST_DATA_DIR } : {}),
-    };
+    const config = trainJobConfig(store.dir, plan);
     // a fresh run must never be confused with the checkpoints of the one before (the worker clears them too, but
     // only once the model is built: a pause or crash before that would leave the old ones looking like this run's)
     rmSync(join(store.dir, 'models', 'checkpoints'), { recursive: true, force: true });

@@ -22,7 +22,7 @@ export function isIncremental(v: VersionLike): boolean {
 
 /**
  * The trainer that made it ('pytorch (torchrun)' for an imported model), 'incremental' (keeps the contract's value)
- * or 'fine-tune (fast|full)': a fast-mode run never reads "full".
+ * or 'fine-tune (fast|full)' (', tiles N px' for a model trained on tiles): a fast-mode run never reads "full".
  */
 export function versionOrigin(v: VersionLike): string {
   // a version trained elsewhere (the PyTorch trainer under torchrun) names that trainer
@@ -30,7 +30,10 @@ export function versionOrigin(v: VersionLike): string {
   if (trainer) return trainer;
   if (isIncremental(v)) return 'incremental';
   const mode = str(rec(v.config)?.mode);
-  return mode ? `fine-tune (${mode})` : 'fine-tune';
+  // trained on tiles of large photos (training/tile-dataset.ts): prediction cuts photos the same way
+  const tile = num(rec(rec(v.config)?.tiles)?.size);
+  const how = [mode, tile !== null ? `tiles ${tile} px` : null].filter(Boolean).join(', ');
+  return how ? `fine-tune (${how})` : 'fine-tune';
 }
 
 /** Its own wall time in seconds: the run's for a fine-tune, the update's for an incremental version. */

@@ -47,7 +47,7 @@ export interface FeatureSource {
   width: number;
 }
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+const safeName = (s: string, max = 80) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, max);
 
 export class FeatureCache {
   readonly maxBytes: number;
@@ -72,7 +72,9 @@ export class FeatureCache {
       projectPaths(this.opts.store.dir).features,
       safeName(this.opts.paramsVersion.slice(0, 16)),
       safeName(imageHash.slice(0, 2)),
-      `${safeName(imageHash)}-${safeName(this.opts.backbone)}-${this.opts.size}${flipped ? '-flip' : ''}.safetensors`,
+      // a tile's key is the photo's sha256 and its rectangle (training/tile-dataset.ts tileHash): up to ~85
+      // characters, all of which tell tiles apart
+      `${safeName(imageHash, 128)}-${safeName(this.opts.backbone)}-${this.opts.size}${flipped ? '-flip' : ''}.safetensors`,
     );
     return relative(this.opts.store.dir, abs);
   }

@@ -39,6 +39,7 @@ import { cacheVitSource } from '../features/cache-vit-source';
 import { fillFeatureCache, type CacheVariant } from '../features/fill-cache';
 import { variantRng } from '../data/variant-rng';
 import { FastStepper } from '../training/fast-step';
+import { cacheKeyOf, tileDataset, type TileOrigin } from '../training/tile-dataset';
 import { mainMetric, mainMetricTasks, promotionDecision, type MainMetric } from './main-metric';
 import { INCREMENTAL_SETTING, resolveIncrementalSettings, type IncrementalSettings } from './settings';
 
@@ -106,6 +107,16 @@ interface ImageInfo {
 /** A stand-in RNG for DataPipeline.sample: fixes the augmentation to "letterbox as in eval, flipped or not". */
 function filterDataset(ds: Dataset, keys: Set<string>): Dataset {
   return { ...ds, images: ds.images.filter((im) => keys.has(im.key)), annotations: ds.annotations.filter((a) => keys.has(a.imageKey)) };
+}
+
+/**
+ * What a model trains and evaluates on: the photos, or for a model trained on tiles (spec.tiles) the same tiles
+ * of them, so that an update sees what the fine-tune saw and each tile keeps its own feature-cache entry.
+ */
+function asTrained(ds: Dataset, spec: TaskModelSpec): { dataset: Dataset; tileOf?: Map<string, TileOrigin> } {
+  if (!spec.tiles) return { dataset: ds };
+  const t = tileDataset(ds, spec.tiles);
+  return { dataset: t.dataset, tileOf: t.tileOf };
 }
 
 export { backboneId };
@@ -213,6 +224,11 @@ export class IncrementalUpdater {
     return cache.maxBytes > 0 ? cache : null;
   }
 
+  /** the cache key of a pipeline image (a photo's hash, or a tile's photo hash @ rectangle) */
+  private hashFor(info: Map<string, ImageInfo>, tileOf?: ReadonlyMap<string, TileOrigin>): (key: string) => string | undefined {
+    return cacheKeyOf({ get: (k) => info.get(k)?.hash }, tileOf);
+  }
+
   private images(): Map<string, ImageInfo> {
     const out = new Map<string, ImageInfo>();
     for (const im of this.opts.store.listImages().items) {
@@ -249,31 +265,34 @@ export class IncrementalUpdater {
     if (!cache) return 0;
     const info = this.images();
     const labelled = new Set([...info.values()].filter((i) => i.labelled).map((i) => String(i.id)));
-    const ds = filterDataset(this.opts.store.toDataset(), labelled);
+    const { dataset: ds, tileOf } = asTrained(filterDataset(this.opts.store.toDataset(), labelled), l.spec);
+    const hashFor = this.hashFor(info, tileOf);
     const s = this.settings;
     const pipe = this.pipeline(ds, l.spec, l.model, s.flips, s.seed);
     const variants: CacheVariant[] = [];
     for (let k = 0; k < pipe.length; k++) {
-      const im = info.get(pipe.image(k).key)!;
-      for (const flipped of s.flips && im.split !== 'val' ? [false, true] : [false]) variants.push({ pipe, index: k, flipped, hash: im.hash });
+      const key = pipe.image(k).key;
+      const im = info.get(tileOf?.get(key)?.imageKey ?? key)!;
+      for (const flipped of s.flips && im.split !== 'val' ? [false, true] : [false]) variants.push({ pipe, index: k, flipped, hash: hashFor(key) });
     }
     const { computed } = await fillFeatureCache(cache, l.model.hst, variants, opts);
     // the baseline the first update is compared with, so that update does not pay for it
     const valKeys = new Set([...info.values()].filter((i) => i.labelled && i.split === 'val').map((i) => String(i.id)));
-    const dsVal = filterDataset(ds, valKeys);
+    const dsVal = filterDataset(ds, new Set(ds.images.map((im) => im.key).filter((k) => valKeys.has(tileOf?.get(k)?.imageKey ?? k))));
     const memoKey = `${active.id}|fast|${this.valSignature(dsVal, l.spec.classes)}`;
     if (!this.evalMemo.has(memoKey) && dsVal.images.length > 0) {
       const valPipe = this.pipeline(dsVal, l.spec, l.model, false, s.seed);
-      this.evalMemo.set(memoKey, await this.evaluate(l.model, dsVal, valPipe, l.spec, cache, info, opts.signal ?? new AbortController().signal));
+      this.evalMemo.set(memoKey, await this.evaluate(l.model, dsVal, valPipe, l.spec, cache, hashFor, opts.signal ?? new AbortController().signal));
     }
     return computed;
   }
 
   /** Metrics of `model` on `dataset` (its images must be labelled project images), ViT pass from the cache. */
-  async evaluateCached(model: TaskModel, spec: TaskModelSpec, dataset: Dataset, paramsVersion?: string): Promise<EvalMetrics> {
+  async evaluateCached(model: TaskModel, spec: TaskModelSpec, photos: Dataset, paramsVersion?: string): Promise<EvalMetrics> {
     const cache = new FeatureCache({ store: this.opts.store, backbone: backboneId(spec, model), size: spec.inputSize, paramsVersion: paramsVersion ?? frozenParamsVersion(model.hst), maxBytes: this.opts.cacheBytes });
+    const { dataset, tileOf } = asTrained(photos, spec);
     const pipe = this.pipeline(dataset, spec, model, false, this.settings.seed);
-    return this.evaluate(model, dataset, pipe, spec, cache, this.images(), new AbortController().signal);
+    return this.evaluate(model, dataset, pipe, spec, cache, this.hashFor(this.images(), tileOf), new AbortController().signal);
   }
 
   private valSignature(ds: Dataset, classes: readonly string[]): string {
@@ -284,11 +303,11 @@ export class IncrementalUpdater {
     return h.digest('hex');
   }
 
-  private async evaluate(model: TaskModel, ds: Dataset, pipe: DataPipeline, spec: TaskModelSpec, cache: FeatureCache | null, info: Map<string, ImageInfo>, signal: AbortSignal): Promise<EvalMetrics> {
+  private async evaluate(model: TaskModel, ds: Dataset, pipe: DataPipeline, spec: TaskModelSpec, cache: FeatureCache | null, hashFor: (key: string) => string | undefined, signal: AbortSignal): Promise<EvalMetrics> {
     // only what the promotion needs (box AP50 for a detector): an update's metrics are its main metric's task
     const only = mainMetricTasks(model.tasks);
     if (!cache) return (await evaluateModel(model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal, only })).metrics;
-    const view = cachedPredictor(model, cache, (key) => info.get(key)?.hash);
+    const view = cachedPredictor(model, cache, hashFor);
     try {
       return (await evaluateModel(view.model, ds, pipe, spec.classes, { batchSize: 8, keepPredictions: false, signal, only })).metrics;
     } finally {
@@ -332,13 +351,18 @@ export class IncrementalUpdater {
     if (changedKeys.size === 0) return skip('none of the changed images is a labelled training image; nothing to learn from');
 
     const dataset = store.toDataset();
-    const dsTrain = filterDataset(dataset, trainKeys);
-    const dsVal = filterDataset(dataset, valKeys);
+    // a model trained on tiles learns the new labels on the same tiles (each tile of a changed photo is new)
+    const train = asTrained(filterDataset(dataset, trainKeys), spec);
+    const val = asTrained(filterDataset(dataset, valKeys), spec);
+    const dsTrain = train.dataset;
+    const dsVal = val.dataset;
+    const photoOf = (key: string) => train.tileOf?.get(key)?.imageKey ?? key;
+    const hashFor = this.hashFor(info, new Map([...(train.tileOf ?? []), ...(val.tileOf ?? [])]));
     const trainPipe = this.pipeline(dsTrain, spec, model, s.flips, s.seed);
     const valPipe = this.pipeline(dsVal, spec, model, false, s.seed);
     const newIdx: number[] = [];
     const oldIdx: number[] = [];
-    for (let i = 0; i < trainPipe.length; i++) (changedKeys.has(trainPipe.image(i).key) ? newIdx : oldIdx).push(i);
+    for (let i = 0; i < trainPipe.length; i++) (changedKeys.has(photoOf(trainPipe.image(i).key)) ? newIdx : oldIdx).push(i);
 
     const rng = new Rng(s.seed, 0x1c2, parent.id, store.revision());
     const nNew = oldIdx.length === 0 ? s.batchSize : Math.max(1, Math.round(s.batchSize * (1 - s.replayFraction)));
@@ -355,10 +379,12 @@ export class IncrementalUpdater {
       for (let j = 0; j < nOld; j++) batch.push({ index: oldIdx[rng.int(0, oldIdx.length - 1)], flipped: s.flips && rng.next() < 0.5 });
       plan.push(batch);
     }
-    const replayImages = new Set(plan.flat().map((b) => b.index).filter((i) => !changedKeys.has(trainPipe.image(i).key))).size;
-    this.emit({ type: 'started', mode, parentVersionId: parent.id, newImages: newIdx.length, replayImages, steps: s.steps });
+    // counted in photos (a tiled model trains on several tiles of each)
+    const replayImages = new Set(plan.flat().map((b) => photoOf(trainPipe.image(b.index).key)).filter((k) => !changedKeys.has(k))).size;
+    const newImages = new Set(newIdx.map((i) => photoOf(trainPipe.image(i).key))).size;
+    this.emit({ type: 'started', mode, parentVersionId: parent.id, newImages, replayImages, steps: s.steps });
 
-    const hashOfIndex = (pipe: DataPipeline, i: number) => info.get(pipe.image(i).key)!.hash;
+    const hashOfIndex = (pipe: DataPipeline, i: number) => hashFor(pipe.image(i).key)!;
     let cacheComputed = 0;
 
     // the previous model's score on today's val split (memoised while the val split is unchanged)
@@ -379,14 +405,14 @@ export class IncrementalUpdater {
     const memoKey = `${parent.id}|${mode}|${valSig}`;
     let previous = this.evalMemo.get(memoKey);
     if (!previous) {
-      previous = await this.evaluate(model, dsVal, valPipe, spec, cache, info, signal);
+      previous = await this.evaluate(model, dsVal, valPipe, spec, cache, hashFor, signal);
       this.evalMemo.set(memoKey, previous);
     }
     lap('previousEval');
 
     const stepper = new FastStepper(model, { lr: s.lr, mode });
     const vitStats = { hits: 0, computed: 0 };
-    const vitSource = cache ? cacheVitSource(cache, model.hst, (key) => info.get(key)?.hash, vitStats) : null;
+    const vitSource = cache ? cacheVitSource(cache, model.hst, hashFor, vitStats) : null;
     const saved = snapshot(model, stepper.params.map((p) => p.variable));
     let committed = false;
     const cancelled = (): UpdateResult => {
@@ -409,7 +435,7 @@ export class IncrementalUpdater {
       this.emit({ type: 'progress', phase: 'eval', done: 0, total: valPipe.length });
       let metrics: EvalMetrics;
       try {
-        metrics = await this.evaluate(model, dsVal, valPipe, spec, cache, info, signal);
+        metrics = await this.evaluate(model, dsVal, valPipe, spec, cache, hashFor, signal);
       } catch (err) {
         if (signal.aborted) return cancelled();
         throw err;
@@ -426,9 +452,9 @@ export class IncrementalUpdater {
       const weights = join(folder, 'model.safetensors');
       await saveTaskModel(model, spec, weights);
       const wallMs = performance.now() - t0;
-      const incremental = { mode, parentId: parent.id, steps: s.steps, lr: s.lr, batchSize: s.batchSize, newImages: newIdx.length, replayImages, flips: s.flips, paramsVersion: l.paramsVersion };
+      const incremental = { mode, parentId: parent.id, steps: s.steps, lr: s.lr, batchSize: s.batchSize, newImages, replayImages, flips: s.flips, paramsVersion: l.paramsVersion };
       const version = store.addModelVersion({
-        name: `${parent.name.replace(/ \+\d+ \((fast|full)\)$/, '')} +${newIdx.length} (${mode})`.slice(0, 200),
+        name: `${parent.name.replace(/ \+\d+ \((fast|full)\)$/, '')} +${newImages} (${mode})`.slice(0, 200),
         task: parent.task,
         config: parent.config && typeof parent.config === 'object' ? { ...(parent.config as object), incremental } : { incremental },
         metrics: { ...metrics, main, previousMain, promoted: decision.promoted, reason: decision.reason, mode, wallMs: Math.round(wallMs), evaluated: mainMetricTasks(model.tasks) },
@@ -447,7 +473,7 @@ export class IncrementalUpdater {
       lap('save');
       const done: UpdateDone = {
         type: 'done', versionId: version.id, parentVersionId: parent.id, promoted: decision.promoted, reason: decision.reason, mode,
-        metrics, previous, main, previousMain, newImages: newIdx.length, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed: cacheComputed + vitStats.computed, phaseMs,
+        metrics, previous, main, previousMain, newImages, replayImages, steps: s.steps, wallMs: performance.now() - t0, cacheComputed: cacheComputed + vitStats.computed, phaseMs,
       };
       this.emit(done);
       return done;

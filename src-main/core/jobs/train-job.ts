@@ -32,6 +32,8 @@ export const TrainJobConfig = z
     emaDecay: z.number().min(0).lt(1).optional(),
     dataParallel: z.boolean().optional(),
     beta2: z.number().gt(0).lt(1).optional(),
+    // the plan's tiles (photo pixels); null: whole photos
+    tiles: z.object({ size: z.number().int().min(32), overlap: z.number().int().min(0) }).refine((t) => t.overlap < t.size, 'the overlap must be smaller than the tile').nullable().optional(),
   })
   .strict();
 export type TrainJobConfig = z.infer<typeof TrainJobConfig>;

@@ -17,6 +17,7 @@ import type { AugmentOptions } from '../data/types';
 import type { TaskModelSpec } from '../task-model/model-spec';
 import type { TaskModel } from '../task-model/task-model';
 import type { VitSource } from '../features/types';
+import { cacheKeyOf, type TileOrigin } from './tile-dataset';
 
 /** What fast mode can augment with: the cached letterbox and its horizontal flip. */
 export const FAST_AUGMENT: AugmentOptions = { hflip: 0.5, scaleJitter: [1, 1], colorJitter: 0 };
@@ -41,10 +42,10 @@ export async function prepareFastTraining(
   spec: TaskModelSpec,
   train: DataPipeline,
   val: DataPipeline,
-  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; tileOf?: ReadonlyMap<string, TileOrigin> } = {},
 ): Promise<FastTraining> {
   const hashOf = new Map(store.listImages().items.map((i) => [String(i.id), i.hash]));
-  const hash = (key: string) => hashOf.get(key);
+  const hash = cacheKeyOf(hashOf, opts.tileOf);
   const cache = new FeatureCache({ store, backbone: backboneId(spec, model), size: spec.inputSize, paramsVersion: frozenParamsVersion(model.hst) });
   if (cache.maxBytes <= 0) throw new Error('fast fine-tune needs the feature cache, whose size budget (features.cacheBytes) is 0: raise it or train in full mode');
   const variants: CacheVariant[] = [];

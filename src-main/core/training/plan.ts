@@ -37,8 +37,8 @@ export interface PlanInput {
   tilingSupported?: boolean;
 }
 
-/** The trainer does not cut photos into tiles yet (tiles.ts has the grid and the merge): plans say so. */
-export const TILING_SUPPORTED = false;
+/** The trainer cuts photos into tiles (tile-dataset.ts); the input stays for tests of a planner without them. */
+export const TILING_SUPPORTED = true;
 
 /** An object must keep about two stride-8 cells across after resizing, or the finest FPN level misses it. */
 export const MIN_OBJECT_PX = 16;
@@ -61,39 +61,73 @@ interface SizeChoice {
 }
 
 /**
+ * Overlap of neighbouring tiles: about the size of the larger objects that fit in half a tile (so each is whole
+ * in some tile; bigger ones are cut anyway), 10–50 % of a tile.
+ */
+function overlapFor(tile: number, sides: readonly number[]): number {
+  const fit = sides.filter((s) => s <= tile / 2);
+  const big = fit.length ? quantile(fit, 0.9) : 0;
+  return Math.min(Math.floor(tile / 2), Math.max(Math.round(tile * 0.1), Math.round(big)));
+}
+
+/** Mean tiles per labelled photo (a photo no larger than a tile is one). */
+export function tilesPerImage(stats: PlanStats, spec: TileSpec): number {
+  const counts = stats.imageSizes.filter((s) => s.width > 0).map((s) => tileCount(s.width, s.height, spec));
+  return counts.length ? Math.round((counts.reduce((a, b) => a + b, 0) / counts.length) * 10) / 10 : 1;
+}
+
+/**
+ * The smallest tiles from `tile0` up (×1.25 each time) whose mean count per photo `ok` accepts; null once tiles
+ * no longer cut the larger photos (90th percentile of the long side ≤ 1.25 tiles), where tiling gains nothing.
+ */
+export function growTiles(stats: PlanStats, tile0: number, ok: (perImage: number) => boolean): (TileSpec & { perImage: number }) | null {
+  const sides = stats.objects.map((o) => o.side);
+  const photos = stats.imageSizes.map((s) => Math.max(s.width, s.height)).filter((v) => v > 0);
+  const large = photos.length ? quantile(photos, 0.9) : 0;
+  for (let tile = tile0; large > tile * 1.25; tile = Math.round(tile * 1.25)) {
+    const spec = { size: tile, overlap: overlapFor(tile, sides) };
+    const perImage = tilesPerImage(stats, spec);
+    if (ok(perImage)) return { ...spec, perImage };
+  }
+  return null;
+}
+
+const pct = (v: number) => Math.round(v * 10) / 10;
+
+/**
  * Input size from the objects: the smallest objects (10th percentile of √(w·h)) must stay ≥ MIN_OBJECT_PX after
  * the photo is resized to the input. From the backend's base size up to its largest affordable size; beyond that,
- * photos larger than a tile are cut into overlapping tiles at the largest size instead of being shrunk.
+ * photos larger than a tile are cut into overlapping tiles at the largest size instead of being shrunk. The
+ * tiles are as small as keeps those objects ≥ MIN_OBJECT_PX, grown while a photo would need more than
+ * MAX_TILES_PER_IMAGE of them on average.
  */
 export function chooseSize(stats: PlanStats, base: number, max: number, allowTiles = true): SizeChoice {
   const rel = stats.objects.filter((o) => o.imageMax > 0).map((o) => o.side / o.imageMax);
   if (rel.length === 0) return { size: base, tiles: null, reason: `${base} px: the backend's base size (no object sizes known)` };
   const small = quantile(rel, 0.1);
   const need = MIN_OBJECT_PX / small;
-  const smallPx = Math.round(small * base * 10) / 10;
+  const smallPx = pct(small * base);
   if (need <= base) return { size: base, tiles: null, reason: `${base} px: the smallest objects (10th percentile) stay ${smallPx} px across` };
   if (need <= max) {
     const size = ceil32(need);
     return { size, tiles: null, reason: `${size} px: keeps the smallest objects (10th percentile, ${Math.round(small * 1000) / 10} % of the photo) ≥ ${MIN_OBJECT_PX} px` };
   }
-  const abs = stats.objects.map((o) => o.side);
-  const smallAbs = quantile(abs, 0.1);
-  const bigAbs = quantile(abs, 0.9);
-  const photo = quantile(stats.imageSizes.map((s) => Math.max(s.width, s.height)).filter((v) => v > 0), 0.5);
+  const smallAbs = quantile(stats.objects.map((o) => o.side), 0.1);
+  const photos = stats.imageSizes.map((s) => Math.max(s.width, s.height)).filter((v) => v > 0);
+  const large = photos.length ? quantile(photos, 0.9) : 0;
   const tile = Math.floor((smallAbs * max) / MIN_OBJECT_PX);
-  if (!allowTiles || !(photo > tile * 1.25) || tile < 32) {
-    return { size: max, tiles: null, reason: `${max} px: the largest this backend affords; the smallest objects (10th percentile) shrink to ${Math.round(small * max * 10) / 10} px${allowTiles ? '' : ' (tiling off)'}` };
+  const whole = `the smallest objects (10th percentile) shrink to ${pct(small * max)} px`;
+  if (!allowTiles || !(large > tile * 1.25) || tile < 32) {
+    return { size: max, tiles: null, reason: `${max} px: the largest this backend affords; ${whole}${allowTiles ? '' : ' (tiling off)'}` };
   }
-  const overlap = Math.min(Math.floor(tile / 2), Math.max(Math.round(tile * 0.1), Math.round(bigAbs)));
-  const spec = { size: tile, overlap };
-  const counts = stats.imageSizes.filter((s) => s.width > 0).map((s) => tileCount(s.width, s.height, spec));
-  const perImage = counts.length ? Math.round((counts.reduce((a, b) => a + b, 0) / counts.length) * 10) / 10 : 1;
-  if (perImage > MAX_TILES_PER_IMAGE) {
-    return { size: max, tiles: null, reason: `${max} px: tiling would need ${perImage} tiles per photo (more than ${MAX_TILES_PER_IMAGE}); the smallest objects shrink to ${Math.round(small * max * 10) / 10} px` };
+  const spec = growTiles(stats, tile, (n) => n <= MAX_TILES_PER_IMAGE);
+  if (!spec) {
+    return { size: max, tiles: null, reason: `${max} px: tiling would need more than ${MAX_TILES_PER_IMAGE} tiles per photo; ${whole}` };
   }
+  const grown = spec.size > tile ? ` (tiles of ${tile} px would need more than ${MAX_TILES_PER_IMAGE} per photo: the smallest objects become ${pct((smallAbs * max) / spec.size)} px)` : '';
   return {
-    size: max, tiles: { ...spec, perImage },
-    reason: `tiles of ${tile} px (overlap ${overlap}) resized to ${max} px, ~${perImage} per photo: the smallest objects (${Math.round(smallAbs)} px in ${Math.round(photo)} px photos) would shrink below ${MIN_OBJECT_PX} px on the whole photo`,
+    size: max, tiles: spec,
+    reason: `tiles of ${spec.size} px (overlap ${spec.overlap}) resized to ${max} px, ~${spec.perImage} per photo: the smallest objects (${Math.round(smallAbs)} px in photos up to ${Math.round(large)} px) would shrink below ${MIN_OBJECT_PX} px on the whole photo${grown}`,
   };
 }
 
@@ -136,6 +170,7 @@ export function planTrainingRun(input: PlanInput): TrainPlan {
     if (pick.tiles && !(input.tilingSupported ?? TILING_SUPPORTED)) {
       pick = { size: pick.size, tiles: null, reason: `${pick.size} px, the largest this backend affords; ${pick.reason.replace(/^tiles/, 'tiles')} would keep the small objects, but training on tiles is not available yet` };
     }
+    if (pick.tiles && !backend.accelerated) pick = affordTiles(pick, stats, { backend, mode, side: adv.side ?? (cpuFast ? 'lite' : 'small'), trainImages, valImages, vitShape: backbone.shape, costs: input.costs ?? [] });
     reasons.push(pick.reason);
     tiles = pick.tiles;
     if (tiles) samples = Math.round(trainImages * tiles.perImage);
@@ -202,6 +237,38 @@ export function planTrainingRun(input: PlanInput): TrainPlan {
     tiles,
     estimate,
     reasons,
+  };
+}
+
+/** Share of the CPU budget that the cache fill and evaluations of a tiled run may take (the rest trains). */
+export const TILE_FIXED_SHARE = 0.5;
+
+/**
+ * On CPU every tile is a ViT pass into the cache (twice for train tiles: plain and flipped) and a sample of each
+ * evaluation: tiles are grown (fewer per photo, the smallest objects a little smaller) until the cache fill and
+ * the evaluations take at most TILE_FIXED_SHARE of the budget; where even tiles that barely cut the photos do
+ * not fit, the run trains whole photos at the largest size and the reason says why.
+ */
+function affordTiles(pick: SizeChoice, stats: PlanStats, o: { backend: PlanBackend; mode: 'fast' | 'full'; side: string; trainImages: number; valImages: number; vitShape: PlanBackbone['shape']; costs: readonly CostEntry[] }): SizeChoice {
+  const fixed = (perImage: number) => estimateRun({
+    ...costKey(o.backend, o.mode, o.side), accelerated: false, size: pick.size, batchSize: 1, steps: 0,
+    cachePasses: o.mode === 'fast' ? Math.round(o.trainImages * perImage) * 2 + Math.round(o.valImages * perImage) : 0,
+    vitShape: o.vitShape, evaluations: 6, valSamples: Math.round(o.valImages * perImage),
+  }, o.costs).seconds;
+  const limit = CPU_TRAIN_BUDGET_S * TILE_FIXED_SHARE;
+  const first = pick.tiles!;
+  const spec = growTiles(stats, first.size, (n) => fixed(n) <= limit);
+  if (!spec) {
+    return {
+      size: pick.size, tiles: null,
+      reason: `${pick.size} px, whole photos: tiles of ${first.size} px (~${first.perImage} per photo) would spend ~${fixed(first.perImage)} s on the feature cache and evaluations, and even tiles that barely cut the photos take more than ${Math.round(TILE_FIXED_SHARE * 100)} % of the ${CPU_TRAIN_BUDGET_S / 60}-minute CPU budget (Advanced → Steps, fewer photos, or a GPU backend for tiles)`,
+    };
+  }
+  if (spec.size === first.size) return pick;
+  const smallAbs = quantile(stats.objects.map((o) => o.side), 0.1);
+  return {
+    size: pick.size, tiles: spec,
+    reason: `${pick.reason.replace(/^tiles of \d+ px \(overlap \d+\)/, `tiles of ${spec.size} px (overlap ${spec.overlap})`).replace(/~[\d.]+ per photo/, `~${spec.perImage} per photo`)}; grown from ${first.size} px (~${first.perImage} per photo) so the feature cache and evaluations (~${fixed(spec.perImage)} s) leave ${100 - Math.round(TILE_FIXED_SHARE * 100)} % of the ${CPU_TRAIN_BUDGET_S / 60}-minute CPU budget to training; the smallest objects become ${pct((smallAbs * pick.size) / spec.size)} px`,
   };
 }
 

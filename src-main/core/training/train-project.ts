@@ -27,6 +27,8 @@ import { applyPlanSplit, inferTasks, planDataset, writeHoldout } from './plan-pr
 import { classificationFromTags, labelsAreTags } from './tags-classification';
 // labelledOnly and buildHst live in task-model/start.ts (the training bundle export needs them without training/)
 import { buildHst, labelledOnly } from '../task-model/start';
+import { tileDataset, type TileOrigin } from './tile-dataset';
+import type { TileSpec } from './tiles';
 
 export interface TrainProjectOptions {
   /** studio project folder, or a folder with a COCO annotations.json and its images */
@@ -77,6 +79,11 @@ export interface TrainProjectOptions {
   beta2?: number;
   /** the plan to run (the CLI plans first to print it); without it trainProject asks the planner itself */
   plan?: TrainPlan;
+  /**
+   * cut photos larger than a tile into tiles (tile-dataset.ts) and train on those, each resized to `size`;
+   * default: the plan's tiles; null: whole photos
+   */
+  tiles?: TileSpec | null;
 }
 
 export interface TrainProjectResult {
@@ -163,6 +170,15 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       if (src.store) writeHoldout(src.store, plan);
       emit({ type: 'phase', message: `val split: ${plan.val.keys.length} labelled images held out (${Math.round((plan.val.fraction ?? 0) * 100)} %, seed ${plan.val.seed})${src.store ? ' and saved as the project\'s val split' : ''}` });
     }
+    // large photos with small objects: train on their tiles (val too: the during-run curve is on val tiles)
+    const tiles: TileSpec | null = o.tiles !== undefined ? o.tiles : plan.tiles ? { size: plan.tiles.size, overlap: plan.tiles.overlap } : null;
+    let tileOf: Map<string, TileOrigin> | undefined;
+    if (tiles) {
+      const t = tileDataset(ds, tiles);
+      ds = t.dataset;
+      tileOf = t.tileOf;
+      emit({ type: 'phase', message: `tiles: ${t.photosCut} photo${t.photosCut === 1 ? '' : 's'} cut into ${t.tiles} tiles of ${tiles.size} px (overlap ${tiles.overlap})${t.cutAway ? `; ${t.cutAway} shape${t.cutAway === 1 ? '' : 's'} less than half inside a tile left out of it` : ''}` });
+    }
     const size = o.size ?? plan.size;
     const tasks = o.tasks ?? (plan.tasks as TaskName[]);
     const classes = ds.classes.map((c) => c.name);
@@ -197,7 +213,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     const heads = defaultHeadSettings(tasks, classes.length, { ...(plan.fpnWidth ? { fpnWidth: plan.fpnWidth } : {}), ...o.heads });
     const spec: TaskModelSpec = {
       format: 'hst-studio-task-model', version: 1, hst: {}, heads, classes, inputSize: size, norm: VIT_AUGREG_NORM,
-      backbone: hst.backboneSource, seed,
+      backbone: hst.backboneSource, seed, ...(tiles ? { tiles } : {}),
     };
     model = buildTaskModel(spec, hst);
     if (hst.backboneSource.kind === 'random') emit({ type: 'warning', message: 'training on a RANDOM (untrained) backbone, as asked with --backbone random' });
@@ -219,6 +235,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
         fast = await prepareFastTraining(src.store!, model, spec, trainData, valData, {
           signal: ctl.signal,
           onProgress: (d, n) => emit({ type: 'phase', message: `caching ViT features: ${d}/${n}` }),
+          tileOf,
         });
       } catch (err) {
         // paused before the first step: nothing to checkpoint yet (a resume starts at step 0; the features cached
@@ -242,10 +259,13 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     if (o.resume) {
       const last = await latestCheckpoint(ckptDir);
       if (!last) throw new Error(`--resume: no checkpoint under ${ckptDir}; start without --resume`);
-      const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number; mode?: 'fast' | 'full' };
+      const prevSpec = JSON.parse(await readFile(join(ckptDir, 'spec.json'), 'utf8')) as { heads: HeadSettings; classes: string[]; inputSize: number; mode?: 'fast' | 'full'; tiles?: TileSpec | null };
       if ((prevSpec.mode ?? 'full') !== mode) throw new Error(`--resume: the checkpoint was trained in ${prevSpec.mode ?? 'full'} mode, this run asks for ${mode} mode; resume in the same mode`);
       if (JSON.stringify(prevSpec.classes) !== JSON.stringify(classes) || prevSpec.inputSize !== size || JSON.stringify(prevSpec.heads.tasks) !== JSON.stringify(heads.tasks)) {
         throw new Error(`--resume: the checkpoint in ${last} was trained with other classes, size or tasks (the project changed since); start a new run (without --resume; in the studio: Start over)`);
+      }
+      if (JSON.stringify(prevSpec.tiles ?? null) !== JSON.stringify(tiles)) {
+        throw new Error(`--resume: the checkpoint was trained ${prevSpec.tiles ? `on tiles of ${prevSpec.tiles.size} px` : 'on whole photos'}, this run ${tiles ? `on tiles of ${tiles.size} px` : 'on whole photos'}; start a new run (without --resume; in the studio: Start over)`);
       }
       await trainer.resume(last);
       emit({ type: 'phase', message: `resuming from ${last} (step ${trainer.currentStep})` });
@@ -259,7 +279,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       await writeFile(join(ckptDir, 'spec.json'), JSON.stringify({ ...spec, mode }));
     }
     const backend = getComputeInfo()?.backend ?? 'unknown';
-    if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend, mode } }).id;
+    if (src.store) runId = src.store.addTrainingRun({ config: { ...o, tasks, size, steps, backbone: label, backend, mode, tiles } }).id;
     const evalEvery = o.evalEvery ?? (o.plan ? plan.evalEvery ?? 0 : 0);
     const res = await trainer.run({
       signal: ctl.signal,
@@ -290,7 +310,9 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     trainer.useAveragedWeights();
     let metrics: EvalMetrics | null = null;
     if (valData.length > 0) {
-      emit({ type: 'phase', message: `evaluating on ${valData.length} val images` });
+      // TILES-PREDICT: a tiled model is evaluated here on its val tiles (as during the run); whole-photo
+      // evaluation (tiles predicted and merged, core/eval — the prediction side's work) belongs at this call site
+      emit({ type: 'phase', message: `evaluating on ${valData.length} val ${tiles ? 'tiles' : 'images'}` });
       // a pause that arrives after the last step has nothing left to pause: evaluation stops only on cancel
       const evalCtl = new AbortController();
       const onAbort = () => ctl.signal?.reason !== PAUSE && evalCtl.abort();
@@ -313,7 +335,7 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       const v = src.store.addModelVersion({
         name: `${tasks.join('+')} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
         task: tasks.join('+'),
-        config: { spec, train: trainOpts, backbone: label, backend, trainableParams: trainable, seconds: res.seconds, size, mode },
+        config: { spec, train: trainOpts, backbone: label, backend, trainableParams: trainable, seconds: res.seconds, size, mode, ...(tiles ? { tiles } : {}) },
         metrics: { ...(metrics ?? {}), trainLoss: res.loss },
         datasetRevision: src.revision,
         files: [relative(src.root, saved.weights), relative(src.root, saved.spec)],

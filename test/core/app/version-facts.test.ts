@@ -14,6 +14,7 @@ describe('model version facts (Models page)', () => {
   it('names a fine-tune\'s mode, so a fast-mode model never reads "full"', () => {
     expect(versionOrigin(v1)).toBe('fine-tune (fast)');
     expect(versionOrigin({ ...v1, config: { mode: 'full' } })).toBe('fine-tune (full)');
+    expect(versionOrigin({ ...v1, config: { mode: 'fast', tiles: { size: 192, overlap: 19 } } })).toBe('fine-tune (fast, tiles 192 px)');
     expect(versionOrigin({ ...v1, config: {} })).toBe('fine-tune');
     expect(versionOrigin(v2)).toBe('incremental');
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateRun, readCosts, recordCost } from '../../../src-main/core/training/cost-model';
-import { chooseSize, CPU_TRAIN_BUDGET_S, formatPlan, MIN_OBJECT_PX, planTrainingRun, type PlanInput } from '../../../src-main/core/training/plan';
+import { chooseSize, CPU_TRAIN_BUDGET_S, formatPlan, MIN_OBJECT_PX, planTrainingRun, TILE_FIXED_SHARE, tilesPerImage, type PlanInput } from '../../../src-main/core/training/plan';
 import type { PlanStats } from '../../../src-main/core/training/plan-stats';
 
 const VIT_TI = { embed_dim: 192, depth: 12, patch_size: 16 };
@@ -21,6 +21,12 @@ function stats(o: { train: number; val?: number; w: number; h: number; sides: nu
   }
   return s;
 }
+
+/** what a fast CPU run at 384 px spends before training: the cache fill of its samples and 6 evaluations */
+const fixedInput = (train: number, val: number, perImage: number) => ({
+  backend: 'wasm', mode: 'fast' as const, side: 'lite', accelerated: false, size: 384, batchSize: 1, steps: 0,
+  cachePasses: Math.round(train * perImage) * 2 + Math.round(val * perImage), vitShape: VIT_TI, evaluations: 6, valSamples: Math.round(val * perImage),
+});
 
 const input = (st: PlanStats, extra: Partial<PlanInput> = {}): PlanInput => ({ stats: st, tasks: ['detect'], backend: WASM, backbone: { id: 'random', shape: VIT_TI }, ...extra });
 
@@ -56,14 +62,54 @@ describe('input size from the objects', () => {
     expect(off.reason).toMatch(/tiling off/);
   });
 
-  it('until the trainer runs on tiles, a plan that needs them says so and trains at the largest size', () => {
+  it('without tiling (tilingSupported: false), a plan that needs tiles says so and trains at the largest size', () => {
     const st = stats({ train: 40, val: 8, w: 4000, h: 3000, sides: [40, 60, 300] });
-    const p = planTrainingRun(input(st));
+    const p = planTrainingRun(input(st, { tilingSupported: false }));
     expect(p).toMatchObject({ size: 384, tiles: null });
     expect(p.reasons!.join(' ')).toMatch(/384 px, the largest this backend affords; tiles of \d+ px .* training on tiles is not available yet/);
-    const t = planTrainingRun(input(st, { tilingSupported: true }));
-    expect(t.tiles).toMatchObject({ size: chooseSize(st, 128, 384).tiles!.size });
+    const t = planTrainingRun(input(st));
+    expect(t.tiles).not.toBeNull();
     expect(t.estimate!.cacheSeconds).toBeGreaterThan(p.estimate!.cacheSeconds); // every tile is a ViT pass
+  });
+
+  it('on CPU, grows the tiles until the cache fill and evaluations take at most half the budget, and says so', () => {
+    // 40 + 8 photos of 4000×3000, objects of 40 px: tiles of 40·384/16 = 960 px, overlap 300 (the larger objects
+    // that fit half a tile) → starts every 660 px: 6 × 5 = 30 per photo; ViT-Ti at 384 px is ~9.2 GFLOP, 0.23 s a
+    // pass at 40 GFLOP/s: 30 · (40·2 + 8) passes ≈ 607 s of cache alone, more than the 300 s allowed
+    const st = stats({ train: 40, val: 8, w: 4000, h: 3000, sides: [40, 60, 300] });
+    const first = chooseSize(st, 128, 384).tiles!;
+    expect(first).toEqual({ size: 960, overlap: 300, perImage: 30 });
+    const p = planTrainingRun(input(st));
+    const t = p.tiles!;
+    expect(t.size).toBeGreaterThan(first.size);
+    expect(t.perImage).toBeLessThan(first.perImage);
+    const fixed = estimateRun({ backend: 'wasm', mode: 'fast', side: 'lite', accelerated: false, size: 384, batchSize: 1, steps: 0, cachePasses: Math.round(40 * t.perImage) * 2 + Math.round(8 * t.perImage), vitShape: VIT_TI, evaluations: 6, valSamples: Math.round(8 * t.perImage) });
+    expect(fixed.seconds).toBeLessThanOrEqual(CPU_TRAIN_BUDGET_S * TILE_FIXED_SHARE);
+    // the next smaller tiles (÷1.25) would not have fitted: the tiles are no larger than needed
+    const smaller = Math.round(t.size / 1.25);
+    const perSmaller = tilesPerImage(st, { size: smaller, overlap: Math.min(Math.floor(smaller / 2), Math.max(Math.round(smaller * 0.1), 300)) });
+    expect(estimateRun({ ...fixedInput(40, 8, perSmaller) }).seconds).toBeGreaterThan(CPU_TRAIN_BUDGET_S * TILE_FIXED_SHARE);
+    expect(p.reasons!.join(' ')).toMatch(new RegExp(`tiles of ${t.size} px .* grown from 960 px \\(~30 per photo\\) so the feature cache and evaluations .* leave 50 % of the 10-minute CPU budget to training`));
+    expect(formatPlan(p)).toContain(`tiles ${t.size} px, overlap ${t.overlap}, ~${t.perImage}/photo`);
+    // a GPU backend has no such budget: the smallest tiles that keep the objects, at its largest size (640)
+    expect(planTrainingRun(input(st, { backend: { name: 'webgpu', accelerated: true } })).tiles).toEqual(chooseSize(st, 224, 640).tiles);
+  });
+
+  it('on CPU, trains whole photos with a reason when even tiles that barely cut the photos do not fit the budget', () => {
+    const st = stats({ train: 400, val: 60, w: 4000, h: 3000, sides: [40, 60, 300] });
+    const p = planTrainingRun(input(st));
+    expect(p).toMatchObject({ size: 384, tiles: null });
+    expect(p.reasons!.join(' ')).toMatch(/384 px, whole photos: tiles of 960 px \(~30 per photo\) would spend ~\d+ s on the feature cache and evaluations, and even tiles that barely cut the photos take more than 50 % of the 10-minute CPU budget/);
+  });
+
+  it('grows tiles that would be more than 64 per photo instead of giving up on tiling', () => {
+    // 8 px objects in 4000×3000 photos: tiles of 8·384/16 = 192 px would be ~22 × 17 per photo
+    const st = stats({ train: 10, w: 4000, h: 3000, sides: [8, 12] });
+    const c = chooseSize(st, 128, 384);
+    expect(tilesPerImage(st, { size: 192, overlap: 19 })).toBeGreaterThan(64);
+    expect(c.tiles!.perImage).toBeLessThanOrEqual(64);
+    expect(tilesPerImage(st, { size: Math.round(c.tiles!.size / 1.25), overlap: c.tiles!.overlap })).toBeGreaterThan(64);
+    expect(c.reason).toMatch(/tiles of 192 px would need more than 64 per photo: the smallest objects become [\d.]+ px/);
   });
 
   it('a large photo with large objects is shrunk, not tiled', () => {
