@@ -65,8 +65,9 @@ async function predictPhoto(model: TaskModel, im: DatasetImage, datasetIndex: nu
   const ox = im.crop?.x ?? 0;
   const oy = im.crop?.y ?? 0;
   const tiles = tileGrid(W, H, opts.tiles);
+  // a tile's key names its region: never another image's key (a feature cache looks samples up by key)
   const tileImages: DatasetImage[] = tiles.map((t, i) => ({
-    key: String(i), fileName: `${im.fileName} (tile ${i + 1}/${tiles.length} at ${t.x}, ${t.y})`, absPath: im.absPath, width: t.w, height: t.h,
+    key: `${im.key}#tile@${ox + t.x},${oy + t.y},${t.w}x${t.h}`, fileName: `${im.fileName} (tile ${i + 1}/${tiles.length} at ${t.x}, ${t.y})`, absPath: im.absPath, width: t.w, height: t.h,
     crop: { x: ox + t.x, y: oy + t.y, w: t.w, h: t.h },
   }));
   const problems: string[] = [];
