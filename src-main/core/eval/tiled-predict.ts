@@ -4,7 +4,7 @@
 // the photo's pixels and merged: boxes by class-wise NMS, instance masks pasted on their runs, semantic maps
 // stitched so each pixel comes from the tile where it lies farthest from a cut edge, class probabilities
 // averaged. The result has predictAll's shape (one entry per photo, in photo pixels), so callers don't care.
-import { orientedSize } from '../data/decode';
+import { ImageDecodeError, orientedSize } from '../data/decode';
 import { createDataPipeline, type DataPipeline } from '../data/pipeline';
 import type { Normalisation } from '../data/types';
 import type { Dataset, DatasetImage } from '../datasets/types';
@@ -59,7 +59,7 @@ async function predictPhoto(model: TaskModel, im: DatasetImage, datasetIndex: nu
     try {
       ({ width: W, height: H } = await orientedSize(im.absPath, im.fileName));
     } catch (e) {
-      return skip(e instanceof Error ? e.message : String(e));
+      return skip(e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e));
     }
   }
   const ox = im.crop?.x ?? 0;
@@ -70,16 +70,18 @@ async function predictPhoto(model: TaskModel, im: DatasetImage, datasetIndex: nu
     key: `${im.key}#tile@${ox + t.x},${oy + t.y},${t.w}x${t.h}`, fileName: `${im.fileName} (tile ${i + 1}/${tiles.length} at ${t.x}, ${t.y})`, absPath: im.absPath, width: t.w, height: t.h,
     crop: { x: ox + t.x, y: oy + t.y, w: t.w, h: t.h },
   }));
-  const problems: string[] = [];
   const pipe = createDataPipeline({
     dataset: { images: tileImages, classes: [], annotations: [], issues: [] },
     // no annotations are read: the class list only has to be valid
     classes: { names: ['-'] },
     size: opts.size, norm: opts.norm, seed: 0, semantic: false, cacheSize: 1, maxPixels: opts.maxPixels,
-    onWarning: (m) => problems.push(m),
+    onWarning: () => {}, // a tile that fails is reported once, for its photo, below
   });
   const preds = await predictAll(model, pipe, { batchSize: opts.batchSize, scoreThreshold: opts.scoreThreshold, signal: opts.signal, only: opts.only });
-  if (preds.length !== tiles.length) return skip(problems[0] ?? `${tiles.length - preds.length} of its ${tiles.length} tiles could not be predicted`);
+  if (preds.length !== tiles.length) {
+    const f = pipe.failed()[0];
+    return skip(f ? `${f.fileName}: ${f.reason}` : `${tiles.length - preds.length} of its ${tiles.length} tiles could not be predicted`);
+  }
   const byTile = new Array<TaskPrediction>(tiles.length);
   for (const p of preds) byTile[p.datasetIndex] = p.prediction;
   return { datasetIndex, key: im.key, prediction: mergeTilePredictions(tiles, byTile, W, H, opts) };

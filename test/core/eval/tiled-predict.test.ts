@@ -1,7 +1,7 @@
 // Prediction on tiles: a photo is predicted tile by tile and the results come back in the photo's pixels,
 // exactly as if each tile had been cut out as a file of its own and predicted there; duplicates seen by two
 // overlapping tiles are merged; the whole-photo evaluation of a tiled model scores the merged predictions.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -107,6 +107,30 @@ describe('tiled prediction', () => {
     expect(beyondFirstTile).toBeGreaterThan(0); // photo pixels, not a tile's
     expect(masked).toBeGreaterThan(0);
   }, 30_000);
+
+  it('leaves out a photo it cannot read, with one warning naming it, and predicts the rest; a region is tiled within itself', async () => {
+    const bad = join(dir, 'bad.png');
+    writeFileSync(bad, 'not an image');
+    const ds = photoDataset([photo, join(dir, 'missing.png'), bad, photo]);
+    ds.images[1].absPath = null;
+    // the fourth image is the photo's right half (x 48..95): tiles are cut from that region, results in its pixels
+    ds.images[3].crop = { x: 48, y: 0, w: 48, h: 64 };
+    const warnings: string[] = [];
+    const done: (string | null)[] = [];
+    const out = await predictTiled(model, ds, { tiles: TILES, size: 32, norm: VIT_AUGREG_NORM, scoreThreshold: 0, only: ['detect'], onWarning: (m) => warnings.push(m), onPhoto: (p) => done.push(p?.key ?? null) });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toBe("image 'p1.png' skipped: the file is missing");
+    expect(warnings[1]).toMatch(/^image 'p2.png' skipped: /);
+    expect(warnings[1]).not.toMatch(/could not be decoded/); // the reason, not a second sentence about the same file
+    expect(done).toEqual(['1', null, null, '4']);
+    expect(out.map((p) => p.key)).toEqual(['1', '4']);
+    expect(out[1].prediction.transform).toMatchObject({ origW: 48, origH: 64 });
+    expect(out[1].prediction.objects!.length).toBeGreaterThan(0);
+    for (const o of out[1].prediction.objects!) {
+      expect(o.rle).toBeUndefined(); // only: ['detect']
+      expect(o.bbox[0] + o.bbox[2]).toBeLessThanOrEqual(48 + 1e-3);
+    }
+  }, 20_000);
 
   it('merges an object seen by two overlapping tiles into one, its mask in the photo frame; stitches the class map', () => {
     const tiles = [{ x: 0, y: 0, w: 6, h: 4 }, { x: 4, y: 0, w: 6, h: 4 }];
