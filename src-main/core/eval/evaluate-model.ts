@@ -7,7 +7,9 @@ import type { Dataset } from '../datasets/types';
 import { evaluateClassification, evaluateInstances, SemanticConfusion, type EvalObject, type EvalPrediction, type InstanceEvalResult, type SemanticMetrics } from './';
 import { polygonsToRle } from '../geometry/rasterize';
 import { decodeMask, toBbox } from '../geometry/rle';
-import type { DataPipeline } from '../data/pipeline';
+import { createDataPipeline, type DataPipeline } from '../data/pipeline';
+import type { Split } from '../../contract/schemas';
+import type { TaskModelSpec } from '../task-model/model-spec';
 import type { TaskModel } from '../task-model/task-model';
 import type { ImagePrediction, PredictOptions } from './predict-all';
 import { predictPipeline, type TilingOf } from './tiled-predict';
@@ -126,6 +128,16 @@ export async function evaluateModel(model: TaskModel, dataset: Dataset, data: Da
     metrics.classify = { accuracy: gt.length ? evaluateClassification(gt, pr, classNames.length).accuracy : null };
   }
   return result;
+}
+
+/**
+ * The metrics a user gets from a model version: its predictions on the whole photos of `dataset`'s `split`
+ * (default val), cut into tiles and merged when the spec says it was trained on tiles, scored against the photos'
+ * own labels. For the end of a training run on tiles: pass the original (untiled) dataset and the spec.
+ */
+export async function evaluateOnPhotos(model: TaskModel, dataset: Dataset, spec: Pick<TaskModelSpec, 'classes' | 'inputSize' | 'norm' | 'tiles'>, opts: EvaluateOptions & { split?: Split } = {}): Promise<EvalOutput> {
+  const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, split: opts.split ?? 'val', onWarning: opts.onWarning });
+  return evaluateModel(model, dataset, data, spec.classes, { ...opts, tiled: spec });
 }
 
 function boxOnly(g: Geometry, im: { width: number; height: number }): Geometry {
