@@ -13,6 +13,7 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   model: () => import('./model'),
   realphoto: () => import('./realphoto'),
   store: () => import('./store'),
+  tiles: () => import('./tiles'),
   ui: () => import('./ui'),
   'torch-trainer': () => import('./torch-trainer'),
 };

@@ -27,12 +27,14 @@ export const evalCommand: Command = {
       try {
         const val = createDataPipeline({ dataset: src.dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, split: 'val', onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
         if (val.length === 0) throw new Error(`${positionals[0]}: the val split is empty; put some labelled images in val`);
-        const out = await evaluateModel(model, src.dataset, val, spec.classes, { keepPredictions: false });
+        // a model trained on tiles is scored on its merged whole-photo predictions against the photos' own labels
+        const out = await evaluateModel(model, src.dataset, val, spec.classes, { keepPredictions: false, tiled: spec, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
         if (values.json) {
-          console.log(JSON.stringify({ model: file, backbone: spec.backbone, classes: spec.classes, ...out.metrics }, null, 1));
+          console.log(JSON.stringify({ model: file, backbone: spec.backbone, classes: spec.classes, tiles: spec.tiles ?? null, ...out.metrics }, null, 1));
           return 0;
         }
-        console.log(`model ${file} (${spec.backbone.kind === 'random' ? 'random (untrained) backbone' : spec.backbone.kind}), ${out.metrics.images} val images`);
+        const tiling = spec.tiles ? `, predicted on tiles of ${spec.tiles.size} px (overlap ${spec.tiles.overlap}) merged per photo` : '';
+        console.log(`model ${file} (${spec.backbone.kind === 'random' ? 'random (untrained) backbone' : spec.backbone.kind}), ${out.metrics.images} val images${tiling}`);
         if (out.instances) {
           console.log('\nbox (iouType=bbox)\n' + formatCocoSummary(out.instances.bbox));
           if (out.instances.segm) console.log('\nmask (iouType=segm)\n' + formatCocoSummary(out.instances.segm));

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Split } from '../../contract/schemas';
 import { initCompute } from '../../core/compute/engine';
 import { createDataPipeline } from '../../core/data';
-import { predictAll } from '../../core/eval/evaluate-model';
+import { predictPipeline } from '../../core/eval/tiled-predict';
 import { loadTaskModel } from '../../core/task-model/model-spec';
 import { findModel, openSource } from '../../core/training/train-project';
 import { parse, type Command } from './command';
@@ -40,8 +40,11 @@ export const predict: Command = {
           dataset = { ...dataset, images: dataset.images.filter((im) => !labelled.has(im.key)) };
         }
         const split = which === 'all' || which === 'unlabeled' ? undefined : (which as Split);
-        const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, split, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
-        const preds = await predictAll(model, data, { scoreThreshold: score });
+        const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+        const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, split, onWarning: warn });
+        // a model trained on tiles predicts each photo tile by tile; the results are merged in the photo's pixels
+        if (spec.tiles) console.log(`the model was trained on tiles of ${spec.tiles.size} px (overlap ${spec.tiles.overlap}): predicting each photo tile by tile`);
+        const preds = await predictPipeline(model, dataset, data, { scoreThreshold: score, tiled: spec, onWarning: warn });
         const classId = new Map(src.dataset.classes.map((c, i) => [c.name, c.sourceId ?? i + 1]));
         if (src.store) for (const c of src.store.listClasses()) classId.set(c.name, c.id);
         const results: object[] = [];

@@ -97,6 +97,20 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
   }
 }
 
+/** The EXIF-oriented size (the annotations' frame) from the file's header alone, without decoding a pixel. */
+export async function orientedSize(file: string, name = file): Promise<{ width: number; height: number }> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(name, reasonOf(e));
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (!(w > 0 && h > 0)) throw new ImageDecodeError(name, 'the file declares no image size');
+  return (meta.orientation ?? 1) >= 5 ? { width: h, height: w } : { width: w, height: h };
+}
+
 function toRgb(buf: Buffer, channels: number, n: number): Uint8Array {
   if (channels === 3) return new Uint8Array(buf.buffer, buf.byteOffset, n * 3);
   const out = new Uint8Array(n * 3);

@@ -1,14 +1,20 @@
 // Held-out evaluation of a TaskModel on a dataset split, in ORIGINAL image pixels: predictions are mapped back
 // through each sample's letterbox transform and scored against the dataset's own annotations with the
 // pycocotools-exact evaluator (box/mask AP), a confusion matrix (semantic mIoU incl. background) and
-// accuracy (classification).
+// accuracy (classification). A model trained on tiles is evaluated on its merged whole-photo predictions.
 import type { Geometry, Rle } from '../../contract/schemas';
 import type { Dataset } from '../datasets/types';
 import { evaluateClassification, evaluateInstances, SemanticConfusion, type EvalObject, type EvalPrediction, type InstanceEvalResult, type SemanticMetrics } from './';
 import { polygonsToRle } from '../geometry/rasterize';
 import { decodeMask, toBbox } from '../geometry/rle';
-import type { DataPipeline } from '../data/pipeline';
-import type { TaskModel, TaskName, TaskPrediction } from '../task-model/task-model';
+import { createDataPipeline, type DataPipeline } from '../data/pipeline';
+import type { Split } from '../../contract/schemas';
+import type { TaskModelSpec } from '../task-model/model-spec';
+import type { TaskModel } from '../task-model/task-model';
+import type { ImagePrediction, PredictOptions } from './predict-all';
+import { predictPipeline, type TilingOf } from './tiled-predict';
+
+export { predictAll, type ImagePrediction, type PredictOptions } from './predict-all';
 
 /** COCO summary numbers of one IoU type; `perClassAP50` in class order, null for a class without ground truth
  *  (their mean is AP50, as pycocotools averages it). */
@@ -33,42 +39,20 @@ export interface EvalOutput {
   instances?: InstanceEvalResult;
   semantic?: SemanticMetrics;
   /** per evaluated image: dataset image index and the prediction (for `predict`) */
-  predictions: { datasetIndex: number; key: string; prediction: TaskPrediction }[];
+  predictions: ImagePrediction[];
 }
 
-export interface EvaluateOptions {
-  batchSize?: number;
-  scoreThreshold?: number;
-  signal?: AbortSignal;
+export interface EvaluateOptions extends PredictOptions {
   /** keep predictions in the output (default true) */
   keepPredictions?: boolean;
-  /** evaluate only these of the model's tasks (default: all), e.g. ['detect'] for box AP alone */
-  only?: readonly TaskName[];
-}
-
-/** Predicts every image of `data` (eval letterbox, no augmentation). */
-export async function predictAll(model: TaskModel, data: DataPipeline, opts: EvaluateOptions = {}): Promise<EvalOutput['predictions']> {
-  const bs = opts.batchSize ?? 4;
-  const out: EvalOutput['predictions'] = [];
-  for (let i = 0; i < data.length; i += bs) {
-    if (opts.signal?.aborted) throw new Error('evaluation cancelled');
-    const idx = Array.from({ length: Math.min(bs, data.length - i) }, (_, j) => i + j);
-    const samples = [];
-    for (const k of idx) {
-      try {
-        samples.push({ k, s: await data.evalSample(k) });
-      } catch {
-        /* undecodable: the pipeline already warned */
-      }
-    }
-    if (samples.length === 0) continue;
-    const preds = await model.predict(samples.map((x) => x.s), { scoreThreshold: opts.scoreThreshold, only: opts.only });
-    samples.forEach((x, j) => {
-      const im = data.image(x.k);
-      out.push({ datasetIndex: im.datasetIndex, key: im.key, prediction: preds[j] });
-    });
-  }
-  return out;
+  /**
+   * The model was trained on tiles (a TaskModelSpec fits as is; `tiles` null or absent: it was not): `data` is then
+   * a pipeline over the whole photos, each is predicted tile by tile and merged (tiled-predict.ts), and the metrics
+   * compare the merged predictions with the whole photo's ground truth — what the user gets.
+   */
+  tiled?: TilingOf | null;
+  /** tiled only: once per photo that could not be predicted (the whole-image pipeline warns through its own) */
+  onWarning?: (message: string) => void;
 }
 
 function geometryRle(g: Geometry, h: number, w: number): Rle | null {
@@ -82,7 +66,7 @@ function geometryRle(g: Geometry, h: number, w: number): Rle | null {
  * `classNames` is the model's training class order.
  */
 export async function evaluateModel(model: TaskModel, dataset: Dataset, data: DataPipeline, classNames: readonly string[], opts: EvaluateOptions = {}): Promise<EvalOutput> {
-  const predictions = await predictAll(model, data, opts);
+  const predictions = await predictPipeline(model, dataset, data, opts);
   const classIndex = new Map(classNames.map((n, k) => [n, k]));
   const byKey = new Map<string, Dataset['annotations']>();
   for (const a of dataset.annotations) {
@@ -144,6 +128,16 @@ export async function evaluateModel(model: TaskModel, dataset: Dataset, data: Da
     metrics.classify = { accuracy: gt.length ? evaluateClassification(gt, pr, classNames.length).accuracy : null };
   }
   return result;
+}
+
+/**
+ * The metrics a user gets from a model version: its predictions on the whole photos of `dataset`'s `split`
+ * (default val), cut into tiles and merged when the spec says it was trained on tiles, scored against the photos'
+ * own labels. For the end of a training run on tiles: pass the original (untiled) dataset and the spec.
+ */
+export async function evaluateOnPhotos(model: TaskModel, dataset: Dataset, spec: Pick<TaskModelSpec, 'classes' | 'inputSize' | 'norm' | 'tiles'>, opts: EvaluateOptions & { split?: Split } = {}): Promise<EvalOutput> {
+  const data = createDataPipeline({ dataset, classes: { names: spec.classes }, size: spec.inputSize, norm: spec.norm, seed: 0, split: opts.split ?? 'val', onWarning: opts.onWarning });
+  return evaluateModel(model, dataset, data, spec.classes, { ...opts, tiled: spec });
 }
 
 function boxOnly(g: Geometry, im: { width: number; height: number }): Geometry {

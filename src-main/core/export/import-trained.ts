@@ -79,7 +79,8 @@ export async function importTrainedModel(projectDir: string, file: string, opts:
       const valData = createDataPipeline({ dataset: ds, classes: { names: classes }, size: spec.inputSize, norm: spec.norm, seed: spec.seed, split: 'val' });
       if (valData.length > 0) {
         phase(`evaluating on ${valData.length} val images`);
-        metrics = (await evaluateModel(model, ds, valData, classes, { signal: opts.signal, keepPredictions: false, batchSize: 8 })).metrics;
+        // a model trained on tiles is scored on whole photos, as the studio's own runs are
+        metrics = (await evaluateModel(model, ds, valData, classes, { signal: opts.signal, keepPredictions: false, batchSize: 8, tiled: spec as TaskModelSpec })).metrics;
       }
       const tasks = [...spec.heads.tasks];
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');

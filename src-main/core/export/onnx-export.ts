@@ -11,7 +11,7 @@ import { OnnxGraph } from './onnx/graph';
 import { onnxHeads } from './onnx/heads';
 import { onnxSide } from './onnx/side';
 import { onnxVit } from './onnx/vit';
-import { exportMetadata, RAW_OUTPUT_DOCS } from './tfjs-export';
+import { exportMetadata, RAW_OUTPUT_DOCS, tilingNote } from './tfjs-export';
 
 export interface OnnxBuild {
   bytes: Uint8Array;
@@ -40,7 +40,7 @@ export function buildOnnx(src: ExportSource, size = src.spec.inputSize): OnnxBui
     producer: 'HST Studio',
     version: '1',
     doc: 'HST (frozen ViT + Meta Tokens + hierarchical side network) with task heads, up to raw outputs',
-    props: { classes: JSON.stringify(src.spec.classes), input_size: String(size), norm: JSON.stringify(src.spec.norm), tasks: JSON.stringify([...model.heads.tasks]) },
+    props: { classes: JSON.stringify(src.spec.classes), input_size: String(size), norm: JSON.stringify(src.spec.norm), tasks: JSON.stringify([...model.heads.tasks]), ...(src.spec.tiles ? { tiles: JSON.stringify(src.spec.tiles) } : {}) },
   });
   return { bytes, outputs, inputSize: size };
 }
@@ -76,7 +76,7 @@ import ort from 'onnxruntime-node';
 const s = await ort.InferenceSession.create('model.onnx');
 const out = await s.run({ image: new ort.Tensor('float32', pixels, [1, ${b.inputSize}, ${b.inputSize}, 3]) });
 \`\`\`
-`;
+${tilingNote(src.spec)}`;
 }
 
 export async function exportOnnx(src: ExportSource, out: string, io: ExportIo = {}): Promise<{ dir: string; bytes: number }> {

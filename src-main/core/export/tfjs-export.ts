@@ -24,6 +24,8 @@ export function exportMetadata(src: ExportSource, outputs: Record<string, string
     model: src.version ?? null,
     classes: sourceClasses(src),
     inputSize: s.inputSize,
+    // trained on tiles of large photos: a runtime must cut each photo the same way (see tilingNote)
+    tiles: s.tiles ?? null,
     inputLayout: 'NHWC float32 [B, H, W, 3], RGB, (pixel/255 − mean) / std; H and W multiples of the patch size',
     norm: s.norm,
     tasks: src.model.heads ? [...src.model.heads.tasks] : [],
@@ -33,6 +35,22 @@ export function exportMetadata(src: ExportSource, outputs: Record<string, string
     outputs,
     exportedAt: new Date().toISOString(),
   };
+}
+
+/** README paragraph for a model trained on tiles (empty otherwise): how to cut a photo and merge the tiles. */
+export function tilingNote(spec: ExportSource['spec']): string {
+  const t = spec.tiles;
+  if (!t) return '';
+  return `
+## Tiles: this model was trained on tiles of large photos
+
+\`metadata.tiles\` = \`${JSON.stringify(t)}\`: cut each photo (EXIF-oriented) into ${t.size}×${t.size} tiles overlapping by
+${t.overlap} px (per axis n = ⌈(L − ${t.overlap}) / ${t.size - t.overlap}⌉ tiles, the i-th starting at round(i·(L − ${t.size}) / (n − 1)); a side
+not longer than ${t.size} is one tile of its length), run the model on each tile as if it were the image (letterbox
+to the input size), add the tile's offset to its boxes and masks, and merge: class-wise NMS at IoU 0.5 in photo
+pixels; for semantic maps take each pixel from the tile in which it is farthest from a cut edge. Running the
+model on the whole photo instead shrinks its objects far below the size it learnt.
+`;
 }
 
 export const RAW_OUTPUT_DOCS: Record<string, string> = {
@@ -57,7 +75,7 @@ export function modelWeights(src: ExportSource): { name: string; shape: number[]
   return out;
 }
 
-function readme(outputs: string[]): string {
+function readme(outputs: string[], spec: ExportSource['spec']): string {
   return `# HST Studio model (TensorFlow.js)
 
 Files: \`model.json\` (tfjs weights manifest + config), \`group1-shard*.bin\` (float32 weights), \`metadata.json\`
@@ -88,7 +106,7 @@ const raw = model.raw(x);                             // raw tensors: ${outputs.
 ## Browser
 
 Serve this folder, \`import '@tensorflow/tfjs-backend-webgl'\` (or wasm/cpu) and call \`loadHstModel('https://host/folder/')\`.
-`;
+${tilingNote(spec)}`;
 }
 
 export async function exportTfjs(src: ExportSource, out: string, io: ExportIo = {}, opts: { shardBytes?: number } = {}): Promise<{ dir: string; shards: number; bytes: number }> {
@@ -138,7 +156,7 @@ export async function exportTfjs(src: ExportSource, out: string, io: ExportIo = 
     await o.write('model.json', JSON.stringify(modelJson));
     await o.write('metadata.json', JSON.stringify(exportMetadata(src, outputs), null, 1));
     await o.write('inference.mjs', code);
-    await o.write('README.md', readme(Object.keys(outputs)));
+    await o.write('README.md', readme(Object.keys(outputs), src.spec));
     o.progress(1, 'done');
     return o.bytes;
   });

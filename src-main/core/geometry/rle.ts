@@ -241,3 +241,57 @@ export function fromUncompressed(size: [number, number], counts: number[]): Rle 
   if (problem) throw new Error(problem);
   return compress({ size, counts });
 }
+
+/**
+ * The mask placed with its top-left pixel at (dx, dy) of a height×width canvas, 0 elsewhere; what falls outside
+ * the canvas is cut off (offsets may be negative). Works on the runs: a tile's mask goes into its photo's frame
+ * in time proportional to its runs and columns, never decoding a photo-size bitmap. Column-major order is kept
+ * by the move (a later source column lands in a later canvas column), so the 1-runs come out already sorted.
+ */
+export function pasteRle(rle: Rle | RawRle, dx: number, dy: number, height: number, width: number): Rle {
+  return compress(pasteRaw(rawOf(rle), dx, dy, height, width));
+}
+
+/** The mask moved by (dx, dy) within its own size (what leaves the frame is lost). */
+export function translateRle(rle: Rle | RawRle, dx: number, dy: number): Rle {
+  const raw = rawOf(rle);
+  return compress(pasteRaw(raw, dx, dy, raw.size[0], raw.size[1]));
+}
+
+export function pasteRaw(raw: RawRle, dx: number, dy: number, height: number, width: number): RawRle {
+  if (![dx, dy, height, width].every(Number.isInteger) || height < 0 || width < 0) throw new Error(`paste at (${dx}, ${dy}) into ${height}×${width}: integers and a non-negative size are needed`);
+  const problem = checkCounts(raw.size, raw.counts);
+  if (problem) throw new Error(problem);
+  const h = raw.size[0];
+  const out: number[] = [];
+  let last = 0; // canvas position just after the last 1-run written
+  const emit = (a: number, b: number) => {
+    if (out.length > 0 && a === last) out[out.length - 1] += b - a; // continues the previous 1-run
+    else out.push(a - last, b - a);
+    last = b;
+  };
+  let pos = 0;
+  for (let i = 0; i < raw.counts.length; i++) {
+    const n = raw.counts[i];
+    if (i % 2 === 1 && n > 0) {
+      const end = pos + n;
+      for (let p = pos; p < end; ) {
+        const c = Math.floor(p / h);
+        const r = p - c * h;
+        const segEnd = Math.min(end, (c + 1) * h); // this run's part in source column c
+        const x = c + dx;
+        if (x >= 0 && x < width) {
+          const y0 = Math.max(0, r + dy);
+          const y1 = Math.min(height, r + (segEnd - p) + dy);
+          if (y1 > y0) emit(x * height + y0, x * height + y1);
+        }
+        p = segEnd;
+      }
+    }
+    pos += n;
+  }
+  const total = height * width;
+  if (out.length === 0) out.push(total);
+  else if (total > last) out.push(total - last);
+  return { size: [height, width], counts: out };
+}

@@ -1,6 +1,7 @@
 // The `predict` job of the training worker: runs a model version on a split of a project's images and returns
 // the suggestions per image (class ids of the project, scores, geometry). The caller (the studio's main
-// thread) stores them; tfjs never runs on the thread that serves HTTP/WebSocket/IPC.
+// thread) stores them; tfjs never runs on the thread that serves HTTP/WebSocket/IPC. A model trained on tiles
+// predicts each photo tile by tile and answers one merged list per photo (eval/tiled-predict.ts).
 import { z } from 'zod';
 import type { FromWorker } from './protocol';
 import type { Geometry } from '../../contract/schemas';
@@ -9,7 +10,8 @@ import { toBbox } from '../geometry/rle';
 import type { NewPrediction } from '../store/predictions';
 import { openProject } from '../store/project';
 import { createDataPipeline } from '../data/pipeline';
-import { predictAll } from '../eval/evaluate-model';
+import { predictAll, type ImagePrediction } from '../eval/predict-all';
+import { predictTiled } from '../eval/tiled-predict';
 import { loadTaskModel } from '../task-model/model-spec';
 
 export const PredictJobConfig = z
@@ -50,7 +52,37 @@ export async function predictProject(cfg: PredictJobConfig, ctl: { signal?: Abor
   const images: PredictJobResult['images'] = [];
   if (total === 0) return { images, total, cancelled: false };
   const { model, spec } = await loadTaskModel(cfg.weights);
+  const collect = (p: ImagePrediction) => {
+    const preds: NewPrediction[] = [];
+    for (const o of p.prediction.objects ?? []) {
+      const cid = classId.get(spec.classes[o.classIndex]);
+      if (cid === undefined) continue;
+      const [x, y, w, h] = o.bbox;
+      // an untrained mask head can give an empty mask for a real box: then the box is the suggestion
+      const mb = o.rle ? toBbox(o.rle) : null;
+      const geometry: Geometry = o.rle && mb && mb[2] * mb[3] > 0 ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
+      preds.push({ classId: cid, geometry, score: Math.min(1, Math.max(0, o.score)) });
+    }
+    images.push({ imageId: Number(p.key), preds });
+  };
   try {
+    if (spec.tiles) {
+      // trained on tiles: each photo is cut the same way, its tiles predicted and merged into one list
+      const tiles = spec.tiles;
+      try {
+        await predictTiled(model, dataset, {
+          tiles, size: spec.inputSize, norm: spec.norm, scoreThreshold: cfg.scoreThreshold, batchSize: cfg.batchSize ?? 2, signal: ctl.signal,
+          onPhoto: (p, done, n) => {
+            if (p) collect(p);
+            ctl.progress?.(done / n, `${done}/${n} images (tiles of ${tiles.size} px)`);
+          },
+        });
+      } catch (err) {
+        if (ctl.signal?.aborted) return { images, total, cancelled: true };
+        throw err;
+      }
+      return { images, total, cancelled: false };
+    }
     const bs = cfg.batchSize ?? 2;
     for (let i = 0; i < total; i += bs) {
       if (ctl.signal?.aborted) return { images, total, cancelled: true };
@@ -62,19 +94,7 @@ export async function predictProject(cfg: PredictJobConfig, ctl: { signal?: Abor
         if (ctl.signal?.aborted) return { images, total, cancelled: true };
         throw err;
       }
-      for (const p of out) {
-        const preds: NewPrediction[] = [];
-        for (const o of p.prediction.objects ?? []) {
-          const cid = classId.get(spec.classes[o.classIndex]);
-          if (cid === undefined) continue;
-          const [x, y, w, h] = o.bbox;
-          // an untrained mask head can give an empty mask for a real box: then the box is the suggestion
-          const mb = o.rle ? toBbox(o.rle) : null;
-          const geometry: Geometry = o.rle && mb && mb[2] * mb[3] > 0 ? { kind: 'mask', rle: o.rle } : { kind: 'box', x, y, w, h };
-          preds.push({ classId: cid, geometry, score: Math.min(1, Math.max(0, o.score)) });
-        }
-        images.push({ imageId: Number(p.key), preds });
-      }
+      for (const p of out) collect(p);
       const done = Math.min(total, i + bs);
       ctl.progress?.(done / total, `${done}/${total} images`);
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError } from '../../../src-main/core/data/decode';
+import { decodeImage, ImageDecodeError, orientedSize } from '../../../src-main/core/data/decode';
 import { createDataPipeline } from '../../../src-main/core/data/pipeline';
 import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
 
@@ -34,6 +34,13 @@ describe('decodeImage', () => {
     const px = (x: number, y: number) => Array.from(d.data.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3));
     expect(px(15, 5)[0]).toBeGreaterThan(180); // red, top right
     expect(px(4, 5)[2]).toBeGreaterThan(180); // blue, top left
+  });
+
+  it('orientedSize reads the oriented size from the header (the frame tiles are cut in)', async () => {
+    expect(await orientedSize(rotated)).toEqual({ width: 20, height: 40 });
+    const bad = join(dir, 'bad-header.png');
+    writeFileSync(bad, 'not an image');
+    await expect(orientedSize(bad, 'photos/x.png')).rejects.toThrow(/^image 'photos\/x\.png' could not be decoded: /);
   });
 
   it('downscales to fit, keeping the original size for annotations', async () => {

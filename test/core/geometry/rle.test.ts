@@ -9,8 +9,10 @@ import {
   encodeMaskRaw,
   fromUncompressed,
   merge,
+  pasteRle,
   rleIou,
   toBbox,
+  translateRle,
 } from '../../../src-main/core/geometry/rle';
 
 // Deterministic pseudo-random masks (LCG) so failures reproduce.
@@ -143,5 +145,46 @@ describe('area / toBbox / merge / iou', () => {
     const b = encodeMask([1, 1, 1, 1], 2, 2);
     expect(rleIou(a, b)).toBeCloseTo(0.5);
     expect(rleIou(a, b, true)).toBeCloseTo(1);
+  });
+});
+
+describe('pasteRle / translateRle', () => {
+  it('places a 2×2 mask at (1, 1) of a 3×4 canvas (hand-computed runs)', () => {
+    // rows [[1,0],[1,1]]: column-major 1,1 | 0,1 → counts [0, 2, 1, 1]
+    const m = encodeMaskRaw([1, 0, 1, 1], 2, 2);
+    expect(m.counts).toEqual([0, 2, 1, 1]);
+    // canvas pixels (x 1, y 1), (1, 2), (2, 2) → column-major positions 4, 5, 8 of 12
+    const p = pasteRle(m, 1, 1, 3, 4);
+    expect(p.size).toEqual([3, 4]);
+    expect(countsFromString(p.counts)).toEqual([4, 2, 2, 1, 3]);
+    // cut: at (−1, 2) column 0 lands at x −1 and column 1's pixel (row 1) at y 3, below the canvas → empty
+    expect(countsFromString(pasteRle(m, -1, 2, 3, 4).counts)).toEqual([12]);
+    // at (3, −1): column 0 → x 3, rows 0,1 → −1,0 → only (3, 0) = position 9; column 1 → x 4, outside
+    expect(countsFromString(pasteRle(m, 3, -1, 3, 4).counts)).toEqual([9, 1, 2]);
+    // a full-height tile: runs crossing columns stay one run
+    const full = encodeMaskRaw([1, 1, 1, 1], 2, 2);
+    expect(countsFromString(pasteRle(full, 1, 0, 2, 4).counts)).toEqual([2, 4, 2]);
+    expect(countsFromString(translateRle(m, 1, 0).counts)).toEqual([2, 2]);
+  });
+
+  it('equals decode → shift → encode on random masks and offsets, clipping included', () => {
+    const r = rng(17);
+    for (let trial = 0; trial < 60; trial++) {
+      const h = 1 + Math.floor(r() * 9);
+      const w = 1 + Math.floor(r() * 9);
+      const H = 1 + Math.floor(r() * 14);
+      const W = 1 + Math.floor(r() * 14);
+      const dx = Math.floor(r() * 20) - 8;
+      const dy = Math.floor(r() * 20) - 8;
+      const m = randomMask(r, h, w, r());
+      const want = new Uint8Array(H * W);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        const X = x + dx;
+        const Y = y + dy;
+        if (m[y * w + x] && X >= 0 && X < W && Y >= 0 && Y < H) want[Y * W + X] = 1;
+      }
+      expect(pasteRle(encodeMask(m, h, w), dx, dy, H, W)).toEqual(encodeMask(want, H, W));
+    }
+    expect(() => pasteRle(encodeMask([1], 1, 1), 0.5, 0, 2, 2)).toThrow(/integers/);
   });
 });

@@ -34,6 +34,8 @@ export interface ModelJson {
 export interface ExportMetadata {
   classes: { name: string; color: string }[];
   inputSize: number;
+  /** trained on tiles of large photos: cut each photo into tiles of `size` px overlapping by `overlap` (README) */
+  tiles?: { size: number; overlap: number } | null;
   norm: { mean: number[]; std: number[] };
   tasks: string[];
   scoreThreshold: number;
