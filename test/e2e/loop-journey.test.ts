@@ -25,7 +25,7 @@ async function editBlockLayout() {
     const b = block.getBoundingClientRect();
     const p = panel.getBoundingClientRect();
     const inside = (r: DOMRect, o: DOMRect) => r.left >= o.left - 0.5 && r.right <= o.right + 0.5;
-    const buttons = [...block.querySelectorAll('button')].map((el) => {
+    const buttons = Array.from(block.querySelectorAll('button')).map((el) => {
       const r = el.getBoundingClientRect();
       return { text: el.textContent?.trim(), inPanel: inside(r, p), inWindow: r.left >= 0 && r.right <= window.innerWidth, width: r.width };
     });
@@ -121,7 +121,7 @@ describe('loop journey', () => {
       await page.waitForTimeout(100);
       const layout = await editBlockLayout();
       expect(layout.buttons.map((b) => b.text)).toEqual(['Accept edited', 'Cancel']);
-      for (const b of layout.buttons) expect({ width, ...b }).toMatchObject({ inPanel: true, inWindow: true });
+      for (const b of layout.buttons) expect({ window: width, ...b }).toMatchObject({ inPanel: true, inWindow: true });
       expect(layout.blockInPanel).toBe(true);
       expect(layout.textShare, `text width share of the panel at ${width} px`).toBeGreaterThan(0.6);
       if (width === 1440) await shot('loop-suggestion-edit-1440');

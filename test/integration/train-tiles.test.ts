@@ -111,8 +111,10 @@ describe('training on tiles', () => {
     // 3 train photos × 12 tiles × 2 (flip) + 1 val photo × 12 tiles
     expect(phases.some((m) => /ViT features cached: 84 computed/.test(m))).toBe(true);
     expect((events.find((e) => e.type === 'start') as { images: number }).images).toBe(36);
-    expect(phases).toContain('evaluating on 12 val tiles');
+    expect(phases).toContain('evaluating on the val photos (each cut into tiles, predicted and merged)');
     expect(res.metrics?.bbox).toBeDefined();
+    // the final metrics are on the 1 val photo (its 12 tiles predicted and merged), not on 12 tiles
+    expect(res.metrics?.images).toBe(1);
     expect(spec.tiles).toEqual({ size: 192, overlap: 19 });
     expect(spec.inputSize).toBe(64);
     expect(version.config).toMatchObject({ mode: 'fast', tiles: { size: 192, overlap: 19 } });

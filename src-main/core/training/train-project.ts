@@ -14,7 +14,7 @@ import { openProject } from '../store/project';
 import type { FullProjectStore } from '../store/types';
 import { createDataPipeline } from '../data/pipeline';
 import { VIT_AUGREG_NORM, type AugmentOptions } from '../data/types';
-import { evaluateModel, type EvalMetrics } from '../eval/evaluate-model';
+import { evaluateModel, evaluateOnPhotos, type EvalMetrics } from '../eval/evaluate-model';
 import { buildTaskModel, saveTaskModel, type TaskModelSpec } from '../task-model/model-spec';
 import { defaultHeadSettings, TaskModel, type HeadSettings, type TaskName } from '../task-model/task-model';
 import { latestCheckpoint, Trainer, type TrainEvent } from './trainer';
@@ -173,6 +173,8 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     // large photos with small objects: train on their tiles (val too: the during-run curve is on val tiles)
     const tiles: TileSpec | null = o.tiles !== undefined ? o.tiles : plan.tiles ? { size: plan.tiles.size, overlap: plan.tiles.overlap } : null;
     let tileOf: Map<string, TileOrigin> | undefined;
+    // the photos themselves (with the run's val split): a tiled model's final metrics are on whole photos
+    const photos = ds;
     if (tiles) {
       const t = tileDataset(ds, tiles);
       ds = t.dataset;
@@ -310,15 +312,17 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
     trainer.useAveragedWeights();
     let metrics: EvalMetrics | null = null;
     if (valData.length > 0) {
-      // TILES-PREDICT: a tiled model is evaluated here on its val tiles (as during the run); whole-photo
-      // evaluation (tiles predicted and merged, core/eval — the prediction side's work) belongs at this call site
-      emit({ type: 'phase', message: `evaluating on ${valData.length} val ${tiles ? 'tiles' : 'images'}` });
+      // A tiled model's final metrics are what the user gets: each val photo cut into the same tiles, predicted and
+      // merged, against the photo's own labels (during the run the curve is on val tiles, which is cheaper).
+      emit({ type: 'phase', message: tiles ? `evaluating on the val photos (each cut into tiles, predicted and merged)` : `evaluating on ${valData.length} val images` });
       // a pause that arrives after the last step has nothing left to pause: evaluation stops only on cancel
       const evalCtl = new AbortController();
       const onAbort = () => ctl.signal?.reason !== PAUSE && evalCtl.abort();
       ctl.signal?.addEventListener('abort', onAbort);
       try {
-        metrics = await evaluate(evalCtl.signal);
+        metrics = tiles
+          ? (await evaluateOnPhotos(model, photos, spec, { signal: evalCtl.signal, keepPredictions: false, batchSize: 8, onWarning })).metrics
+          : await evaluate(evalCtl.signal);
       } finally {
         ctl.signal?.removeEventListener('abort', onAbort);
       }
