@@ -26,6 +26,18 @@ export function loadOnnxRuntime(): Ort | null {
   return ortModule;
 }
 
+/** The ViT pass as an ONNX graph: every layer's Meta Token output and patch tokens as outputs. */
+function vitGraph(hst: HstModel, size: number, fused: boolean): { bytes: Uint8Array; depth: number; grid: [number, number] } {
+  const g = new OnnxGraph();
+  const img = g.input('image', ['batch', size, size, 3]);
+  const out = onnxVit(g, hst, img, size, size, { fused });
+  const dim = hst.config.embed_dim;
+  out.metaOut.forEach((t, l) => g.output(t, `meta${l}`, ['batch', 1, dim]));
+  out.patches.forEach((t, l) => g.output(t, `patches${l}`, ['batch', out.h * out.w, dim]));
+  const bytes = g.encode({ producer: 'HST Studio', version: '1', doc: 'HST ViT pass (feature cache)', props: {} });
+  return { bytes, depth: out.metaOut.length, grid: [out.h, out.w] };
+}
+
 /** onnxruntime's CPU kernels, or its WebGPU execution provider (Linux x64, Windows, macOS builds of 1.30). */
 export type OnnxProvider = 'cpu' | 'webgpu';
 
@@ -38,32 +50,35 @@ export class OnnxVitPass {
     readonly size: number,
     readonly grid: [number, number],
     readonly dim: number,
+    /** whether the session runs the fused-operator graph */
+    readonly fused: boolean,
   ) {}
 
   /**
    * Builds the session for square inputs of `size`, or null when onnxruntime-node is missing or refuses the
    * graph (the caller then uses tfjs). The session holds a copy of the ViT weights: rebuild it when they change.
+   * On the CPU provider the graph uses onnxruntime's fused operators (`fused`, default; HST_ONNX_FUSED=0 turns
+   * them off): ~25 % less time per image than the standard-op graph the ONNX export writes; a runtime that
+   * refuses them gets the standard graph.
    */
-  static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu'): Promise<OnnxVitPass | null> {
+  static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu', opts: { fused?: boolean } = {}): Promise<OnnxVitPass | null> {
     const ort = loadOnnxRuntime();
     if (!ort) return null;
     // the graph embeds the ViT weights, read synchronously (webgpu: brought to the CPU first)
     await readyForSyncRead([...hst.store.entries.values()].map((e) => e.variable));
     await hst.vit.readyPosEmbed(size / hst.config.patch_size, size / hst.config.patch_size);
-    const g = new OnnxGraph();
-    const img = g.input('image', ['batch', size, size, 3]);
-    const out = onnxVit(g, hst, img, size, size);
-    const depth = out.metaOut.length;
-    const dim = hst.config.embed_dim;
-    out.metaOut.forEach((t, l) => g.output(t, `meta${l}`, ['batch', 1, dim]));
-    out.patches.forEach((t, l) => g.output(t, `patches${l}`, ['batch', out.h * out.w, dim]));
-    const bytes = g.encode({ producer: 'HST Studio', version: '1', doc: 'HST ViT pass (feature cache)', props: {} });
-    try {
-      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [provider] });
-      return new OnnxVitPass(ort, session, depth, size, [out.h, out.w], dim);
-    } catch {
-      return null;
+    // the WebGPU provider is not known to carry the contrib operators: it keeps the standard graph
+    const fused = opts.fused ?? (provider === 'cpu' && process.env.HST_ONNX_FUSED !== '0');
+    for (const f of fused ? [true, false] : [false]) {
+      const { bytes, depth, grid } = vitGraph(hst, size, f);
+      try {
+        const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [provider] });
+        return new OnnxVitPass(ort, session, depth, size, grid, hst.config.embed_dim, f);
+      } catch {
+        // fused: try the standard graph
+      }
     }
+    return null;
   }
 
   /** The ViT pass of a batch of normalised [size, size, 3] inputs, split per image. */
