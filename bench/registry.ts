@@ -15,4 +15,5 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   store: () => import('./store'),
   ui: () => import('./ui'),
   'torch-trainer': () => import('./torch-trainer'),
+  'vit-pass': () => import('./vit-pass'),
 };
