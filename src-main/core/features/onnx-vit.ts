@@ -26,16 +26,21 @@ export function loadOnnxRuntime(): Ort | null {
   return ortModule;
 }
 
-/** The ViT pass as an ONNX graph: every layer's Meta Token output and patch tokens as outputs. */
+/**
+ * The ViT pass as an ONNX graph. Two outputs, image-major so that one image's features are one contiguous run
+ * of each: meta [B, depth, D] and patches [B, depth, N, D] (the cache's [depth, h, w, D] per image).
+ */
 function vitGraph(hst: HstModel, size: number, fused: boolean): { bytes: Uint8Array; depth: number; grid: [number, number] } {
   const g = new OnnxGraph();
   const img = g.input('image', ['batch', size, size, 3]);
   const out = onnxVit(g, hst, img, size, size, { fused });
   const dim = hst.config.embed_dim;
-  out.metaOut.forEach((t, l) => g.output(t, `meta${l}`, ['batch', 1, dim]));
-  out.patches.forEach((t, l) => g.output(t, `patches${l}`, ['batch', out.h * out.w, dim]));
+  const depth = out.metaOut.length;
+  const N = out.h * out.w;
+  g.output(g.concat(out.metaOut, 1), 'meta', ['batch', depth, dim]);
+  g.output(g.concat(out.patches.map((t) => g.reshape(t, [0, 1, N, dim])), 1), 'patches', ['batch', depth, N, dim]);
   const bytes = g.encode({ producer: 'HST Studio', version: '1', doc: 'HST ViT pass (feature cache)', props: {} });
-  return { bytes, depth: out.metaOut.length, grid: [out.h, out.w] };
+  return { bytes, depth, grid: [out.h, out.w] };
 }
 
 /** onnxruntime's CPU kernels, or its WebGPU execution provider (Linux x64, Windows, macOS builds of 1.30). */
@@ -52,6 +57,8 @@ export class OnnxVitPass {
     readonly dim: number,
     /** whether the session runs the fused-operator graph */
     readonly fused: boolean,
+    /** images per session run */
+    readonly imagesPerRun: number,
   ) {}
 
   /**
@@ -61,7 +68,7 @@ export class OnnxVitPass {
    * them off): ~25 % less time per image than the standard-op graph the ONNX export writes; a runtime that
    * refuses them gets the standard graph.
    */
-  static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu', opts: { fused?: boolean } = {}): Promise<OnnxVitPass | null> {
+  static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu', opts: { fused?: boolean; imagesPerRun?: number } = {}): Promise<OnnxVitPass | null> {
     const ort = loadOnnxRuntime();
     if (!ort) return null;
     // the graph embeds the ViT weights, read synchronously (webgpu: brought to the CPU first)
@@ -73,7 +80,9 @@ export class OnnxVitPass {
       const { bytes, depth, grid } = vitGraph(hst, size, f);
       try {
         const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [provider] });
-        return new OnnxVitPass(ort, session, depth, size, grid, hst.config.embed_dim, f);
+        // a GPU provider wants the whole batch in one run
+        const perRun = Math.max(1, opts.imagesPerRun ?? (provider === 'cpu' ? 1 : Number.MAX_SAFE_INTEGER));
+        return new OnnxVitPass(ort, session, depth, size, grid, hst.config.embed_dim, f, perRun);
       } catch {
         // fused: try the standard graph
       }
@@ -81,29 +90,33 @@ export class OnnxVitPass {
     return null;
   }
 
-  /** The ViT pass of a batch of normalised [size, size, 3] inputs, split per image. */
+  /**
+   * The ViT pass of a batch of normalised [size, size, 3] inputs, one result per image. On the CPU each image is
+   * its own run (`imagesPerRun`, default 1): per image that measured ~10 % cheaper than runs of 8 (a run's
+   * activations stay in cache), and an image's outputs are then exactly its features — no copy. The results
+   * are views of the run's output buffers.
+   */
   async run(inputs: readonly { image: Float32Array; height: number; width: number }[]): Promise<CachedFeatures[]> {
     const S = this.size;
-    const buf = new Float32Array(inputs.length * S * S * 3);
-    inputs.forEach((s, i) => {
+    for (const s of inputs) {
       if (s.height !== S || s.width !== S) throw new Error(`feature cache: onnx ViT pass built for ${S}×${S}, got a ${s.height}×${s.width} input`);
-      buf.set(s.image, i * S * S * 3);
-    });
-    const res = await this.session.run({ image: new this.ort.Tensor('float32', buf, [inputs.length, S, S, 3]) });
+    }
     const [h, w] = this.grid;
-    const dim = this.dim;
-    const per = h * w * dim;
-    const meta = Array.from({ length: this.depth }, (_, l) => res[`meta${l}`].data as Float32Array);
-    const patches = Array.from({ length: this.depth }, (_, l) => res[`patches${l}`].data as Float32Array);
-    return inputs.map((_, b) => {
-      const m = new Float32Array(this.depth * dim);
-      const p = new Float32Array(this.depth * per);
-      for (let l = 0; l < this.depth; l++) {
-        m.set(meta[l].subarray(b * dim, (b + 1) * dim), l * dim);
-        p.set(patches[l].subarray(b * per, (b + 1) * per), l * per);
+    const { depth, dim } = this;
+    const per = depth * h * w * dim;
+    const out: CachedFeatures[] = [];
+    for (let i = 0; i < inputs.length; i += this.imagesPerRun) {
+      const part = inputs.slice(i, i + this.imagesPerRun);
+      const buf = part.length === 1 ? part[0].image : new Float32Array(part.length * S * S * 3);
+      if (part.length > 1) part.forEach((s, b) => buf.set(s.image, b * S * S * 3));
+      const res = await this.session.run({ image: new this.ort.Tensor('float32', buf, [part.length, S, S, 3]) });
+      const meta = res.meta.data as Float32Array;
+      const patches = res.patches.data as Float32Array;
+      for (let b = 0; b < part.length; b++) {
+        out.push({ depth, h, w, dim, meta: meta.subarray(b * depth * dim, (b + 1) * depth * dim), patches: patches.subarray(b * per, (b + 1) * per) });
       }
-      return { depth: this.depth, h, w, dim, meta: m, patches: p };
-    });
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {
