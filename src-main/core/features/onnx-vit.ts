@@ -43,6 +43,9 @@ function vitGraph(hst: HstModel, size: number, fused: boolean): { bytes: Uint8Ar
   return { bytes, depth, grid: [out.h, out.w] };
 }
 
+/** Patch tokens per CPU session run: bigger runs push the activations out of cache, smaller ones pay per run. */
+const RUN_TOKENS = 512;
+
 /** onnxruntime's CPU kernels, or its WebGPU execution provider (Linux x64, Windows, macOS builds of 1.30). */
 export type OnnxProvider = 'cpu' | 'webgpu';
 
@@ -80,8 +83,10 @@ export class OnnxVitPass {
       const { bytes, depth, grid } = vitGraph(hst, size, f);
       try {
         const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [provider] });
-        // a GPU provider wants the whole batch in one run
-        const perRun = Math.max(1, opts.imagesPerRun ?? (provider === 'cpu' ? 1 : Number.MAX_SAFE_INTEGER));
+        // CPU: about RUN_TOKENS patch tokens per run (ViT-S, fused graph, 2 cores, per image: at 384 px one image
+        // per run 211 ms vs runs of 8 at 325 ms under load; 224 px 1–2 per run 62–64 vs 76 ms at best; 128 px
+        // one per run 21 vs 18 ms — tiny runs pay the per-run overhead). A GPU provider gets the whole batch.
+        const perRun = Math.max(1, opts.imagesPerRun ?? (provider === 'cpu' ? Math.floor(RUN_TOKENS / (grid[0] * grid[1])) : Number.MAX_SAFE_INTEGER));
         return new OnnxVitPass(ort, session, depth, size, grid, hst.config.embed_dim, f, perRun);
       } catch {
         // fused: try the standard graph
@@ -91,10 +96,9 @@ export class OnnxVitPass {
   }
 
   /**
-   * The ViT pass of a batch of normalised [size, size, 3] inputs, one result per image. On the CPU each image is
-   * its own run (`imagesPerRun`, default 1): per image that measured ~10 % cheaper than runs of 8 (a run's
-   * activations stay in cache), and an image's outputs are then exactly its features — no copy. The results
-   * are views of the run's output buffers.
+   * The ViT pass of a batch of normalised [size, size, 3] inputs, one result per image, in runs of
+   * `imagesPerRun` images (CPU: ~512 patch tokens, so one image per run from 384 px). The results are views of
+   * the run's output buffers (image-major: no copy).
    */
   async run(inputs: readonly { image: Float32Array; height: number; width: number }[]): Promise<CachedFeatures[]> {
     const S = this.size;
