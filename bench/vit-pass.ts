@@ -7,7 +7,8 @@
 //    for the size (~512 patch tokens per run: 1 at 384 px, 2 at 224) — the last row is what the cache runs now.
 // Variants alternate within each repetition, so a load change hits all of them; medians over BENCH_VP_REPS
 // (default 5) repetitions after one warm-up each. Random weights (the pass costs the same with trained ones).
-// Run alone: npm run bench -- vit-pass   (~3 min on 2 idle cores; BENCH_SMOKE=1: 64 px, 1 repetition, seconds)
+// Run alone: npm run bench -- vit-pass   (~3 min on 2 idle cores; BENCH_VP_SIZES=384 one size; BENCH_SMOKE=1:
+// 64 px, 1 repetition, seconds)
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { initCompute } from '../src-main/core/compute/engine';
@@ -22,7 +23,7 @@ import { createRandomHst, type HstModel } from '../src-main/core/model/hst';
 import type { BenchTable } from './types';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
-const SIZES = SMOKE ? [64] : [224, 384];
+const SIZES = SMOKE ? [64] : (process.env.BENCH_VP_SIZES ?? '224,384').split(',').map(Number);
 const REPS = SMOKE ? 1 : Number(process.env.BENCH_VP_REPS ?? 5);
 const BATCH = 8;
 
@@ -107,6 +108,8 @@ export async function run(): Promise<BenchTable> {
       for (let i = 1; i < variants.length; i++) notes.push(`${size} px: ${variants[i].name} vs tfjs, max relative difference of image 8's patch tokens ${maxRel(outs[i][7].patches, outs[0][7].patches).toExponential(1)}`);
       for (let r = 0; r < REPS; r++) {
         for (let i = 0; i < variants.length; i++) {
+          // let the previous variant's threads (onnxruntime's spin-waiting pool, XNNPACK's) go idle first
+          await new Promise((r) => setTimeout(r, 200));
           const t0 = performance.now();
           await variants[i].pass(batch);
           times[i].push((performance.now() - t0) / BATCH);

@@ -68,8 +68,8 @@ export class OnnxVitPass {
    * Builds the session for square inputs of `size`, or null when onnxruntime-node is missing or refuses the
    * graph (the caller then uses tfjs). The session holds a copy of the ViT weights: rebuild it when they change.
    * On the CPU provider the graph uses onnxruntime's fused operators (`fused`, default; HST_ONNX_FUSED=0 turns
-   * them off): ~25 % less time per image than the standard-op graph the ONNX export writes; a runtime that
-   * refuses them gets the standard graph.
+   * them off): ~5 % less time per image than the standard-op graph the ONNX export writes (ViT-S/384, 2 cores;
+   * ~10 % less CPU time on one thread); a runtime that refuses them gets the standard graph.
    */
   static async create(hst: HstModel, size: number, threads = 0, provider: OnnxProvider = 'cpu', opts: { fused?: boolean; imagesPerRun?: number } = {}): Promise<OnnxVitPass | null> {
     const ort = loadOnnxRuntime();
