@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initCompute, tf } from '../../../src-main/core/compute/engine';
+import { f32ToF16 } from '../../../src-main/core/features/f16';
 import { computeFeatures, FeatureCache } from '../../../src-main/core/features/feature-cache';
 import { frozenParamsVersion } from '../../../src-main/core/features/frozen-version';
 import { loadOnnxRuntime, OnnxVitPass } from '../../../src-main/core/features/onnx-vit';
@@ -59,6 +60,12 @@ describe('onnxruntime ViT pass (feature cache fill)', () => {
     }
     // the images differ, so equal outputs across the batch would mean a batching bug
     expect(maxRel(got[0].patches, got[1].patches)).toBeGreaterThan(1e-2);
+    // the cache's float16, converted by onnxruntime, is bit for bit the studio's own conversion
+    const half = await pass!.runHalf(inputs);
+    for (let b = 0; b < 3; b++) {
+      expect(half[b].meta).toEqual(f32ToF16(got[b].meta));
+      expect(half[b].patches).toEqual(f32ToF16(got[b].patches));
+    }
     // one or two images per run (the last run short) give the same features as one run of 3 (64 px: 16 tokens
     // per image, so the default puts the whole batch in one run); an input may be a view into a bigger buffer
     expect(pass!.imagesPerRun).toBeGreaterThanOrEqual(3);

@@ -27,9 +27,9 @@ export class OnnxGraph {
     return name;
   }
 
-  output(tensor: string, name: string, dims: (number | string)[]): void {
+  output(tensor: string, name: string, dims: (number | string)[], elemType: number = DT.FLOAT): void {
     this.op('Identity', [tensor], {}, name);
-    this.outputs.push(valueInfo(name, dims));
+    this.outputs.push(valueInfo(name, dims, elemType));
   }
 
   /** float32 initializer */

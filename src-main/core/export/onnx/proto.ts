@@ -94,7 +94,7 @@ export class Msg {
   }
 }
 
-export const DT = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
 /** number = INT (floats are `{ float: x }`), number[] = INTS */
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
