@@ -4,7 +4,9 @@
 //  - before: the pass as it was (standard-op graph = the ONNX export's, 8 images per run, 2·depth outputs split
 //    per image in JS), rebuilt here so the comparison survives later changes to OnnxVitPass;
 //  - OnnxVitPass with the standard graph or the fused-operator graph, 8 images per run or as many as it picks
-//    for the size (~512 patch tokens per run: 1 at 384 px, 2 at 224) — the last row is what the cache runs now.
+//    for the size (~512 patch tokens per run: 1 at 384 px, 2 at 224);
+//  - the cache fill's whole conversion: before, the old pass + float16 in JS (put()); now, runHalf (float16 from
+//    onnxruntime).
 // Variants alternate within each repetition, so a load change hits all of them; medians over BENCH_VP_REPS
 // (default 5) repetitions after one warm-up each. Random weights (the pass costs the same with trained ones).
 // Run alone: npm run bench -- vit-pass   (~3 min on 2 idle cores; BENCH_VP_SIZES=384 one size; BENCH_SMOKE=1:
@@ -15,6 +17,7 @@ import { initCompute } from '../src-main/core/compute/engine';
 import { OnnxGraph } from '../src-main/core/export/onnx/graph';
 import { onnxVit } from '../src-main/core/export/onnx/vit';
 import { Rng } from '../src-main/core/data/rng';
+import { f32ToF16 } from '../src-main/core/features/f16';
 import { computeFeatures } from '../src-main/core/features/feature-cache';
 import { loadOnnxRuntime, OnnxVitPass } from '../src-main/core/features/onnx-vit';
 import type { CachedFeatures } from '../src-main/core/features/types';
@@ -29,6 +32,7 @@ const BATCH = 8;
 
 type Input = { image: Float32Array; height: number; width: number };
 type Pass = (inputs: Input[]) => Promise<CachedFeatures[]> | CachedFeatures[];
+type Variant = { name: string; pass: (inputs: Input[]) => Promise<unknown> | unknown; f32?: boolean };
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
@@ -94,18 +98,24 @@ export async function run(): Promise<BenchTable> {
       ];
       const sessions = await Promise.all(passes.map((p) => OnnxVitPass.create(hst, size, 0, 'cpu', p.opts)));
       const loadBefore = load();
-      const variants: { name: string; pass: Pass }[] = [{ name: `tfjs-${info.backend} (${info.threads} threads), 8 images/call`, pass: (x) => computeFeatures(hst, x) }];
-      if (before) variants.push({ name: 'onnxruntime before: standard graph, 8 images/run, outputs split in JS', pass: before.pass });
+      const variants: Variant[] = [{ name: `tfjs-${info.backend} (${info.threads} threads), 8 images/call`, pass: (x) => computeFeatures(hst, x), f32: true }];
+      if (before) variants.push({ name: 'onnxruntime before: standard graph, 8 images/run, outputs split in JS', pass: before.pass, f32: true });
       passes.forEach((p, i) => {
         const sess = sessions[i];
         const per = sess ? Math.min(sess.imagesPerRun, BATCH) : 0;
-        if (sess && sess.fused === p.opts.fused) variants.push({ name: `${p.name}, ${per} image${per > 1 ? 's' : ''}/run`, pass: (x) => sess.run(x) });
+        if (sess && sess.fused === p.opts.fused) variants.push({ name: `${p.name}, ${per} image${per > 1 ? 's' : ''}/run`, pass: (x) => sess.run(x), f32: true });
       });
+      // what the cache fill gets: float16 for the cache (before: converted in JS by put(); now: by onnxruntime)
+      const now = sessions[2];
+      if (before && now?.fused) {
+        variants.push({ name: 'cache fill before: onnxruntime before + float16 conversion in JS', pass: async (x) => (await before.pass(x)).map((f) => [f32ToF16(f.meta), f32ToF16(f.patches)]) });
+        variants.push({ name: 'cache fill now: fused graph, float16 from onnxruntime (runHalf)', pass: (x) => now.runHalf(x) });
+      }
       const times = variants.map(() => [] as number[]);
       // warm-up, and the agreement the parity test asserts (here at full size)
       const outs: CachedFeatures[][] = [];
-      for (const v of variants) outs.push(await v.pass(batch));
-      for (let i = 1; i < variants.length; i++) notes.push(`${size} px: ${variants[i].name} vs tfjs, max relative difference of image 8's patch tokens ${maxRel(outs[i][7].patches, outs[0][7].patches).toExponential(1)}`);
+      for (const v of variants) outs.push((await v.pass(batch)) as CachedFeatures[]);
+      for (let i = 1; i < variants.length; i++) if (variants[i].f32) notes.push(`${size} px: ${variants[i].name} vs tfjs, max relative difference of image 8's patch tokens ${maxRel(outs[i][7].patches, outs[0][7].patches).toExponential(1)}`);
       for (let r = 0; r < REPS; r++) {
         for (let i = 0; i < variants.length; i++) {
           // let the previous variant's threads (onnxruntime's spin-waiting pool, XNNPACK's) go idle first
@@ -125,7 +135,7 @@ export async function run(): Promise<BenchTable> {
           'ms/img (median)': ms,
           min: Math.min(...times[i]),
           'speed-up vs tfjs': i === 0 ? '1×' : `${(tfjs / ms).toFixed(2)}×`,
-          'vs onnxruntime before': old === null || i < 2 ? '' : `${(old / ms).toFixed(2)}×`,
+          'vs onnxruntime before': old === null || i < 2 ? '' : v.name.startsWith('cache fill now') ? `${(median(times[i - 1]) / ms).toFixed(2)}× (vs fill before)` : v.name.startsWith('cache fill') ? '' : `${(old / ms).toFixed(2)}×`,
           'load avg 1/5/15 min (start → end)': `${loadBefore} → ${load()}`,
         });
       });
