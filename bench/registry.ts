@@ -16,4 +16,5 @@ export const benchmarks: Record<string, () => Promise<BenchModule>> = {
   tiles: () => import('./tiles'),
   ui: () => import('./ui'),
   'torch-trainer': () => import('./torch-trainer'),
+  'vit-pass': () => import('./vit-pass'),
 };

@@ -16,7 +16,7 @@ import { projectPaths } from '../paths';
 import type { FeatureCacheIndex, FeatureKey } from '../store/feature-cache';
 import { f16ToF32, f32ToF16 } from './f16';
 import { OnnxVitPass } from './onnx-vit';
-import type { CachedFeatures, VitArrays } from './types';
+import type { CachedFeatures, HalfFeatures, VitArrays } from './types';
 
 export type { CachedFeatures, VitArrays } from './types';
 
@@ -121,11 +121,20 @@ export class FeatureCache {
 
   /** Stores one image's ViT pass (float32 in, float16 on disk), then trims the cache to its budget. */
   async put(imageHash: string, flipped: boolean, f: CachedFeatures): Promise<void> {
+    this.checkSizes(imageHash, f);
+    await this.putHalf(imageHash, flipped, { ...f, meta: f32ToF16(f.meta), patches: f32ToF16(f.patches) });
+  }
+
+  private checkSizes(imageHash: string, f: { depth: number; h: number; w: number; dim: number; meta: ArrayLike<number>; patches: ArrayLike<number> }): void {
     if (f.meta.length !== f.depth * f.dim || f.patches.length !== f.depth * f.h * f.w * f.dim) {
       throw new Error(`feature cache: features of image ${imageHash} have inconsistent sizes`);
     }
-    const meta = f32ToF16(f.meta);
-    const patches = f32ToF16(f.patches);
+  }
+
+  /** `put` with the features already float16 (onnxruntime's pass converts them natively). */
+  async putHalf(imageHash: string, flipped: boolean, f: HalfFeatures): Promise<void> {
+    this.checkSizes(imageHash, f);
+    const { meta, patches } = f;
     const rel = this.relPath(imageHash, flipped);
     const abs = join(this.opts.store.dir, rel);
     await mkdir(join(abs, '..'), { recursive: true });
@@ -187,8 +196,13 @@ export class FeatureCache {
     for (let i = 0; i < missing.length; i += bs) {
       if (opts.signal?.aborted) throw new Error('feature caching cancelled');
       const batch = missing.slice(i, i + bs);
-      const feats = onnx ? await onnx.run(batch) : await computeFeaturesAsync(hst, batch);
-      for (let j = 0; j < batch.length; j++) await this.put(batch[j].imageHash, batch[j].flipped, feats[j]);
+      if (onnx) {
+        const feats = await onnx.runHalf(batch);
+        for (let j = 0; j < batch.length; j++) await this.putHalf(batch[j].imageHash, batch[j].flipped, feats[j]);
+      } else {
+        const feats = await computeFeaturesAsync(hst, batch);
+        for (let j = 0; j < batch.length; j++) await this.put(batch[j].imageHash, batch[j].flipped, feats[j]);
+      }
       opts.onProgress?.(Math.min(i + bs, missing.length), missing.length);
       await new Promise((r) => setImmediate(r));
     }

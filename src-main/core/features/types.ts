@@ -15,6 +15,16 @@ export interface CachedFeatures {
   patches: Float32Array;
 }
 
+/** One image's ViT pass as the cache stores it: CachedFeatures' arrays as float16 bits (round to nearest even). */
+export interface HalfFeatures {
+  depth: number;
+  h: number;
+  w: number;
+  dim: number;
+  meta: Uint16Array;
+  patches: Uint16Array;
+}
+
 /** A batch's ViT pass as plain arrays, one per layer (each its own buffer, so it can be transferred). */
 export interface VitArrays {
   /** per layer [B, 1, dim] */

@@ -5,6 +5,7 @@ import { attribute, DT, Msg, nodeProto, tensorProto, valueInfo, type AttrValue }
 
 export const OPSET = 17;
 export const IR_VERSION = 8;
+const CONTRIB_DOMAIN = 'com.microsoft';
 
 export class OnnxGraph {
   private nodes: Msg[] = [];
@@ -13,6 +14,7 @@ export class OnnxGraph {
   private outputs: Msg[] = [];
   private n = 0;
   private consts = new Map<string, string>();
+  private usesContrib = false;
   initBytes = 0;
 
   /** A fresh tensor name. */
@@ -25,9 +27,9 @@ export class OnnxGraph {
     return name;
   }
 
-  output(tensor: string, name: string, dims: (number | string)[]): void {
+  output(tensor: string, name: string, dims: (number | string)[], elemType: number = DT.FLOAT): void {
     this.op('Identity', [tensor], {}, name);
-    this.outputs.push(valueInfo(name, dims));
+    this.outputs.push(valueInfo(name, dims, elemType));
   }
 
   /** float32 initializer */
@@ -70,6 +72,18 @@ export class OnnxGraph {
   opMulti(type: string, inputs: string[], nOut: number, attrs: Record<string, AttrValue> = {}): string[] {
     const outs = Array.from({ length: nOut }, () => this.name(type));
     this.nodes.push(nodeProto(type, inputs, outs, `n${this.nodes.length}_${type}`, attrs));
+    return outs;
+  }
+
+  /**
+   * An onnxruntime contrib operator (domain com.microsoft), for graphs only onnxruntime runs (the feature
+   * cache's ViT pass) — never in an exported model. `outputs`: how many, or their names ('' skips an optional
+   * output). Returns the output names.
+   */
+  contribOp(type: string, inputs: string[], outputs: number | string[], attrs: Record<string, AttrValue> = {}): string[] {
+    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.name(type)) : outputs;
+    this.nodes.push(nodeProto(type, inputs, outs, `n${this.nodes.length}_${type}`, attrs, CONTRIB_DOMAIN));
+    this.usesContrib = true;
     return outs;
   }
 
@@ -139,6 +153,7 @@ export class OnnxGraph {
     for (const o of this.outputs) g.msg(12, o);
     const m = new Msg().int(1, IR_VERSION).str(2, meta.producer).str(3, meta.version).str(6, meta.doc).msg(7, g);
     m.msg(8, new Msg().str(1, '').int(2, OPSET));
+    if (this.usesContrib) m.msg(8, new Msg().str(1, CONTRIB_DOMAIN).int(2, 1));
     for (const [k, v] of Object.entries(meta.props)) m.msg(14, new Msg().str(1, k).str(2, v));
     return m.finish();
   }

@@ -94,7 +94,7 @@ export class Msg {
   }
 }
 
-export const DT = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
 /** number = INT (floats are `{ float: x }`), number[] = INTS */
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
@@ -113,12 +113,14 @@ export function attribute(name: string, v: AttrValue): Msg {
   return m.int(20, 6);
 }
 
-export function nodeProto(op: string, inputs: readonly string[], outputs: readonly string[], name: string, attrs: Record<string, AttrValue> = {}): Msg {
+/** `domain` names an operator set other than the standard one (e.g. onnxruntime's 'com.microsoft'). */
+export function nodeProto(op: string, inputs: readonly string[], outputs: readonly string[], name: string, attrs: Record<string, AttrValue> = {}, domain?: string): Msg {
   const m = new Msg();
   for (const i of inputs) m.str(1, i);
   for (const o of outputs) m.str(2, o);
   m.str(3, name).str(4, op);
   for (const [k, v] of Object.entries(attrs)) m.msg(5, attribute(k, v));
+  if (domain) m.str(7, domain);
   return m;
 }
 
