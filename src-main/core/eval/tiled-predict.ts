@@ -9,7 +9,7 @@ import { createDataPipeline, type DataPipeline } from '../data/pipeline';
 import type { Normalisation } from '../data/types';
 import type { Dataset, DatasetImage } from '../datasets/types';
 import { pasteRle } from '../geometry/rle';
-import { mergeTileDetections, stitchTileMaps, tileGrid, type Tile, type TileSpec } from '../geometry/tiles';
+import { mergeTileDetections, regionKey, stitchTileMaps, tileGrid, type Tile, type TileSpec } from '../geometry/tiles';
 import type { PredictedObject, TaskModel, TaskPrediction } from '../task-model/task-model';
 import { predictAll, type ImagePrediction, type PredictOptions } from './predict-all';
 
@@ -67,7 +67,7 @@ async function predictPhoto(model: TaskModel, im: DatasetImage, datasetIndex: nu
   const tiles = tileGrid(W, H, opts.tiles);
   // a tile's key names its region: never another image's key (a feature cache looks samples up by key)
   const tileImages: DatasetImage[] = tiles.map((t, i) => ({
-    key: `${im.key}#tile@${ox + t.x},${oy + t.y},${t.w}x${t.h}`, fileName: `${im.fileName} (tile ${i + 1}/${tiles.length} at ${t.x}, ${t.y})`, absPath: im.absPath, width: t.w, height: t.h,
+    key: regionKey(im.key, { x: ox + t.x, y: oy + t.y, w: t.w, h: t.h }), fileName: `${im.fileName} (tile ${i + 1}/${tiles.length} at ${t.x}, ${t.y})`, absPath: im.absPath, width: t.w, height: t.h,
     crop: { x: ox + t.x, y: oy + t.y, w: t.w, h: t.h },
   }));
   const pipe = createDataPipeline({

@@ -156,3 +156,15 @@ export function stitchTileMaps(tiles: readonly Tile[], maps: readonly Uint8Array
   }
   return out;
 }
+
+/**
+ * The dataset key of one tile of a photo when prediction cuts it (eval/tiled-predict.ts): it names the photo and
+ * the rectangle, so a feature cache can find the ViT pass that training cached for the same tile.
+ */
+export const regionKey = (photoKey: string, t: Tile): string => `${photoKey}#tile@${t.x},${t.y},${t.w}x${t.h}`;
+
+/** The photo key and rectangle of a regionKey, or null for any other key. */
+export function parseRegionKey(key: string): { photoKey: string; tile: Tile } | null {
+  const m = /^(.*)#tile@(\d+),(\d+),(\d+)x(\d+)$/s.exec(key);
+  return m ? { photoKey: m[1], tile: { x: Number(m[2]), y: Number(m[3]), w: Number(m[4]), h: Number(m[5]) } } : null;
+}

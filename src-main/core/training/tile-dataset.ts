@@ -6,7 +6,7 @@ import type { Dataset, DatasetAnnotation, DatasetImage } from '../datasets/types
 import { geometryBbox } from '../geometry/iou';
 import { compress, decompress, type RawRle } from '../geometry/rle';
 import { clipRing, ringArea } from '../geometry/validate';
-import { boxInTile, tileGrid, type Tile, type TileSpec } from './tiles';
+import { boxInTile, parseRegionKey, tileGrid, type Tile, type TileSpec } from './tiles';
 
 export interface TileOrigin {
   /** key of the photo the tile was cut from */
@@ -42,9 +42,17 @@ export const tileHash = (imageHash: string, t: Tile): string => `${imageHash}@${
 export function cacheKeyOf(hashOf: { get(key: string): string | undefined }, tileOf?: ReadonlyMap<string, TileOrigin>): (key: string) => string | undefined {
   return (key) => {
     const t = tileOf?.get(key);
-    if (!t) return hashOf.get(key);
-    const h = hashOf.get(t.imageKey);
-    return h === undefined ? undefined : tileHash(h, t.tile);
+    if (t) {
+      const h = hashOf.get(t.imageKey);
+      return h === undefined ? undefined : tileHash(h, t.tile);
+    }
+    // a tile as whole-photo prediction cuts it (eval/tiled-predict.ts): the same rectangle has the same entry
+    const r = parseRegionKey(key);
+    if (r) {
+      const h = hashOf.get(r.photoKey);
+      return h === undefined ? undefined : tileHash(h, r.tile);
+    }
+    return hashOf.get(key);
   };
 }
 

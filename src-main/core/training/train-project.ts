@@ -320,9 +320,15 @@ export async function trainProject(o: TrainProjectOptions, ctl: { signal?: Abort
       const onAbort = () => ctl.signal?.reason !== PAUSE && evalCtl.abort();
       ctl.signal?.addEventListener('abort', onAbort);
       try {
-        metrics = tiles
-          ? (await evaluateOnPhotos(model, photos, spec, { signal: evalCtl.signal, keepPredictions: false, batchSize: 8, onWarning })).metrics
-          : await evaluate(evalCtl.signal);
+        if (tiles) {
+          // fast mode: each val tile's ViT pass is the one cached for the during-run curve (same rectangles)
+          const view = fast ? fast.predictor(model) : null;
+          try {
+            metrics = (await evaluateOnPhotos(view?.model ?? model, photos, spec, { signal: evalCtl.signal, keepPredictions: false, batchSize: 8, onWarning })).metrics;
+          } finally {
+            view?.restore();
+          }
+        } else metrics = await evaluate(evalCtl.signal);
       } finally {
         ctl.signal?.removeEventListener('abort', onAbort);
       }

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../../src-main/core/datasets/types';
 import { decodeMask, encodeMask, encodeMaskRaw } from '../../../src-main/core/geometry/rle';
-import { cropRle, geometryInTile, tileDataset, tileHash, tileKey } from '../../../src-main/core/training/tile-dataset';
-import { tileGrid } from '../../../src-main/core/training/tiles';
+import { cacheKeyOf, cropRle, geometryInTile, tileDataset, tileHash, tileKey } from '../../../src-main/core/training/tile-dataset';
+import { parseRegionKey, regionKey, tileGrid } from '../../../src-main/core/training/tiles';
 
 // a 200×100 photo in tiles of 120 px overlapping by 40: x starts 0 and 80, one row (height 100 ≤ 120)
 const SPEC = { size: 120, overlap: 40 };
@@ -133,5 +133,23 @@ describe('masks', () => {
     expect(masks('big#1')[0].size).toEqual([100, 120]);
     expect(Array.from(m1)).toEqual(Array.from(rect(120, 100, 20, 40, 40, 60)));
     expect(Array.from(decodeMask(masks('big#0')[1] as never))).toEqual(Array.from(rect(120, 100, 70, 120, 0, 10)));
+  });
+});
+
+describe('feature-cache keys of tiles', () => {
+  it('a tile cut for training and the same rectangle cut by whole-photo prediction share one cache entry', () => {
+    const hashes = new Map([['7', 'h7'], ['8', 'h8']]);
+    const spec = { size: 100, overlap: 20 };
+    const ds: Dataset = { images: [{ key: '7', fileName: 'a.jpg', absPath: '/x/a.jpg', width: 250, height: 120 }], classes: [], annotations: [], issues: [] };
+    const t = tileDataset(ds, spec);
+    const keyOf = cacheKeyOf(hashes, t.tileOf);
+    const grid = tileGrid(250, 120, spec);
+    expect(t.dataset.images.map((im) => keyOf(im.key))).toEqual(grid.map((g) => tileHash('h7', g)));
+    // whole-photo prediction (eval/tiled-predict.ts) names the same rectangles by region
+    expect(grid.map((g) => keyOf(regionKey('7', g)))).toEqual(grid.map((g) => tileHash('h7', g)));
+    expect(keyOf('8')).toBe('h8');
+    expect(keyOf(regionKey('9', grid[0]))).toBeUndefined();
+    expect(parseRegionKey('a#tile@1,2,3x4')).toEqual({ photoKey: 'a', tile: { x: 1, y: 2, w: 3, h: 4 } });
+    expect(parseRegionKey('a#tile@1,2,3,4')).toBeNull();
   });
 });
