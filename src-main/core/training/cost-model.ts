@@ -43,6 +43,8 @@ export interface EstimateInput extends CostKey {
   steps: number;
   /** ViT passes the cache needs (fast mode): train samples × 2 (flip) + val samples */
   cachePasses: number;
+  /** what fills the cache on CPU: onnxruntime-node when it is installed (features/onnx-vit.ts), else tfjs */
+  vitRuntime?: 'onnxruntime' | 'tfjs';
   vitShape: { embed_dim: number; depth: number; patch_size: number };
   /** evaluations during and after the run, and the samples each one predicts */
   evaluations: number;
@@ -67,9 +69,13 @@ export function estimateRun(i: EstimateInput, measured: readonly CostEntry[] = [
   const perImage128 = m?.msPerImage128 ?? refMs(i, i.accelerated);
   const px = (i.size / 128) ** 2;
   const stepMs = perImage128 * px * i.batchSize;
-  // ViT passes: onnxruntime / native ≈ 40 GFLOP/s effective at these small sizes, wasm ≈ 12 (docs/compute.md)
+  // ViT passes into the cache. tfjs: ≈ 40 GFLOP/s effective (wasm, ViT-S/16 at 384 px: 710 ms for 30.6 GFLOP);
+  // onnxruntime's CPU kernels ≈ 100 GFLOP/s with the image's decode and resampling (bench/results/realphoto.md:
+  // 314 ms a pass in the fill at 384 px; bench/results/vit-pass.md has the pass alone). Full mode runs the ViT
+  // inside every step and evaluation on wasm ≈ 12 GFLOP/s at the small sizes it trains (docs/compute.md).
   const gflops = vitGflops(i.size, i.vitShape);
-  const passMs = (1000 * gflops) / (i.accelerated || i.mode === 'fast' ? 40 : 12);
+  const rate = i.accelerated ? 40 : i.mode === 'fast' ? (i.vitRuntime === 'onnxruntime' ? 100 : 40) : 12;
+  const passMs = (1000 * gflops) / rate;
   const cacheSeconds = i.mode === 'fast' ? (i.cachePasses * passMs) / 1000 : 0;
   // an evaluation predicts each val sample once: roughly a third of a training step's per-image cost, plus the ViT
   const evalSeconds = (i.evaluations * i.valSamples * (perImage128 * px * 0.35 + (i.mode === 'fast' ? 0 : passMs))) / 1000;

@@ -8,6 +8,7 @@ import type { Dataset } from '../datasets/types';
 import type { FullProjectStore } from '../store/types';
 import { BACKBONE_SHAPES } from '../model/config';
 import { readCosts } from './cost-model';
+import { loadOnnxRuntime } from '../features/onnx-vit';
 import { isNativeBackend } from './fast-fine-tune';
 import { planTrainingRun, type PlanBackbone, type PlanBackend } from './plan';
 import { collectPlanStats } from './plan-stats';
@@ -55,7 +56,9 @@ export function noBackboneMessage(): string {
 /** The backend as the planner sees it (generic: a new backend only says whether it is accelerated). */
 export function currentPlanBackend(): PlanBackend {
   const name = getComputeInfo()?.backend ?? 'cpu';
-  return { name, accelerated: isNativeBackend(name) };
+  // the CPU feature cache is filled through onnxruntime-node when it loads here (HST_ONNX_VIT=0 turns it off)
+  const ort = process.env.HST_ONNX_VIT !== '0' && loadOnnxRuntime() !== null;
+  return { name, accelerated: isNativeBackend(name), vitRuntime: ort ? 'onnxruntime' : 'tfjs' };
 }
 
 /** The backbone a run uses: the one asked for, else the chosen default, else the first installed one. */

@@ -14,6 +14,8 @@ export interface PlanBackend {
   name: string;
   /** a GPU or native-CPU backend (tfjs-node, webgpu): full mode and larger inputs are affordable */
   accelerated: boolean;
+  /** what fills the feature cache on CPU (onnxruntime-node is ~2.5× faster than tfjs-wasm); default tfjs */
+  vitRuntime?: 'onnxruntime' | 'tfjs';
 }
 
 export interface PlanBackbone {
@@ -273,7 +275,7 @@ function affordTiles(pick: SizeChoice, stats: PlanStats, o: { backend: PlanBacke
 }
 
 export function costKey(backend: PlanBackend, mode: 'fast' | 'full', side: string) {
-  return { backend: backend.name, mode, side };
+  return { backend: backend.name, mode, side, vitRuntime: backend.vitRuntime ?? ('tfjs' as const) };
 }
 
 /** The plan in one line (the CLI prints it; the Train screen shows the same fields). */
