@@ -389,6 +389,21 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
   }
 }
 
+/** HST_BENCH_PROFILE_EDITOR=prefix: a V8 CPU profile of the page (open it in Chrome DevTools' Performance panel). */
+async function startProfile(context: BrowserContext, page: Page): Promise<CDPSession> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+async function stopProfile(cdp: CDPSession, file: string): Promise<void> {
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+  await cdp.detach();
+}
+
 type Part = { rows: (readonly BenchCell[])[]; notes: string[] };
 
 async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
@@ -409,8 +424,10 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     await page.getByTestId('gallery-screen').waitFor();
     await page.locator('[data-testid^="thumb-"]').nth(1).waitFor();
     const cold: [number, number, number][] = [];
+    const prof = process.env.HST_BENCH_PROFILE_EDITOR ? await startProfile(context, page) : null;
     for (const k of COLD_OPENS) {
       cold.push(await timeToPaint(page, k));
+      if (prof && k === COLD_OPENS[0]) await stopProfile(prof, `${process.env.HST_BENCH_PROFILE_EDITOR}-open.cpuprofile`);
       if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
       await page.getByTestId('nav-gallery').click();
     }
@@ -433,7 +450,15 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     await page.getByTestId('nav-gallery').click();
     await timeToPaint(page, 2);
     await page.waitForTimeout(500);
+    const zprof = process.env.HST_BENCH_PROFILE_EDITOR ? await startProfile(context, page) : null;
+    let ztrace: CDPSession | null = null;
+    if (process.env.HST_BENCH_TRACE_ZOOM) {
+      ztrace = await context.newCDPSession(page);
+      await ztrace.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    }
     const zoom = await zoomFrames(page, 2500);
+    if (ztrace) await saveTrace(ztrace, process.env.HST_BENCH_TRACE_ZOOM!);
+    if (zprof) await stopProfile(zprof, `${process.env.HST_BENCH_PROFILE_EDITOR}-zoom.cpuprofile`);
     return {
       rows: [
         ['editor: first open after import, first paint = thumbnail preview (ms, median / max)', spread(cold, 0), '≤ 300'],
