@@ -349,8 +349,13 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
   const cdp = await context.newCDPSession(page);
   try {
     await page.addInitScript(thumbWatch);
+    // HST_BENCH_TRACE_GALLERY=file: a Chromium timeline trace of the page load, for chrome://tracing
+    if (process.env.HST_BENCH_TRACE_GALLERY) await cdp.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    const gprof = process.env.HST_BENCH_PROFILE_GALLERY ? await startProfile(context, page) : null;
     await page.goto(server.loginUrl);
     const firstThumbsMs = (await thumbsShownAt(page)) - (await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.startTime ?? 0));
+    if (process.env.HST_BENCH_TRACE_GALLERY) await saveTrace(cdp, process.env.HST_BENCH_TRACE_GALLERY);
+    if (gprof) await stopProfile(gprof, process.env.HST_BENCH_PROFILE_GALLERY!);
     if (process.env.HST_BENCH_DEBUG) {
       console.log('first thumbnails at', Math.round(firstThumbsMs));
       await debugTimeline(page);
@@ -436,7 +441,7 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     let cdp: CDPSession | null = null;
     if (process.env.HST_BENCH_TRACE_EDITOR) {
       cdp = await context.newCDPSession(page);
-      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' });
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReturnAsStream' });
     }
     const again = await timeToPaint(page, 0);
     if (cdp) await saveTrace(cdp, process.env.HST_BENCH_TRACE_EDITOR!);
