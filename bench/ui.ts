@@ -430,8 +430,15 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     await page.locator('[data-testid^="thumb-"]').nth(1).waitFor();
     const cold: [number, number, number][] = [];
     const prof = process.env.HST_BENCH_PROFILE_EDITOR ? await startProfile(context, page) : null;
+    // HST_BENCH_TRACE_FIRST=file: a Chromium timeline trace of the first cold open
+    let ftrace: CDPSession | null = null;
+    if (process.env.HST_BENCH_TRACE_FIRST) {
+      ftrace = await context.newCDPSession(page);
+      await ftrace.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    }
     for (const k of COLD_OPENS) {
       cold.push(await timeToPaint(page, k));
+      if (ftrace && k === COLD_OPENS[0]) await saveTrace(ftrace, process.env.HST_BENCH_TRACE_FIRST!);
       if (prof && k === COLD_OPENS[0]) await stopProfile(prof, `${process.env.HST_BENCH_PROFILE_EDITOR}-open.cpuprofile`);
       if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
       await page.getByTestId('nav-gallery').click();

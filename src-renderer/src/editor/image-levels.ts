@@ -128,9 +128,21 @@ export class ImageLevels {
     return l === 'preview' ? 0 : l === null ? Infinity : l;
   }
 
-  /** Make sure a level at least as fine as needed for `scale` is loaded (or loading). */
-  ensure(scale: number, dpr = globalThis.devicePixelRatio || 1): void {
-    this.want(neededLevel(this.longest, scale, dpr));
+  /**
+   * Make sure a level at least as fine as needed for `scale` is loaded (or loading). While the view `moving`
+   * (a wheel zoom in progress) the level on screen is kept as long as it is stretched at most 2×: each level
+   * skipped is a decode (a 24 MP one is ~1 s of a core, on a 2-core machine beside the frames) that the next
+   * notch would supersede; the frame after the zoom settles asks again.
+   */
+  ensure(scale: number, dpr = globalThis.devicePixelRatio || 1, moving = false): void {
+    const need = neededLevel(this.longest, scale, dpr);
+    if (moving && this.best && this.sideOf(this.best.level) * 2 >= this.longest * scale * dpr) return;
+    this.want(need);
+  }
+
+  /** longest side in px of a loaded level (the preview is the gallery's 256 px thumbnail) */
+  private sideOf(l: LoadedLevel['level']): number {
+    return l === 'preview' ? 256 : l === null ? this.longest : Math.min(l, this.longest);
   }
 
   /**

@@ -94,6 +94,19 @@ describe('ImageLevels: preview first, then the first level, finer levels after i
     expect(h.shown()).toBe('Lfull');
   });
 
+  it('while zooming keeps a level stretched at most 2x, then asks for the needed one once the view settles', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.asked[1].resolve(true); // L1024 on screen
+    await h.settle();
+    h.levels.ensure(0.3, 1, true); // 1800 px on screen: L1024 stretched 1.76x, enough while moving
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024']);
+    h.levels.ensure(0.5, 1, true); // 3000 px: stretched 2.9x, too blurry even while moving: the needed level, not 2048
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'L4096']);
+    h.levels.ensure(0.3, 1, false); // settled back at 1800 px: the needed level at once (L4096 is still loading)
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'L4096', 'L2048']);
+  });
+
   it('releases whatever arrives after dispose', async () => {
     const h = harness(6000);
     h.levels.start();
