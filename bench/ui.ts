@@ -349,8 +349,13 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
   const cdp = await context.newCDPSession(page);
   try {
     await page.addInitScript(thumbWatch);
+    // HST_BENCH_TRACE_GALLERY=file: a Chromium timeline trace of the page load, for chrome://tracing
+    if (process.env.HST_BENCH_TRACE_GALLERY) await cdp.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    const gprof = process.env.HST_BENCH_PROFILE_GALLERY ? await startProfile(context, page) : null;
     await page.goto(server.loginUrl);
     const firstThumbsMs = (await thumbsShownAt(page)) - (await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.startTime ?? 0));
+    if (process.env.HST_BENCH_TRACE_GALLERY) await saveTrace(cdp, process.env.HST_BENCH_TRACE_GALLERY);
+    if (gprof) await stopProfile(gprof, process.env.HST_BENCH_PROFILE_GALLERY!);
     if (process.env.HST_BENCH_DEBUG) {
       console.log('first thumbnails at', Math.round(firstThumbsMs));
       await debugTimeline(page);
@@ -389,6 +394,21 @@ async function galleryCase(context: BrowserContext, tmp: string): Promise<Galler
   }
 }
 
+/** HST_BENCH_PROFILE_EDITOR=prefix: a V8 CPU profile of the page (open it in Chrome DevTools' Performance panel). */
+async function startProfile(context: BrowserContext, page: Page): Promise<CDPSession> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+async function stopProfile(cdp: CDPSession, file: string): Promise<void> {
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+  await cdp.detach();
+}
+
 type Part = { rows: (readonly BenchCell[])[]; notes: string[] };
 
 async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
@@ -409,8 +429,17 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     await page.getByTestId('gallery-screen').waitFor();
     await page.locator('[data-testid^="thumb-"]').nth(1).waitFor();
     const cold: [number, number, number][] = [];
+    const prof = process.env.HST_BENCH_PROFILE_EDITOR ? await startProfile(context, page) : null;
+    // HST_BENCH_TRACE_FIRST=file: a Chromium timeline trace of the first cold open
+    let ftrace: CDPSession | null = null;
+    if (process.env.HST_BENCH_TRACE_FIRST) {
+      ftrace = await context.newCDPSession(page);
+      await ftrace.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    }
     for (const k of COLD_OPENS) {
       cold.push(await timeToPaint(page, k));
+      if (ftrace && k === COLD_OPENS[0]) await saveTrace(ftrace, process.env.HST_BENCH_TRACE_FIRST!);
+      if (prof && k === COLD_OPENS[0]) await stopProfile(prof, `${process.env.HST_BENCH_PROFILE_EDITOR}-open.cpuprofile`);
       if (process.env.HST_BENCH_DEBUG) await debugTimeline(page);
       await page.getByTestId('nav-gallery').click();
     }
@@ -419,7 +448,7 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     let cdp: CDPSession | null = null;
     if (process.env.HST_BENCH_TRACE_EDITOR) {
       cdp = await context.newCDPSession(page);
-      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReturnAsStream' });
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReturnAsStream' });
     }
     const again = await timeToPaint(page, 0);
     if (cdp) await saveTrace(cdp, process.env.HST_BENCH_TRACE_EDITOR!);
@@ -433,7 +462,15 @@ async function editorCase(context: BrowserContext, tmp: string): Promise<Part> {
     await page.getByTestId('nav-gallery').click();
     await timeToPaint(page, 2);
     await page.waitForTimeout(500);
+    const zprof = process.env.HST_BENCH_PROFILE_EDITOR ? await startProfile(context, page) : null;
+    let ztrace: CDPSession | null = null;
+    if (process.env.HST_BENCH_TRACE_ZOOM) {
+      ztrace = await context.newCDPSession(page);
+      await ztrace.send('Tracing.start', { categories: `${TRACE_CATEGORIES},blink.user_timing`, transferMode: 'ReturnAsStream' });
+    }
     const zoom = await zoomFrames(page, 2500);
+    if (ztrace) await saveTrace(ztrace, process.env.HST_BENCH_TRACE_ZOOM!);
+    if (zprof) await stopProfile(zprof, `${process.env.HST_BENCH_PROFILE_EDITOR}-zoom.cpuprofile`);
     return {
       rows: [
         ['editor: first open after import, first paint = thumbnail preview (ms, median / max)', spread(cold, 0), '≤ 300'],

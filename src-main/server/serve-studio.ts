@@ -1,6 +1,7 @@
 // Wires the real core (SQLite stores, compute doctor) to the HTTP server: what `hst-studio serve` and
 // `hst-studio start` (without Electron) run.
 import { execFile } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,7 @@ let doctorOnce: Promise<DoctorReport> | undefined;
 function doctorInChild(): Promise<DoctorReport> {
   const bin = join(packageRoot(), 'bin', 'hst-studio.js');
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, 'doctor', '--json'], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout) => {
+    const child = execFile(process.execPath, [bin, 'doctor', '--json'], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err) return reject(new Error(`hst-studio doctor failed: ${err.message.split('\n')[0]}`));
       try {
         resolve(DoctorReport.parse(JSON.parse(stdout)));
@@ -61,6 +62,15 @@ function doctorInChild(): Promise<DoctorReport> {
         reject(new Error(`hst-studio doctor printed an unexpected report: ${(e as Error).message}`));
       }
     });
+    // Its ~2 s of CPU (tfjs and WebGPU adapter probes) ran while the UI first opened and competed with the
+    // browser and this server for the cores; at the lowest priority it only takes what is left over.
+    if (child.pid) {
+      try {
+        setPriority(child.pid, 19);
+      } catch {
+        /* not permitted on this system: it runs at normal priority */
+      }
+    }
   });
 }
 

@@ -31,29 +31,42 @@ const EARLY_MAX = 8;
 
 export function prefetchLevel(url: string): void {
   if (early.has(url) || typeof fetch !== 'function') return;
-  early.set(
-    url,
-    fetch(url)
-      .then((r) => (r.ok ? r.blob() : null))
-      .catch(() => null),
-  );
+  early.set(url, fetchBlob(url));
   for (const k of early.keys()) {
     if (early.size <= EARLY_MAX) break;
     early.delete(k);
   }
 }
 
-/** Decodes an image URL off the main thread where the browser can; null when it cannot be read. */
+/**
+ * Decodes an image URL off the main thread: the bytes are fetched and createImageBitmap(blob) decodes them on
+ * the browser's decoder threads. (createImageBitmap of an <img> decodes again on the main thread: a 4096 px
+ * level froze wheel-zooming for ~450 ms.) Falls back to an <img> where fetch or createImageBitmap is missing
+ * or refuses the bytes; null when the image cannot be read at all.
+ */
 export async function decodeUrl(url: string): Promise<Bitmap | null> {
-  const pending = early.get(url);
-  if (pending && typeof createImageBitmap === 'function') {
+  if (typeof createImageBitmap === 'function') {
+    const pending = early.get(url);
     early.delete(url);
-    const blob = await pending;
+    const blob = await (pending ?? (typeof fetch === 'function' ? fetchBlob(url) : Promise.resolve(null)));
     if (blob) {
       const bitmap = await createImageBitmap(blob).catch(() => null);
       if (bitmap) return bitmap;
     }
   }
+  return decodeSmall(url);
+}
+
+const fetchBlob = (url: string): Promise<Blob | null> =>
+  fetch(url)
+    .then((r) => (r.ok ? r.blob() : null))
+    .catch(() => null);
+
+/**
+ * Decodes a small image through an <img> (the gallery's thumbnail is usually in the page's memory cache, which
+ * fetch does not see); a 256 px decode costs the main thread next to nothing.
+ */
+export async function decodeSmall(url: string): Promise<Bitmap | null> {
   const img = new Image();
   img.decoding = 'async';
   img.src = url;
@@ -79,6 +92,8 @@ export interface ImageLevelsOptions {
   preview?: string;
   onUpdate: () => void;
   decode?: (url: string) => Promise<Bitmap | null>;
+  /** decoder of the preview (default decodeSmall; tests pass the same fake as decode) */
+  decodeSmall?: (url: string) => Promise<Bitmap | null>;
 }
 
 export class ImageLevels {
@@ -89,6 +104,7 @@ export class ImageLevels {
   private deferred: number | null | undefined = undefined;
   private firstPending = false;
   private readonly decode: (url: string) => Promise<Bitmap | null>;
+  private readonly decodePreview: (url: string) => Promise<Bitmap | null>;
 
   constructor(
     readonly imageId: number,
@@ -96,6 +112,7 @@ export class ImageLevels {
     private opts: ImageLevelsOptions,
   ) {
     this.decode = opts.decode ?? decodeUrl;
+    this.decodePreview = opts.decodeSmall ?? opts.decode ?? decodeSmall;
   }
 
   get current(): LoadedLevel | null {
@@ -111,9 +128,21 @@ export class ImageLevels {
     return l === 'preview' ? 0 : l === null ? Infinity : l;
   }
 
-  /** Make sure a level at least as fine as needed for `scale` is loaded (or loading). */
-  ensure(scale: number, dpr = globalThis.devicePixelRatio || 1): void {
-    this.want(neededLevel(this.longest, scale, dpr));
+  /**
+   * Make sure a level at least as fine as needed for `scale` is loaded (or loading). While the view `moving`
+   * (a wheel zoom in progress) the level on screen is kept as long as it is stretched at most 2×: each level
+   * skipped is a decode (a 24 MP one is ~1 s of a core, on a 2-core machine beside the frames) that the next
+   * notch would supersede; the frame after the zoom settles asks again.
+   */
+  ensure(scale: number, dpr = globalThis.devicePixelRatio || 1, moving = false): void {
+    const need = neededLevel(this.longest, scale, dpr);
+    if (moving && this.best && this.sideOf(this.best.level) * 2 >= this.longest * scale * dpr) return;
+    this.want(need);
+  }
+
+  /** longest side in px of a loaded level (the preview is the gallery's 256 px thumbnail) */
+  private sideOf(l: LoadedLevel['level']): number {
+    return l === 'preview' ? 256 : l === null ? this.longest : Math.min(l, this.longest);
   }
 
   /**
@@ -151,7 +180,7 @@ export class ImageLevels {
 
   private async fetch(url: string, level: LoadedLevel['level']): Promise<void> {
     // An unreadable level keeps the coarser one on screen; the editor shows the image error.
-    const bitmap = await this.decode(url);
+    const bitmap = await (level === 'preview' ? this.decodePreview : this.decode)(url);
     if (!bitmap) return;
     if (this.disposed) return close(bitmap);
     if (!this.best || this.rank(level) > this.rank(this.best.level)) {

@@ -66,13 +66,23 @@ export function drawBackdrop(ctx: CanvasRenderingContext2D | OffscreenCanvasRend
       const kx = bw / s.width, ky = bh / s.height;
       // Smooth when shrinking; crisp pixels when zoomed in past 2:1 (labelers want to see pixel edges).
       ctx.imageSmoothingEnabled = vp.scale < 2;
-      ctx.imageSmoothingQuality = s.quality;
+      ctx.imageSmoothingQuality = smoothingFor(s.quality, kx / vp.scale);
       ctx.drawImage(bmp, ix0 * kx, iy0 * ky, (ix1 - ix0) * kx, (iy1 - iy0) * ky, dx, dy, dw, dh);
     } else {
       ctx.fillStyle = '#22252b';
       ctx.fillRect(dx, dy, dw, dh);
     }
   }
+}
+
+/**
+ * The smoothing a level is drawn with. 'medium' makes Chromium build mipmaps of the whole bitmap on first use
+ * (a 24 MP level: a 100 ms+ frame on the main thread as a zoom settles); shrinking by less than 2× — the usual
+ * case, since the editor asks for the level just above the screen size — looks the same with bilinear 'low'.
+ * `levelPxPerScreenPx` is the level's pixels per CSS pixel on screen.
+ */
+export function smoothingFor(quality: ImageSmoothingQuality, levelPxPerScreenPx: number): ImageSmoothingQuality {
+  return quality !== 'low' && levelPxPerScreenPx < 2 ? 'low' : quality;
 }
 
 /** Every visible annotation and the labels of selected ones (drawn into the editor's cached shape layer). */

@@ -87,7 +87,11 @@ export const useProjectStore = defineStore('project', () => {
     info.value = r.project;
     recent.value = r.recent;
     mode.value = r.mode;
-    api()['app.doctor']({}).then((d) => (status.doctor = d), () => undefined);
+    // The backend line can wait: the doctor probes tfjs and WebGPU (seconds of CPU, in Electron on the main
+    // process), so it is asked for once the first screen is up and the page idle, not while it loads.
+    const askDoctor = () => void api()['app.doctor']({}).then((d) => (status.doctor = d), () => undefined);
+    if (typeof requestIdleCallback === 'function') setTimeout(() => requestIdleCallback(askDoctor, { timeout: 2000 }), 500);
+    else askDoctor();
   }
 
   async function refresh() {

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { levelFor } from '../../../src-main/core/app/image-pyramid';
-import { firstLevel, ImageLevels, neededLevel } from '../../../src-renderer/src/editor/image-levels';
+import { decodeUrl, firstLevel, ImageLevels, neededLevel, prefetchLevel } from '../../../src-renderer/src/editor/image-levels';
 
 describe('image pyramid levels', () => {
   it('asks for the smallest power-of-two level that covers the on-screen size', () => {
@@ -94,6 +94,19 @@ describe('ImageLevels: preview first, then the first level, finer levels after i
     expect(h.shown()).toBe('Lfull');
   });
 
+  it('while zooming keeps a level stretched at most 2x, then asks for the needed one once the view settles', async () => {
+    const h = harness(6000);
+    h.levels.start();
+    h.asked[1].resolve(true); // L1024 on screen
+    await h.settle();
+    h.levels.ensure(0.3, 1, true); // 1800 px on screen: L1024 stretched 1.76x, enough while moving
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024']);
+    h.levels.ensure(0.5, 1, true); // 3000 px: stretched 2.9x, too blurry even while moving: the needed level, not 2048
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'L4096']);
+    h.levels.ensure(0.3, 1, false); // settled back at 1800 px: the needed level at once (L4096 is still loading)
+    expect(h.asked.map((a) => a.url)).toEqual(['thumb', 'L1024', 'L4096', 'L2048']);
+  });
+
   it('releases whatever arrives after dispose', async () => {
     const h = harness(6000);
     h.levels.start();
@@ -102,5 +115,41 @@ describe('ImageLevels: preview first, then the first level, finer levels after i
     await h.settle();
     expect(h.levels.current).toBeNull();
     expect(h.closed).toEqual(['L1024']);
+  });
+});
+
+describe('decodeUrl: pyramid levels are decoded from their bytes, off the main thread', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  function stubs(ok = true) {
+    const fetched: string[] = [];
+    const decoded: unknown[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      fetched.push(url);
+      return { ok, blob: async () => new Blob([url]) } as unknown as Response;
+    });
+    vi.stubGlobal('createImageBitmap', async (src: unknown) => {
+      decoded.push(src);
+      return { width: 4, height: 3, close: () => undefined } as unknown as ImageBitmap;
+    });
+    return { fetched, decoded };
+  }
+
+  it('fetches the level and hands createImageBitmap the Blob (never an <img>, which decodes on the main thread)', async () => {
+    const s = stubs();
+    const bmp = await decodeUrl('/media/image/1?v=abc&max=4096');
+    expect(bmp?.width).toBe(4);
+    expect(s.fetched).toEqual(['/media/image/1?v=abc&max=4096']);
+    expect(s.decoded).toHaveLength(1);
+    expect(s.decoded[0]).toBeInstanceOf(Blob);
+  });
+
+  it('uses a prefetched download once instead of fetching again', async () => {
+    const s = stubs();
+    prefetchLevel('/media/image/2?v=abc&max=1024');
+    await decodeUrl('/media/image/2?v=abc&max=1024');
+    expect(s.fetched).toEqual(['/media/image/2?v=abc&max=1024']);
+    await decodeUrl('/media/image/2?v=abc&max=1024'); // consumed: a second decode downloads again
+    expect(s.fetched).toHaveLength(2);
   });
 });
