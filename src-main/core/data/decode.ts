@@ -2,6 +2,7 @@
 // downscaled by sharp so that later per-sample resampling never needs more pixels than the network sees.
 import sharp from 'sharp';
 import { MAX_PIXELS } from '../ingest/probe';
+import { decodedPhoto, MAX_KEPT_PIXELS } from './decoded-photos';
 
 export class ImageDecodeError extends Error {
   constructor(
@@ -82,9 +83,17 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
     }
   }
   try {
-    let img = sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
-    // sharp orders rotate → extract → resize as written: the region is taken from the oriented image
-    if (crop) img = img.extract({ left: crop.x, top: crop.y, width: crop.w, height: crop.h });
+    let img: sharp.Sharp;
+    if (crop && rawW * rawH <= MAX_KEPT_PIXELS) {
+      // a tile: cut from the photo decoded once for all its tiles
+      const photo = await decodedPhoto(file, maxPixels);
+      if (photo.width !== fullWidth || photo.height !== fullHeight) throw new Error(`decoded to ${photo.width}×${photo.height}, expected ${fullWidth}×${fullHeight}`);
+      img = sharp(photo.data, { raw: { width: photo.width, height: photo.height, channels: photo.channels } }).extract({ left: crop.x, top: crop.y, width: crop.w, height: crop.h });
+    } else {
+      img = sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
+      // sharp orders rotate → extract → resize as written: the region is taken from the oriented image
+      if (crop) img = img.extract({ left: crop.x, top: crop.y, width: crop.w, height: crop.h });
+    }
     if (width !== origWidth || height !== origHeight) img = img.resize(width, height, { fit: 'fill' });
     const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.width !== width || info.height !== height) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, ImageDecodeError, orientedSize } from '../../../src-main/core/data/decode';
+import { decodedPhotosKept } from '../../../src-main/core/data/decoded-photos';
 import { createDataPipeline } from '../../../src-main/core/data/pipeline';
 import { VIT_AUGREG_NORM } from '../../../src-main/core/data/types';
 
@@ -63,6 +64,23 @@ describe('decodeImage', () => {
     const small = await decodeImage(rotated, { crop, fitInside: { width: 4, height: 7 } });
     expect([small.width, small.height, small.origWidth, small.origHeight]).toEqual([4, 7, 8, 14]);
     await expect(decodeImage(rotated, { crop: { x: 15, y: 0, w: 8, h: 8 } })).rejects.toThrow(/region 8×8 at \(15, 0\) is not inside the 20×40 image/);
+  });
+
+  it('cuts the tiles of one photo from one decode, and decodes it again once the file changes', async () => {
+    const file = join(dir, 'tiles.png');
+    const paint = (r: number) => sharp({ create: { width: 30, height: 20, channels: 3, background: { r, g: 10, b: 10 } } }).png().toFile(file);
+    await paint(200);
+    const before = decodedPhotosKept();
+    const a = await decodeImage(file, { crop: { x: 0, y: 0, w: 10, h: 10 } });
+    const b = await decodeImage(file, { crop: { x: 20, y: 10, w: 10, h: 10 } });
+    expect(decodedPhotosKept()).toBe(Math.min(2, before + 1));
+    expect([a.data[0], b.data[0]]).toEqual([200, 200]);
+    // the same tile from the file itself (sharp's own extract) is the same bytes
+    const direct = await sharp(file).rotate().extract({ left: 20, top: 10, width: 10, height: 10 }).removeAlpha().raw().toBuffer();
+    expect(Buffer.from(b.data).equals(direct)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20)); // a new mtime
+    await paint(90);
+    expect((await decodeImage(file, { crop: { x: 0, y: 0, w: 10, h: 10 } })).data[0]).toBe(90);
   });
 
   it('gives 8-bit RGB for greyscale, RGBA and 16-bit files', async () => {
