@@ -162,7 +162,7 @@ export async function run(): Promise<BenchTable> {
         'the photos are generated (gradients, rectangles and ellipses; JPEG q85), so AP is not the point: the random backbone only shows the run works end to end; time and memory are what this measures',
         'fast mode (the CPU plan): the ViT pass runs once per train image and flip and per val image into the project feature cache (onnxruntime-node when installed); a step trains the side network and heads from it',
         'phases: one batch of the plan, 2 warm-ups then medians of 5; side fwd = sideForward from cached ViT features; heads = loss forward minus side fwd; backward = variableGrads minus loss forward; ViT pass = one image, batch 1, medians of 3',
-        `tiled run: ${TILED} photos of 4000×3000 (BENCH_RP_TILED), the same click; its val AP is on val tiles (the during-run curve), not on whole photos`,
+        `tiled run: ${TILED} photos of 4000×3000 (BENCH_RP_TILED), the same click; its final val AP is on whole val photos (each cut into the run's tiles, predicted and merged)`,
       ],
     };
   } finally {
@@ -238,7 +238,7 @@ function tiledRows(t: OneClick, peak: number): string[][] {
     ['tiled run: … training steps', `${trainS.toFixed(1)} s for ${t.steps} steps of ${t.plan.batchSize}`],
     ['tiled run: plan estimate vs wall (s)', `${t.plan.estimate?.seconds ?? '–'} (${t.plan.estimate?.basis ?? '–'}) vs ${t.wallS.toFixed(0)}`],
     ['tiled run: peak RSS so far (MiB)', peak.toFixed(0)],
-    ['tiled run: val box AP50 on val tiles (random backbone: only that it runs)', m ? m.AP50.toFixed(3) : '–'],
+    ['tiled run: val box AP50 on whole val photos, tiles merged (random backbone: only that it runs)', m ? m.AP50.toFixed(3) : '–'],
   ];
 }
 
