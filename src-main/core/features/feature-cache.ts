@@ -191,7 +191,8 @@ export class FeatureCache {
     const bs = Math.max(1, opts.batchSize ?? 4);
     // a big fill goes through onnxruntime when it is installed (several times faster); a few entries are not
     // worth building its session
-    const onnx = missing.length >= ONNX_MIN_ENTRIES ? await onnxPassFor(hst, this.opts.paramsVersion, this.opts.size) : null;
+    // (a session built already, e.g. for the earlier chunks of the same fill, serves the last few entries too)
+    const onnx = missing.length >= ONNX_MIN_ENTRIES || hasOnnxPass(this.opts.paramsVersion, this.opts.size) ? await onnxPassFor(hst, this.opts.paramsVersion, this.opts.size) : null;
     if (missing.length > 0) this.filledWith = onnx ? 'onnxruntime' : 'tfjs';
     for (let i = 0; i < missing.length; i += bs) {
       if (opts.signal?.aborted) throw new Error('feature caching cancelled');
@@ -213,6 +214,12 @@ export class FeatureCache {
 const ONNX_MIN_ENTRIES = 16;
 const onnxSessions = new Map<string, Promise<OnnxVitPass | null>>();
 
+const onnxProvider = () => (process.env.HST_ONNX_VIT === 'webgpu' ? 'webgpu' : 'cpu');
+/** whether onnxPassFor has a session (or one being built) for these parameters and size */
+function hasOnnxPass(paramsVersion: string, size: number): boolean {
+  return process.env.HST_ONNX_VIT !== '0' && onnxSessions.has(`${paramsVersion}|${size}|${onnxProvider()}`);
+}
+
 /**
  * The onnxruntime ViT pass for these frozen parameters and input size (one session per pair, the last two
  * kept), or null without onnxruntime-node or with HST_ONNX_VIT=0.
@@ -222,7 +229,7 @@ function onnxPassFor(hst: HstModel, paramsVersion: string, size: number): Promis
   if (env === '0') return Promise.resolve(null);
   // On the GPU (webgpu backend) the tfjs pass stays on the GPU; HST_ONNX_VIT=webgpu uses onnxruntime's WebGPU
   // provider instead (bench/gpu.ts measures both), on any backend.
-  const provider = env === 'webgpu' ? 'webgpu' : 'cpu';
+  const provider = onnxProvider();
   if (tf.getBackend() === 'webgpu' && provider !== 'webgpu') return Promise.resolve(null);
   const key = `${paramsVersion}|${size}|${provider}`;
   let p = onnxSessions.get(key);

@@ -35,7 +35,8 @@ export async function fillFeatureCache(
       if (s) sources.push({ imageHash: v.hash, flipped: v.flipped, image: s.image, height: s.height, width: s.width });
     }
     computed += await cache.ensure(hst, sources, { batchSize: 8, signal: opts.signal });
-    filledWith = cache.filledWith ?? filledWith;
+    // onnxruntime wins the label: a fill is 'with onnxruntime' when any chunk went through it
+    if (filledWith !== 'onnxruntime') filledWith = cache.filledWith ?? filledWith;
     opts.onProgress?.(Math.min(i + CHUNK, variants.length), variants.length);
   }
   return { computed, filledWith };
