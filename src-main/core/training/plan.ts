@@ -114,9 +114,13 @@ export function chooseSize(stats: PlanStats, base: number, max: number, allowTil
     const size = ceil32(need);
     return { size, tiles: null, reason: `${size} px: keeps the smallest objects (10th percentile, ${Math.round(small * 1000) / 10} % of the photo) ≥ ${MIN_OBJECT_PX} px` };
   }
-  const smallAbs = quantile(stats.objects.map((o) => o.side), 0.1);
   const photos = stats.imageSizes.map((s) => Math.max(s.width, s.height)).filter((v) => v > 0);
   const large = photos.length ? quantile(photos, 0.9) : 0;
+  // One tile size serves the whole project, so it is sized for its large photos (at least half the size of the
+  // largest): in a project of 640 px and 4000 px photos, the 640 px photos' 14 px objects would otherwise cut
+  // every 4000 px photo into dozens of tiles, for objects that sit in photos smaller than such a tile anyway.
+  const cut = stats.objects.filter((o) => o.imageMax >= large / 2);
+  const smallAbs = quantile((cut.length ? cut : stats.objects).map((o) => o.side), 0.1);
   const tile = Math.floor((smallAbs * max) / MIN_OBJECT_PX);
   const whole = `the smallest objects (10th percentile) shrink to ${pct(small * max)} px`;
   if (!allowTiles || !(large > tile * 1.25) || tile < 32) {

@@ -112,6 +112,16 @@ describe('input size from the objects', () => {
     expect(c.reason).toMatch(/tiles of 192 px would need more than 64 per photo: the smallest objects become [\d.]+ px/);
   });
 
+  it('the tiles are sized for the project\'s large photos, not for small photos\' small objects', () => {
+    // 640×480 photos with 14 px objects (8 px at 384 whatever the tiles) beside 4000×3000 photos with 80 px ones
+    const small = stats({ train: 20, w: 640, h: 480, sides: [14, 200] });
+    const big = stats({ train: 20, w: 4000, h: 3000, sides: [80, 1200] });
+    const mixed: PlanStats = { ...big, trainImages: 40, labelled: [...small.labelled, ...big.labelled.map((l) => ({ ...l, key: `b${l.key}` }))], imageSizes: [...small.imageSizes, ...big.imageSizes], objects: [...small.objects, ...big.objects] };
+    const c = chooseSize(mixed, 128, 384);
+    expect(c.tiles!.size).toBe(Math.floor((80 * 384) / MIN_OBJECT_PX)); // 1920 px, from the large photos' 80 px objects
+    expect(c.reason).toMatch(/the smallest objects \(80 px in photos up to 4000 px\)/);
+  });
+
   it('a large photo with large objects is shrunk, not tiled', () => {
     expect(chooseSize(stats({ train: 10, w: 4000, h: 3000, sides: [900, 1500] }), 128, 384)).toMatchObject({ size: 128, tiles: null });
   });
