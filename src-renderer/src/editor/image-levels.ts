@@ -24,17 +24,32 @@ type Bitmap = LoadedLevel['bitmap'];
 
 /**
  * Downloads started before the editor knows it needs them (stores/annotations starts the first level
- * ahead of the annotation calls, so the server answers it first); consumed once by decodeUrl.
+ * ahead of the annotation calls, so the server answers it first); consumed once by decodeUrl. An entry may
+ * also carry its decode, started as soon as the bytes are in (the image being opened: the decoder threads
+ * work while the main thread mounts the editor, instead of after it).
  */
-const early = new Map<string, Promise<Blob | null>>();
+interface Early {
+  blob: Promise<Blob | null>;
+  bitmap?: Promise<Bitmap | null>;
+}
+const early = new Map<string, Early>();
 const EARLY_MAX = 8;
 
-export function prefetchLevel(url: string): void {
-  if (early.has(url) || typeof fetch !== 'function') return;
-  early.set(url, fetchBlob(url));
-  for (const k of early.keys()) {
+/**
+ * Starts downloading a level. `decode`: decode it too as soon as it arrives (only for the image about to be
+ * shown: a decoded 1 MP level is ~4 MB, so neighbours keep just their bytes).
+ */
+export function prefetchLevel(url: string, opts: { decode?: boolean } = {}): void {
+  if (typeof fetch !== 'function') return;
+  let e = early.get(url);
+  if (!e) early.set(url, (e = { blob: fetchBlob(url) }));
+  if (opts.decode && !e.bitmap && typeof createImageBitmap === 'function') {
+    e.bitmap = e.blob.then((b) => (b ? createImageBitmap(b).catch(() => null) : null));
+  }
+  for (const [k, v] of early) {
     if (early.size <= EARLY_MAX) break;
     early.delete(k);
+    void v.bitmap?.then((b) => b && close(b)); // never handed out: release the decoded pixels
   }
 }
 
@@ -48,7 +63,9 @@ export async function decodeUrl(url: string): Promise<Bitmap | null> {
   if (typeof createImageBitmap === 'function') {
     const pending = early.get(url);
     early.delete(url);
-    const blob = await (pending ?? (typeof fetch === 'function' ? fetchBlob(url) : Promise.resolve(null)));
+    const ready = pending?.bitmap ? await pending.bitmap : null;
+    if (ready) return ready;
+    const blob = await (pending?.blob ?? (typeof fetch === 'function' ? fetchBlob(url) : Promise.resolve(null)));
     if (blob) {
       const bitmap = await createImageBitmap(blob).catch(() => null);
       if (bitmap) return bitmap;

@@ -9,11 +9,12 @@ import { useImagesStore } from './images';
 
 /**
  * Starts the first-paint level download now, before the annotation calls: the server answers in arrival
- * order, and 2,000 shapes take it longer than bytes from its cache. The canvas takes over this download.
+ * order, and 2,000 shapes take it longer than bytes from its cache. It is decoded as soon as it arrives (while
+ * the editor mounts); the canvas takes over the decoded level.
  */
 function prefetchFirstLevel(rec: ImageRecord | undefined) {
   if (!rec) return;
-  prefetchLevel(transport().imageUrl(rec, firstLevel(rec.width, rec.height) ?? undefined));
+  prefetchLevel(transport().imageUrl(rec, firstLevel(rec.width, rec.height) ?? undefined), { decode: true });
 }
 
 export const useAnnotationsStore = defineStore('annotations', () => {

@@ -152,4 +152,24 @@ describe('decodeUrl: pyramid levels are decoded from their bytes, off the main t
     await decodeUrl('/media/image/2?v=abc&max=1024'); // consumed: a second decode downloads again
     expect(s.fetched).toHaveLength(2);
   });
+
+  it('decodes a prefetch marked decode as soon as its bytes arrive, and hands that bitmap over once', async () => {
+    const s = stubs();
+    prefetchLevel('/media/image/3?v=abc&max=1024', { decode: true });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.decoded).toHaveLength(1); // before anyone asked for it
+    const bmp = await decodeUrl('/media/image/3?v=abc&max=1024');
+    expect(bmp?.width).toBe(4);
+    expect(s.fetched).toEqual(['/media/image/3?v=abc&max=1024']);
+    expect(s.decoded).toHaveLength(1); // not decoded a second time
+  });
+
+  it('keeps only the bytes of a plain prefetch (neighbours): no decode until asked', async () => {
+    const s = stubs();
+    prefetchLevel('/media/image/4?v=abc&max=1024');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.decoded).toHaveLength(0);
+    await decodeUrl('/media/image/4?v=abc&max=1024');
+    expect(s.decoded).toHaveLength(1);
+  });
 });
