@@ -64,10 +64,18 @@ function refMs(k: CostKey, accelerated: boolean): number {
   return REFERENCE[`cpu|${k.mode}|${k.side}`] ?? REFERENCE[`cpu|${k.mode}|small`];
 }
 
+/**
+ * A step's cost per image against its input side, relative to 128 px: sublinear in the pixels, because per-kernel
+ * overhead weighs less on larger inputs. Measured on the 2-core VM in fast mode: 'lite' 95 ms/img at 128 px and
+ * 400 at 384 px, 'small' 645 at 384 against 160 at 128 (bench/results/finetune.md, realphoto.md): both 9^0.65.
+ */
+export const PIXEL_EXPONENT = 0.65;
+export const pixelFactor = (size: number): number => ((size / 128) ** 2) ** PIXEL_EXPONENT;
+
 export function estimateRun(i: EstimateInput, measured: readonly CostEntry[] = []): RunEstimate {
   const m = measured.find((e) => e.backend === i.backend && e.mode === i.mode && e.side === i.side);
   const perImage128 = m?.msPerImage128 ?? refMs(i, i.accelerated);
-  const px = (i.size / 128) ** 2;
+  const px = pixelFactor(i.size);
   const stepMs = perImage128 * px * i.batchSize;
   // ViT passes into the cache. tfjs: ≈ 40 GFLOP/s effective (wasm, ViT-S/16 at 384 px: 710 ms for 30.6 GFLOP);
   // onnxruntime's CPU kernels ≈ 100 GFLOP/s with the image's decode and resampling (bench/results/realphoto.md:
@@ -99,7 +107,7 @@ export function readCosts(dataDir: string): CostEntry[] {
 /** Records a finished run's training speed (images/s at its size), replacing the entry for the same key. */
 export function recordCost(dataDir: string, key: CostKey, size: number, imagesPerSec: number, now = new Date()): CostEntry | null {
   if (!(imagesPerSec > 0 && size > 0)) return null;
-  const entry: CostEntry = { ...key, msPerImage128: 1000 / imagesPerSec / (size / 128) ** 2, at: now.toISOString() };
+  const entry: CostEntry = { ...key, msPerImage128: 1000 / imagesPerSec / pixelFactor(size), at: now.toISOString() };
   const all = readCosts(dataDir).filter((e) => !(e.backend === key.backend && e.mode === key.mode && e.side === key.side));
   all.push(entry);
   mkdirSync(dataDir, { recursive: true });
