@@ -103,6 +103,14 @@ const pct = (v: number) => Math.round(v * 10) / 10;
  * tiles are as small as keeps those objects ≥ MIN_OBJECT_PX, grown while a photo would need more than
  * MAX_TILES_PER_IMAGE of them on average.
  */
+/** The small objects (10th percentile, photo pixels) that size the tiles: those in photos at least half the largest. */
+function tileObjectSide(stats: PlanStats): number {
+  const photos = stats.imageSizes.map((s) => Math.max(s.width, s.height)).filter((v) => v > 0);
+  const large = photos.length ? quantile(photos, 0.9) : 0;
+  const cut = stats.objects.filter((o) => o.imageMax >= large / 2);
+  return quantile((cut.length ? cut : stats.objects).map((o) => o.side), 0.1);
+}
+
 export function chooseSize(stats: PlanStats, base: number, max: number, allowTiles = true): SizeChoice {
   const rel = stats.objects.filter((o) => o.imageMax > 0).map((o) => o.side / o.imageMax);
   if (rel.length === 0) return { size: base, tiles: null, reason: `${base} px: the backend's base size (no object sizes known)` };
@@ -119,8 +127,7 @@ export function chooseSize(stats: PlanStats, base: number, max: number, allowTil
   // One tile size serves the whole project, so it is sized for its large photos (at least half the size of the
   // largest): in a project of 640 px and 4000 px photos, the 640 px photos' 14 px objects would otherwise cut
   // every 4000 px photo into dozens of tiles, for objects that sit in photos smaller than such a tile anyway.
-  const cut = stats.objects.filter((o) => o.imageMax >= large / 2);
-  const smallAbs = quantile((cut.length ? cut : stats.objects).map((o) => o.side), 0.1);
+  const smallAbs = tileObjectSide(stats);
   const tile = Math.floor((smallAbs * max) / MIN_OBJECT_PX);
   const whole = `the smallest objects (10th percentile) shrink to ${pct(small * max)} px`;
   if (!allowTiles || !(large > tile * 1.25) || tile < 32) {
@@ -271,7 +278,7 @@ function affordTiles(pick: SizeChoice, stats: PlanStats, o: { backend: PlanBacke
     };
   }
   if (spec.size === first.size) return pick;
-  const smallAbs = quantile(stats.objects.map((o) => o.side), 0.1);
+  const smallAbs = tileObjectSide(stats);
   return {
     size: pick.size, tiles: spec,
     reason: `${pick.reason.replace(/^tiles of \d+ px \(overlap \d+\)/, `tiles of ${spec.size} px (overlap ${spec.overlap})`).replace(/~[\d.]+ per photo/, `~${spec.perImage} per photo`)}; grown from ${first.size} px (~${first.perImage} per photo) so the feature cache and evaluations (~${fixed(spec.perImage)} s) leave ${100 - Math.round(TILE_FIXED_SHARE * 100)} % of the ${CPU_TRAIN_BUDGET_S / 60}-minute CPU budget to training; the smallest objects become ${pct((smallAbs * pick.size) / spec.size)} px`,

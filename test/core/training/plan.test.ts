@@ -120,6 +120,11 @@ describe('input size from the objects', () => {
     const c = chooseSize(mixed, 128, 384);
     expect(c.tiles!.size).toBe(Math.floor((80 * 384) / MIN_OBJECT_PX)); // 1920 px, from the large photos' 80 px objects
     expect(c.reason).toMatch(/the smallest objects \(80 px in photos up to 4000 px\)/);
+    // when the CPU budget grows the tiles, the reason gives the large photos' small objects after resizing
+    const grown = planTrainingRun(input({ ...mixed, trainImages: 200, labelled: Array.from({ length: 200 }, (_, i) => ({ key: String(i), classes: ['a'], split: 'train' as const })), imageSizes: [...Array(100).fill({ width: 640, height: 480 }), ...Array(100).fill({ width: 4000, height: 3000 })] }));
+    const t = grown.tiles!;
+    expect(t.size).toBeGreaterThan(1920);
+    expect(grown.reasons!.join(' ')).toContain(`the smallest objects become ${Math.round(((80 * 384) / t.size) * 10) / 10} px`);
   });
 
   it('a large photo with large objects is shrunk, not tiled', () => {
