@@ -49,20 +49,10 @@ export interface ImageRegion {
 export async function decodeImage(file: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const name = opts.name ?? file;
   const maxPixels = opts.maxPixels ?? MAX_PIXELS;
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(file, { limitInputPixels: false }).metadata();
-  } catch (e) {
-    throw new ImageDecodeError(name, reasonOf(e));
-  }
-  const rawW = meta.width ?? 0;
-  const rawH = meta.height ?? 0;
-  if (!(rawW > 0 && rawH > 0)) throw new ImageDecodeError(name, 'the file declares no image size');
+  const { rawW, rawH, swap } = await readHeader(file, name);
   if (rawW * rawH > maxPixels) {
     throw new ImageDecodeError(name, `${rawW}×${rawH} is more than the ${maxPixels.toLocaleString('en-US')} pixels allowed`);
   }
-  // EXIF orientations 5–8 swap width and height.
-  const swap = (meta.orientation ?? 1) >= 5;
   const fullWidth = swap ? rawH : rawW;
   const fullHeight = swap ? rawW : rawH;
   const crop = opts.crop;
@@ -108,16 +98,22 @@ export async function decodeImage(file: string, opts: DecodeOptions = {}): Promi
 
 /** The EXIF-oriented size (the annotations' frame) from the file's header alone, without decoding a pixel. */
 export async function orientedSize(file: string, name = file): Promise<{ width: number; height: number }> {
+  const { rawW, rawH, swap } = await readHeader(file, name);
+  return swap ? { width: rawH, height: rawW } : { width: rawW, height: rawH };
+}
+
+/** The stored size and whether EXIF orientation (5–8) swaps it, from the header; a file without a size is refused. */
+async function readHeader(file: string, name: string): Promise<{ rawW: number; rawH: number; swap: boolean }> {
   let meta: sharp.Metadata;
   try {
     meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new ImageDecodeError(name, reasonOf(e));
   }
-  const w = meta.width ?? 0;
-  const h = meta.height ?? 0;
-  if (!(w > 0 && h > 0)) throw new ImageDecodeError(name, 'the file declares no image size');
-  return (meta.orientation ?? 1) >= 5 ? { width: h, height: w } : { width: w, height: h };
+  const rawW = meta.width ?? 0;
+  const rawH = meta.height ?? 0;
+  if (!(rawW > 0 && rawH > 0)) throw new ImageDecodeError(name, 'the file declares no image size');
+  return { rawW, rawH, swap: (meta.orientation ?? 1) >= 5 };
 }
 
 function toRgb(buf: Buffer, channels: number, n: number): Uint8Array {
